@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: pinned Bun and dependencies, the type check, the real
+# services (started here when not already up, and stopped again afterwards), then every test.
+# Ends with the line `N passed, N failed`.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bun() { "$root/scripts/bun.sh" "$@"; }
+
+echo "== type check"
+bun x tsc --noEmit -p .
+
+started_here=0
+if ! scripts/services.sh status >/dev/null 2>&1; then
+  started_here=1
+fi
+cleanup() { [ "$started_here" = 1 ] && scripts/services.sh down >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+echo "== real services"
+scripts/services.sh up
+
+echo "== tests"
+report="$root/.tools/junit.xml"
+mkdir -p "$root/.tools"
+rm -f "$report"
+set +e
+bun test --reporter=junit --reporter-outfile="$report" "$@"
+status=$?
+set -e
+[ -f "$report" ] || { echo "no test report was written (bun test exit $status)"; echo "0 passed, 1 failed"; exit 1; }
+read -r tests failures errors skipped < <(node -e '
+  const xml = require("fs").readFileSync(process.argv[1], "utf8");
+  const m = xml.match(/<testsuites[^>]*>/)[0];
+  const n = (k) => Number((m.match(new RegExp(k + "=\"(\\d+)\"")) || [0, 0])[1]);
+  console.log(n("tests"), n("failures"), n("errors"), n("skipped"));' "$report")
+failed=$((failures + errors))
+passed=$((tests - failed - skipped))
+if [ "$skipped" -gt 0 ]; then echo "$skipped test(s) were skipped: every test must run"; failed=$((failed + skipped)); fi
+if [ "$tests" -eq 0 ]; then echo "no test ran"; failed=1; fi
+echo "$passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,19 @@
+-- Commits one applied event for one student, atomically: the idempotency check, an optimistic
+-- version check on the topic, the new state, the day snapshot, the idempotency record and the TTLs.
+-- KEYS: 1 topics hash, 2 history hash, 3 events zset
+-- ARGV: 1 event id, 2 topic id, 3 expected version, 4 state JSON, 5 history field, 6 snapshot JSON,
+--       7 now (ms), 8 idempotency cutoff (ms), 9 state TTL (s)
+-- Returns 1 applied, 0 duplicate, -1 version conflict (the caller re-reads and tries again).
+if redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
+local current = redis.call('HGET', KEYS[1], ARGV[2])
+local version = 0
+if current then version = tonumber(string.match(current, '^(%d+)|')) end
+if version ~= tonumber(ARGV[3]) then return -1 end
+redis.call('HSET', KEYS[1], ARGV[2], (version + 1) .. '|' .. ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
+redis.call('ZADD', KEYS[3], ARGV[7], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[8])
+redis.call('EXPIRE', KEYS[1], ARGV[9])
+redis.call('EXPIRE', KEYS[2], ARGV[9])
+redis.call('EXPIRE', KEYS[3], ARGV[9])
+return 1

@@ -1,0 +1,201 @@
+import type Redis from 'ioredis';
+import { cloneTopicState, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/topic-state';
+import {
+  StoreUnavailableError,
+  type ApplyOutcome,
+  type ApplyRequest,
+  type HistoryQuery,
+  type MasteryStore,
+  type StudentRef,
+  type TopicChange,
+} from '../../ports/mastery-store.port';
+import commitScript from './commit.lua' with { type: 'text' };
+import { studentKeys } from './keys';
+
+export interface RedisStoreOptions {
+  stateTtlSeconds: number;
+  idempotencyRetentionMs: number;
+  /** Rounds of read-compute-commit before giving up on a topic other writers keep changing. */
+  maxConflictRetries?: number;
+  /** Students whose last written topic versions are kept to skip the read before a commit. */
+  cachedStudents?: number;
+}
+
+type CommitFn = (topics: string, history: string, events: string, ...argv: (string | number)[]) => Promise<number>;
+type RedisWithCommit = Redis & { masteryCommit: CommitFn };
+
+const DAY_SECONDS = 86_400;
+
+/** Splits a stored topic value `${version}|${json}`. */
+function decodeTopic(raw: string): { version: number; state: TopicState } {
+  const bar = raw.indexOf('|');
+  return { version: Number(raw.slice(0, bar)), state: JSON.parse(raw.slice(bar + 1)) as TopicState };
+}
+
+interface VersionedTopic {
+  version: number;
+  state: TopicState | undefined;
+}
+
+/**
+ * The topic states this replica wrote last, with their versions, most recently used last.
+ * Kafka keys events by student, so a replica mostly sees the same students and can skip the
+ * read before a commit; a stale entry only costs one failed version check and a re-read.
+ */
+class VersionCache {
+  private readonly students = new Map<string, Map<string, VersionedTopic>>();
+  constructor(private readonly maxStudents: number) {}
+  get(studentKey: string, topicId: string): VersionedTopic | undefined {
+    const topics = this.students.get(studentKey);
+    if (!topics) return undefined;
+    this.students.delete(studentKey);
+    this.students.set(studentKey, topics);
+    return topics.get(topicId);
+  }
+  set(studentKey: string, topicId: string, entry: VersionedTopic): void {
+    const topics = this.students.get(studentKey) ?? new Map<string, VersionedTopic>();
+    topics.set(topicId, entry);
+    this.students.delete(studentKey);
+    this.students.set(studentKey, topics);
+    if (this.students.size > this.maxStudents) this.students.delete(this.students.keys().next().value!);
+  }
+  forget(studentKey: string): void {
+    this.students.delete(studentKey);
+  }
+}
+
+/**
+ * Serialises applies to the same student within this process, so concurrent events for one
+ * student queue here instead of failing each other's version checks in Redis; the version
+ * check still guards against other replicas.
+ */
+class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const next = prev.then(task, task);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+}
+
+/**
+ * MasteryStore on Redis. An apply is one Lua commit that checks idempotency and the topic's
+ * version and writes state, snapshot, idempotency record and TTLs atomically, in one round trip
+ * when this replica's cached version is current; otherwise a pipelined read comes first. A
+ * version conflict re-reads and tries again. Every key gets the state TTL on each write, so a student's data expires
+ * STATE_TTL_DAYS after their last activity.
+ */
+export class RedisMasteryStore implements MasteryStore {
+  private readonly redis: RedisWithCommit;
+  private readonly queue = new KeyedQueue();
+  private readonly cache: VersionCache;
+
+  constructor(
+    redis: Redis,
+    private readonly opts: RedisStoreOptions,
+  ) {
+    if (opts.idempotencyRetentionMs > opts.stateTtlSeconds * 1000) {
+      throw new Error('idempotency retention must not exceed the state TTL: the idempotency set expires with the state');
+    }
+    redis.defineCommand('masteryCommit', { numberOfKeys: 3, lua: commitScript });
+    this.redis = redis as RedisWithCommit;
+    this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
+  }
+
+  applyEvent(req: ApplyRequest, change: (current: TopicState | undefined) => TopicChange): Promise<ApplyOutcome> {
+    const keys = studentKeys(req);
+    return this.queue.run(keys.topics, () => guard(() => this.applyWithRetry(req, keys, change)));
+  }
+
+  private async applyWithRetry(
+    req: ApplyRequest,
+    keys: ReturnType<typeof studentKeys>,
+    change: (current: TopicState | undefined) => TopicChange,
+  ): Promise<ApplyOutcome> {
+    const maxRounds = this.opts.maxConflictRetries ?? 50;
+    for (let round = 0; round < maxRounds; round++) {
+      // First try what this replica last wrote; the commit's version check tells if it is stale.
+      let current = round === 0 ? this.cache.get(keys.topics, req.topicId) : undefined;
+      if (!current) {
+        const [seen, raw] = await Promise.all([this.redis.zscore(keys.events, req.eventId), this.redis.hget(keys.topics, req.topicId)]);
+        if (seen !== null) return { kind: 'duplicate' };
+        current = raw === null ? { version: 0, state: undefined } : decodeTopic(raw);
+      }
+      const { state, snapshot } = change(current.state && cloneTopicState(current.state));
+      const result = await this.redis.masteryCommit(
+        keys.topics,
+        keys.history,
+        keys.events,
+        req.eventId,
+        req.topicId,
+        current.version,
+        JSON.stringify(state),
+        `${req.topicId}|${snapshot.day}`,
+        JSON.stringify(snapshot),
+        req.now,
+        req.now - this.opts.idempotencyRetentionMs,
+        this.opts.stateTtlSeconds,
+      );
+      if (result === 1) {
+        this.cache.set(keys.topics, req.topicId, { version: current.version + 1, state: cloneTopicState(state) });
+        return { kind: 'applied', state };
+      }
+      if (result === 0) return { kind: 'duplicate' };
+      // The topic changed since we read it (another replica, an expiry or an erasure). Retry
+      // from a fresh read, after a short jittered pause so racing replicas do not collide again.
+      this.cache.forget(keys.topics);
+      if (round > 0) await Bun.sleep(Math.random() * Math.min(50, 2 ** round));
+    }
+    throw new StoreUnavailableError(`topic kept changing under ${maxRounds} attempts; try again`);
+  }
+
+  getTopic(ref: StudentRef, topicId: string): Promise<TopicState | undefined> {
+    return guard(async () => {
+      const raw = await this.redis.hget(studentKeys(ref).topics, topicId);
+      return raw === null ? undefined : decodeTopic(raw).state;
+    });
+  }
+
+  listTopics(ref: StudentRef): Promise<Map<string, TopicState>> {
+    return guard(async () => {
+      const all = await this.redis.hgetall(studentKeys(ref).topics);
+      return new Map(Object.entries(all).map(([topic, raw]) => [topic, decodeTopic(raw).state]));
+    });
+  }
+
+  getHistory(q: HistoryQuery): Promise<DaySnapshot[]> {
+    return guard(async () => {
+      const all = await this.redis.hgetall(studentKeys(q).history);
+      return selectSnapshots(
+        Object.values(all).map((raw) => JSON.parse(raw) as DaySnapshot),
+        q,
+      );
+    });
+  }
+
+  deleteStudent(ref: StudentRef): Promise<void> {
+    return guard(async () => {
+      const k = studentKeys(ref);
+      this.cache.forget(k.topics);
+      await this.redis.del(k.topics, k.history, k.events);
+    });
+  }
+}
+
+/** The state TTL in seconds for a number of days. */
+export const ttlSeconds = (days: number): number => days * DAY_SECONDS;
+
+/** Any failure talking to Redis is transient from the caller's point of view; its text stays in our logs. */
+async function guard<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) throw err;
+    throw new StoreUnavailableError(`redis: ${(err as Error).message}`, { cause: err });
+  }
+}

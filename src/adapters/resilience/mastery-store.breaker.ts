@@ -1,0 +1,108 @@
+import CircuitBreaker from 'opossum';
+import type { TopicState } from '../../domain/topic-state';
+import {
+  StoreUnavailableError,
+  type ApplyOutcome,
+  type ApplyRequest,
+  type HistoryQuery,
+  type MasteryStore,
+  type StudentRef,
+  type TopicChange,
+} from '../../ports/mastery-store.port';
+
+export interface BreakerOptions {
+  name: string;
+  /** A call slower than this counts as a failure: a frozen store must fail fast, not hang callers. */
+  timeoutMs: number;
+  /** How long the breaker stays open before letting one trial call through. */
+  resetMs: number;
+  /** Failure percentage over the rolling window that opens the breaker. */
+  errorThresholdPercentage?: number;
+  /** Calls in the window before the percentage is trusted, so one early failure cannot open it. */
+  volumeThreshold?: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export interface BreakerStatus {
+  name: string;
+  state: BreakerState;
+  failures: number;
+  successes: number;
+  rejects: number;
+  timeouts: number;
+}
+
+/**
+ * The same MasteryStore, behind an opossum circuit breaker. While the backing store is failing,
+ * calls are refused at once with StoreUnavailableError instead of piling up on timeouts; after
+ * `resetMs` one trial call decides whether to close again.
+ */
+export class BreakerMasteryStore implements MasteryStore {
+  private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+
+  constructor(
+    private readonly inner: MasteryStore,
+    private readonly opts: BreakerOptions,
+  ) {
+    this.breaker = new CircuitBreaker((op: () => Promise<unknown>) => op(), {
+      name: opts.name,
+      timeout: opts.timeoutMs,
+      resetTimeout: opts.resetMs,
+      errorThresholdPercentage: opts.errorThresholdPercentage ?? 50,
+      volumeThreshold: opts.volumeThreshold ?? 5,
+      rollingCountTimeout: 10_000,
+    });
+  }
+
+  /** Subscribe to state changes (for logs and metrics). */
+  onStateChange(listener: (state: BreakerState) => void): void {
+    this.breaker.on('open', () => listener('open'));
+    this.breaker.on('halfOpen', () => listener('half_open'));
+    this.breaker.on('close', () => listener('closed'));
+  }
+
+  status(): BreakerStatus {
+    const s = this.breaker.stats;
+    return {
+      name: this.opts.name,
+      state: this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half_open' : 'closed',
+      failures: s.failures,
+      successes: s.successes,
+      rejects: s.rejects,
+      timeouts: s.timeouts,
+    };
+  }
+
+  /** Stops the breaker's timers so the process can exit. */
+  shutdown(): void {
+    this.breaker.shutdown();
+  }
+
+  private async call<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return (await this.breaker.fire(op)) as T;
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err;
+      const code = (err as { code?: string }).code;
+      const why = code === 'EOPENBREAKER' ? 'circuit open' : code === 'ETIMEDOUT' ? `timed out after ${this.opts.timeoutMs} ms` : (err as Error).message;
+      throw new StoreUnavailableError(`${this.opts.name}: ${why}`, { cause: err });
+    }
+  }
+
+  applyEvent(req: ApplyRequest, change: (current: TopicState | undefined) => TopicChange): Promise<ApplyOutcome> {
+    return this.call(() => this.inner.applyEvent(req, change));
+  }
+  getTopic(ref: StudentRef, topicId: string): Promise<TopicState | undefined> {
+    return this.call(() => this.inner.getTopic(ref, topicId));
+  }
+  listTopics(ref: StudentRef): Promise<Map<string, TopicState>> {
+    return this.call(() => this.inner.listTopics(ref));
+  }
+  getHistory(query: HistoryQuery) {
+    return this.call(() => this.inner.getHistory(query));
+  }
+  deleteStudent(ref: StudentRef): Promise<void> {
+    return this.call(() => this.inner.deleteStudent(ref));
+  }
+}

@@ -1,0 +1,100 @@
+import type { Clock } from '../ports/clock.port';
+import type { MasteryStore, StudentRef } from '../ports/mastery-store.port';
+import type { Curriculum } from './curriculum';
+import { parseLearningEvent, type FieldError, type LearningEvent } from './event';
+import { levelOf, type Level, type Mastery } from './mastery';
+import { applyEvent, emptyTopicState, masteryOf, snapshotOf, type ModelPolicy, type TopicState } from './topic-state';
+
+/** Everything the use cases need, handed in by the composition root. */
+export interface EngineDeps {
+  store: MasteryStore;
+  clock: Clock;
+  curriculum: Curriculum;
+  policy: ModelPolicy;
+}
+
+export type IngestOutcome =
+  | { kind: 'applied'; event: LearningEvent; mastery: Mastery }
+  | { kind: 'duplicate'; event: LearningEvent }
+  | { kind: 'rejected'; eventId?: string; errors: FieldError[] };
+
+/** Checks an event against the curriculum: the topic must exist and a lesson must belong to it. */
+function curriculumErrors(event: LearningEvent, curriculum: Curriculum): FieldError[] {
+  if (!curriculum.topics.has(event.topicId)) {
+    return [{ field: 'topic_id', code: 'unknown_value', message: `topic ${event.topicId} is not in the curriculum` }];
+  }
+  if (event.data.type === 'lesson.completed' && !curriculum.hasLesson(event.topicId, event.data.lessonId)) {
+    return [{ field: 'data.lesson_id', code: 'unknown_value', message: `lesson ${event.data.lessonId} is not part of topic ${event.topicId}` }];
+  }
+  return [];
+}
+
+const lessonsIn = (curriculum: Curriculum, topicId: string): number => curriculum.topics.get(topicId)?.lessons.length ?? 0;
+
+/**
+ * The one ingest path for every driver (HTTP, Kafka, Dapr): validate, check the curriculum, and
+ * apply idempotently. Bad input is a `rejected` value; only a failing store throws.
+ */
+export async function ingestEvent(deps: EngineDeps, raw: unknown): Promise<IngestOutcome> {
+  const parsed = parseLearningEvent(raw);
+  if (!parsed.ok) {
+    const id = typeof (raw as { event_id?: unknown } | null)?.event_id === 'string' ? (raw as { event_id: string }).event_id : undefined;
+    return { kind: 'rejected', ...(id !== undefined ? { eventId: id } : {}), errors: parsed.errors };
+  }
+  const event = parsed.event;
+  const errors = curriculumErrors(event, deps.curriculum);
+  if (errors.length > 0) return { kind: 'rejected', eventId: event.eventId, errors };
+
+  const lessons = lessonsIn(deps.curriculum, event.topicId);
+  const outcome = await deps.store.applyEvent(
+    { tenantId: event.tenantId, studentId: event.studentId, topicId: event.topicId, eventId: event.eventId, now: deps.clock.now() },
+    (current) => {
+      const state = applyEvent(current, event, deps.policy);
+      return { state, snapshot: snapshotOf(event.topicId, state, lessons, deps.policy) };
+    },
+  );
+  if (outcome.kind === 'duplicate') return { kind: 'duplicate', event };
+  return { kind: 'applied', event, mastery: masteryOf(outcome.state, lessons, deps.clock.now(), deps.policy) };
+}
+
+export interface TopicMastery extends Mastery {
+  topicId: string;
+  eventCount: number;
+  /** occurred_at of the latest event (epoch ms), or null for a topic without events. */
+  updatedAt: number | null;
+}
+
+export interface StudentMastery {
+  studentId: string;
+  overall: { masteryScore: number; level: Level };
+  topics: TopicMastery[];
+}
+
+export type MasteryQueryResult = { kind: 'ok'; mastery: StudentMastery } | { kind: 'unknown_topics'; topicIds: string[] };
+
+function topicMastery(deps: EngineDeps, topicId: string, state: TopicState | undefined, asOf: number): TopicMastery {
+  const m = masteryOf(state ?? emptyTopicState(asOf), lessonsIn(deps.curriculum, topicId), asOf, deps.policy);
+  return { topicId, ...m, eventCount: state?.eventCount ?? 0, updatedAt: state ? state.lastAt : null };
+}
+
+/**
+ * A student's mastery now. Without `topicIds`: every topic the student has events in. With
+ * them: exactly those topics, a topic without events scoring 0. The overall score is the plain
+ * mean over the topics returned, so asking about a set of topics answers "how far along is the
+ * student in these", and a student with no activity scores 0 (novice).
+ */
+export async function queryMastery(deps: EngineDeps, ref: StudentRef, topicIds?: readonly string[]): Promise<MasteryQueryResult> {
+  if (topicIds) {
+    const unknown = topicIds.filter((t) => !deps.curriculum.topics.has(t));
+    if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
+  }
+  const states = await deps.store.listTopics(ref);
+  const asOf = deps.clock.now();
+  const ids = topicIds ? [...new Set(topicIds)] : [...states.keys()].sort();
+  const topics = ids.map((id) => topicMastery(deps, id, states.get(id), asOf));
+  const mean = topics.length === 0 ? 0 : Math.round((topics.reduce((a, t) => a + t.masteryScore, 0) / topics.length) * 10_000) / 10_000;
+  return {
+    kind: 'ok',
+    mastery: { studentId: ref.studentId, overall: { masteryScore: mean, level: levelOf(mean, deps.policy.thresholds) }, topics },
+  };
+}

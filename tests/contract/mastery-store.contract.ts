@@ -1,0 +1,200 @@
+import { describe, expect, test } from 'bun:test';
+import { parseLearningEvent } from '../../src/domain/event';
+import { applyEvent, snapshotOf, type ModelPolicy, type TopicState } from '../../src/domain/topic-state';
+import type { ApplyRequest, MasteryStore, StudentRef, TopicChange } from '../../src/ports/mastery-store.port';
+import { wireEvent, type WireEvent } from '../support/events';
+import { uniqueId } from '../support/services';
+
+const policy: ModelPolicy = { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] };
+export const CONTRACT_NOW = Date.UTC(2026, 0, 20);
+
+export interface StoreUnderTest {
+  store: MasteryStore;
+  /** A second, independent handle on the same data (another connection or replica), when the backend has one. */
+  peer?: MasteryStore;
+}
+
+/** A student no other test (or parallel suite on the same server) uses. */
+export const freshStudent = (tenantId = uniqueId('tenant')): StudentRef => ({ tenantId, studentId: uniqueId('student') });
+
+/** Applies a wire event through the real domain reducer, as the engine does. */
+export function applyWire(store: MasteryStore, ref: StudentRef, overrides: Partial<WireEvent> = {}, now = CONTRACT_NOW) {
+  const parsed = parseLearningEvent(wireEvent({ student_id: ref.studentId, tenant_id: ref.tenantId, ...overrides }));
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  const event = parsed.event;
+  const req: ApplyRequest = { ...ref, topicId: event.topicId, eventId: event.eventId, now };
+  const change = (current: TopicState | undefined): TopicChange => {
+    const state = applyEvent(current, event, policy);
+    return { state, snapshot: snapshotOf(event.topicId, state, 5, policy) };
+  };
+  return store.applyEvent(req, change);
+}
+
+/**
+ * The behaviour every MasteryStore must have, run against each implementation: the in-memory
+ * fake, Redis, and the breaker wrapper. A fake that drifts from the real store fails here.
+ */
+export function describeMasteryStoreContract(name: string, setup: () => StoreUnderTest) {
+  describe(`MasteryStore contract: ${name}`, () => {
+    test('an unknown student reads as absent, not as an error', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      expect(await store.getTopic(ref, 'python-basics')).toBeUndefined();
+      expect((await store.listTopics(ref)).size).toBe(0);
+      expect(await store.getHistory(ref)).toEqual([]);
+    });
+
+    test('an applied event is readable by topic, in the topic list and in the history', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      const outcome = await applyWire(store, ref, { event_id: 'e1', occurred_at: '2026-01-14T10:00:00Z', data: { quiz_id: 'q', score: 0.5 } });
+      expect(outcome.kind).toBe('applied');
+      const state = await store.getTopic(ref, 'python-basics');
+      expect(state?.eventCount).toBe(1);
+      expect(state?.quiz.n).toBe(1);
+      expect([...(await store.listTopics(ref)).keys()]).toEqual(['python-basics']);
+      const history = await store.getHistory(ref);
+      expect(history.map((h) => [h.topicId, h.day])).toEqual([['python-basics', '2026-01-14']]);
+    });
+
+    test('the same event id twice is applied once', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      const first = await applyWire(store, ref, { event_id: 'same' });
+      const second = await applyWire(store, ref, { event_id: 'same', data: { quiz_id: 'q', score: 0.1 } });
+      expect([first.kind, second.kind]).toEqual(['applied', 'duplicate']);
+      const state = await store.getTopic(ref, 'python-basics');
+      expect(state?.eventCount).toBe(1);
+      expect(state?.quiz.s).toBe(0.8);
+    });
+
+    test('a duplicate on another topic changes nothing either', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      await applyWire(store, ref, { event_id: 'x', topic_id: 'functions' });
+      expect((await applyWire(store, ref, { event_id: 'x', topic_id: 'oop' })).kind).toBe('duplicate');
+      expect([...(await store.listTopics(ref)).keys()]).toEqual(['functions']);
+    });
+
+    test('100 concurrent applies on one student lose nothing', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      const outcomes = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => applyWire(store, ref, { event_id: `c${i}`, topic_id: i % 2 ? 'functions' : 'oop' })),
+      );
+      expect(outcomes.every((o) => o.kind === 'applied')).toBe(true);
+      const topics = await store.listTopics(ref);
+      expect(topics.get('functions')?.eventCount).toBe(50);
+      expect(topics.get('oop')?.eventCount).toBe(50);
+    });
+
+    test('100 concurrent deliveries of one event id apply it exactly once', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      const outcomes = await Promise.all(Array.from({ length: 100 }, () => applyWire(store, ref, { event_id: 'storm' })));
+      expect(outcomes.filter((o) => o.kind === 'applied').length).toBe(1);
+      expect((await store.getTopic(ref, 'python-basics'))?.eventCount).toBe(1);
+    });
+
+    test('students and tenants are isolated', async () => {
+      const { store } = setup();
+      const a = freshStudent();
+      const sameIdOtherTenant = { tenantId: uniqueId('tenant'), studentId: a.studentId };
+      const otherStudentSameTenant = { tenantId: a.tenantId, studentId: uniqueId('student') };
+      await applyWire(store, a, { event_id: 'shared-id' });
+      expect(await store.getTopic(sameIdOtherTenant, 'python-basics')).toBeUndefined();
+      expect(await store.getTopic(otherStudentSameTenant, 'python-basics')).toBeUndefined();
+      // An event id is scoped to its student: the same id elsewhere is a different event.
+      expect((await applyWire(store, sameIdOtherTenant, { event_id: 'shared-id' })).kind).toBe('applied');
+      await store.deleteStudent(sameIdOtherTenant);
+      expect((await store.getTopic(a, 'python-basics'))?.eventCount).toBe(1);
+    });
+
+    test('ids that look alike across tenant and student do not collide', async () => {
+      const { store } = setup();
+      const t = uniqueId('t');
+      await applyWire(store, { tenantId: `${t}:a`, studentId: 'b' }, { event_id: 'e' });
+      expect(await store.getTopic({ tenantId: t, studentId: 'a:b' }, 'python-basics')).toBeUndefined();
+    });
+
+    test('reads return copies the caller may change freely', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      await applyWire(store, ref, { event_type: 'lesson.completed', data: { lesson_id: 'python-basics.intro' } });
+      const first = await store.getTopic(ref, 'python-basics');
+      first!.lessons.push('tampered');
+      first!.eventCount = 999;
+      (await store.listTopics(ref)).get('python-basics')!.lessons.push('tampered');
+      (await store.getHistory(ref))[0]!.masteryScore = 42;
+      const again = await store.getTopic(ref, 'python-basics');
+      expect(again?.lessons).toEqual(['python-basics.intro']);
+      expect(again?.eventCount).toBe(1);
+      expect((await store.getHistory(ref))[0]!.masteryScore).not.toBe(42);
+    });
+
+    test('history keeps one snapshot per topic and day, the day’s last value, filtered by range', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      await applyWire(store, ref, { occurred_at: '2026-01-10T09:00:00Z', data: { quiz_id: 'q', score: 0.2 } });
+      await applyWire(store, ref, { occurred_at: '2026-01-10T18:00:00Z', data: { quiz_id: 'q', score: 1 } });
+      await applyWire(store, ref, { occurred_at: '2026-01-12T09:00:00Z', data: { quiz_id: 'q', score: 1 } });
+      await applyWire(store, ref, { topic_id: 'oop', occurred_at: '2026-01-11T09:00:00Z' });
+      const all = await store.getHistory(ref);
+      expect(all.map((h) => `${h.topicId}@${h.day}`)).toEqual(['oop@2026-01-11', 'python-basics@2026-01-10', 'python-basics@2026-01-12']);
+      expect(all[1]!.at).toBe(Date.parse('2026-01-10T18:00:00Z'));
+      const ranged = await store.getHistory({ ...ref, topicId: 'python-basics', fromDay: '2026-01-11', toDay: '2026-01-12' });
+      expect(ranged.map((h) => h.day)).toEqual(['2026-01-12']);
+    });
+
+    test('deleting a student removes state, history and idempotency records, and is idempotent', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      await applyWire(store, ref, { event_id: 'gone' });
+      await store.deleteStudent(ref);
+      await store.deleteStudent(ref);
+      expect(await store.getTopic(ref, 'python-basics')).toBeUndefined();
+      expect(await store.getHistory(ref)).toEqual([]);
+      // The idempotency record went too: the same id is new again.
+      expect((await applyWire(store, ref, { event_id: 'gone' })).kind).toBe('applied');
+    });
+
+    test('idempotency records are kept for the retention period, then forgotten', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      await applyWire(store, ref, { event_id: 'old' }, CONTRACT_NOW);
+      expect((await applyWire(store, ref, { event_id: 'old' }, CONTRACT_NOW + 6 * 86_400_000)).kind).toBe('duplicate');
+      // Any later apply prunes records older than the retention (7 days in these suites).
+      await applyWire(store, ref, { event_id: 'newer' }, CONTRACT_NOW + 8 * 86_400_000);
+      expect((await applyWire(store, ref, { event_id: 'old' }, CONTRACT_NOW + 8 * 86_400_000)).kind).toBe('applied');
+    });
+
+    test('concurrent writers through two handles lose nothing', async () => {
+      const { store, peer } = setup();
+      const other = peer ?? store;
+      const ref = freshStudent();
+      await Promise.all(Array.from({ length: 60 }, (_, i) => applyWire(i % 2 ? store : other, ref, { event_id: `p${i}` })));
+      expect((await store.getTopic(ref, 'python-basics'))?.eventCount).toBe(60);
+    });
+
+    test('one event delivered through two handles at once is applied once', async () => {
+      const { store, peer } = setup();
+      const other = peer ?? store;
+      const ref = freshStudent();
+      const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => applyWire(i % 2 ? store : other, ref, { event_id: 'twice' })));
+      expect(outcomes.filter((o) => o.kind === 'applied').length).toBe(1);
+      expect((await store.getTopic(ref, 'python-basics'))?.eventCount).toBe(1);
+    });
+
+    test('one event id racing onto two topics through two handles is applied once', async () => {
+      const { store, peer } = setup();
+      const other = peer ?? store;
+      const ref = freshStudent();
+      const outcomes = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => applyWire(i % 2 ? store : other, ref, { event_id: 'racer', topic_id: i % 2 ? 'oop' : 'functions' })),
+      );
+      expect(outcomes.filter((o) => o.kind === 'applied').length).toBe(1);
+      const topics = await store.listTopics(ref);
+      expect([...topics.values()].reduce((n, s) => n + s.eventCount, 0)).toBe(1);
+    });
+  });
+}

@@ -1,0 +1,23 @@
+import { describe, expect, test } from 'bun:test';
+import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
+import { DAY_MS } from '../../src/domain/topic-state';
+import { FixedClock } from '../support/fixed-clock';
+import { applyWire, CONTRACT_NOW, describeMasteryStoreContract, freshStudent } from './mastery-store.contract';
+
+const memoryStore = (clock = new FixedClock(CONTRACT_NOW)) =>
+  new MemoryMasteryStore({ clock, stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS });
+
+describeMasteryStoreContract('in-memory', () => ({ store: memoryStore() }));
+
+describe('the in-memory store', () => {
+  test('forgets a student STATE_TTL_DAYS after their last activity', async () => {
+    const clock = new FixedClock(CONTRACT_NOW);
+    const store = memoryStore(clock);
+    const ref = freshStudent();
+    await applyWire(store, ref);
+    clock.advance(89 * DAY_MS);
+    expect(await store.getTopic(ref, 'python-basics')).toBeDefined();
+    clock.advance(2 * DAY_MS);
+    expect(await store.getTopic(ref, 'python-basics')).toBeUndefined();
+  });
+});

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
+import { studentKeyPattern } from '../../src/adapters/redis/keys';
+import { RedisMasteryStore, ttlSeconds } from '../../src/adapters/redis/mastery-store.redis';
+import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store.breaker';
+import { DAY_MS } from '../../src/domain/topic-state';
+import { StoreUnavailableError } from '../../src/ports/mastery-store.port';
+import { requireService } from '../support/services';
+import { applyWire, describeMasteryStoreContract, freshStudent } from './mastery-store.contract';
+
+const url = requireService('REDIS_URL');
+const clients = [createRedisClient(url, 1000), createRedisClient(url, 1000)] as const;
+beforeAll(() => Promise.all(clients.map((c) => waitUntilReady(c, 5000))));
+afterAll(() => Promise.all(clients.map((c) => c.quit())));
+
+const options = { stateTtlSeconds: ttlSeconds(90), idempotencyRetentionMs: 7 * DAY_MS };
+const stores = [new RedisMasteryStore(clients[0], options), new RedisMasteryStore(clients[1], options)] as const;
+const breakerOptions = { name: 'contract', timeoutMs: 2000, resetMs: 1000 };
+const breakers = [new BreakerMasteryStore(stores[0], breakerOptions), new BreakerMasteryStore(stores[1], breakerOptions)] as const;
+afterAll(() => breakers.forEach((b) => b.shutdown()));
+
+describeMasteryStoreContract('redis', () => ({ store: stores[0], peer: stores[1] }));
+describeMasteryStoreContract('redis behind the circuit breaker', () => ({ store: breakers[0], peer: breakers[1] }));
+
+describe('the redis store', () => {
+  test('every key it writes carries a TTL of at most STATE_TTL_DAYS', async () => {
+    const ref = freshStudent();
+    await applyWire(stores[0], ref, { event_type: 'lesson.completed', data: { lesson_id: 'python-basics.intro' } });
+    const keys = await clients[0].keys(studentKeyPattern(ref));
+    expect(keys.length).toBe(3);
+    for (const key of keys) {
+      const ttl = await clients[0].ttl(key);
+      expect(ttl).toBeGreaterThan(ttlSeconds(90) - 60);
+      expect(ttl).toBeLessThanOrEqual(ttlSeconds(90));
+    }
+  });
+
+  test('deleting a student leaves no key behind', async () => {
+    const ref = freshStudent();
+    await applyWire(stores[0], ref);
+    await stores[0].deleteStudent(ref);
+    expect(await clients[0].keys(studentKeyPattern(ref))).toEqual([]);
+  });
+
+  test('a frozen redis fails fast with StoreUnavailableError instead of hanging', async () => {
+    const frozen = createRedisClient(url, 200);
+    const store = new RedisMasteryStore(frozen, options);
+    const admin = createRedisClient(url, 5000);
+    try {
+      await Promise.all([waitUntilReady(frozen, 5000), waitUntilReady(admin, 5000)]);
+      const sleeping = admin.call('DEBUG', 'SLEEP', '1');
+      await Bun.sleep(50);
+      const started = performance.now();
+      const err = await store.getTopic(freshStudent(), 'python-basics').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreUnavailableError);
+      expect(performance.now() - started).toBeLessThan(900);
+      await sleeping;
+    } finally {
+      await Promise.all([frozen.quit().catch(() => {}), admin.quit()]);
+    }
+  });
+
+  test('a dead redis answers StoreUnavailableError at once', async () => {
+    const dead = createRedisClient('redis://127.0.0.1:1', 200);
+    dead.on('error', () => {});
+    const err = await new RedisMasteryStore(dead, options).listTopics(freshStudent()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    dead.disconnect();
+  });
+});

@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
+import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store.breaker';
+import { DAY_MS } from '../../src/domain/topic-state';
+import { StoreUnavailableError, type MasteryStore } from '../../src/ports/mastery-store.port';
+import { FixedClock } from '../support/fixed-clock';
+import { describeMasteryStoreContract, CONTRACT_NOW, freshStudent } from '../contract/mastery-store.contract';
+
+/** A real memory store that can be switched to hang or fail, as a sick Redis would. */
+class SickStore {
+  mode: 'ok' | 'hang' | 'fail' = 'ok';
+  calls = 0;
+  readonly inner = new MemoryMasteryStore({ clock: new FixedClock(CONTRACT_NOW), stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS });
+  readonly store: MasteryStore = new Proxy(this.inner, {
+    get: (target, prop) => {
+      const v = Reflect.get(target, prop) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        this.calls += 1;
+        if (this.mode === 'hang') return new Promise(() => {});
+        if (this.mode === 'fail') return Promise.reject(new StoreUnavailableError('down'));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+const breakers: BreakerMasteryStore[] = [];
+afterEach(() => breakers.splice(0).forEach((b) => b.shutdown()));
+const wrap = (inner: MasteryStore, timeoutMs = 100, resetMs = 300) => {
+  const b = new BreakerMasteryStore(inner, { name: 'test', timeoutMs, resetMs, volumeThreshold: 3 });
+  breakers.push(b);
+  return b;
+};
+
+describeMasteryStoreContract('breaker around the in-memory store', () => ({ store: wrap(new SickStore().store, 2000) }));
+
+describe('the circuit breaker around a store', () => {
+  test('a hanging store fails after the breaker timeout with StoreUnavailableError', async () => {
+    const sick = new SickStore();
+    sick.mode = 'hang';
+    const store = wrap(sick.store, 100);
+    const started = performance.now();
+    const err = await store.listTopics(freshStudent()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    expect((err as Error).message).toContain('timed out');
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  test('opens after repeated failures and then refuses without calling the store', async () => {
+    const sick = new SickStore();
+    sick.mode = 'fail';
+    const store = wrap(sick.store);
+    for (let i = 0; i < 5; i++) await store.listTopics(freshStudent()).catch(() => {});
+    expect(store.status().state).toBe('open');
+    const callsWhenOpened = sick.calls;
+    const err = await store.listTopics(freshStudent()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    expect((err as Error).message).toContain('circuit open');
+    expect(sick.calls).toBe(callsWhenOpened);
+    expect(store.status().rejects).toBeGreaterThan(0);
+  });
+
+  test('lets a trial call through after the reset time and closes when it succeeds', async () => {
+    const sick = new SickStore();
+    sick.mode = 'fail';
+    const store = wrap(sick.store, 100, 200);
+    const seen: string[] = [];
+    store.onStateChange((s) => seen.push(s));
+    for (let i = 0; i < 5; i++) await store.listTopics(freshStudent()).catch(() => {});
+    sick.mode = 'ok';
+    await Bun.sleep(250);
+    expect(store.status().state).toBe('half_open');
+    expect((await store.listTopics(freshStudent())).size).toBe(0);
+    expect(store.status().state).toBe('closed');
+    expect(seen).toEqual(['open', 'half_open', 'closed']);
+  });
+});

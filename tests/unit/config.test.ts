@@ -1,0 +1,66 @@
+import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { parseConfig } from '../../src/config/config';
+import { parseCurriculum } from '../../src/domain/curriculum';
+
+describe('configuration', () => {
+  test('an empty environment gives the documented defaults', () => {
+    const r = parseConfig({});
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.port).toBe(8005);
+    expect(r.config.state).toEqual({ backend: 'memory', redisUrl: 'redis://127.0.0.1:6379', redisCommandTimeoutMs: 500, ttlDays: 90, idempotencyRetentionDays: 7 });
+    expect(r.config.model.thresholds).toEqual([0.4, 0.6, 0.8]);
+    expect(r.config.breaker).toEqual({ timeoutMs: 1000, resetMs: 5000 });
+  });
+
+  test('values are converted from strings', () => {
+    const r = parseConfig({ PORT: '9000', STATE_BACKEND: 'redis', LEVEL_THRESHOLDS: '0.5, 0.7, 0.9', RECENCY_HALF_LIFE_DAYS: '3.5' });
+    expect(r.ok && [r.config.port, r.config.state.backend, r.config.model.thresholds, r.config.model.recencyHalfLifeDays]).toEqual([9000, 'redis', [0.5, 0.7, 0.9], 3.5]);
+  });
+
+  test('lists every problem at once', () => {
+    const r = parseConfig({ PORT: 'eighty', STATE_BACKEND: 'mongo', STATE_TTL_DAYS: '0', LEVEL_THRESHOLDS: '0.9,0.5,0.1', REDIS_URL: 'http://x' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const names = r.errors.map((e) => e.split(':')[0]);
+    for (const n of ['PORT', 'STATE_BACKEND', 'STATE_TTL_DAYS', 'LEVEL_THRESHOLDS', 'REDIS_URL']) expect(names).toContain(n);
+  });
+
+  test('idempotency records may not outlive the state they guard', () => {
+    const r = parseConfig({ STATE_TTL_DAYS: '5', IDEMPOTENCY_RETENTION_DAYS: '7' });
+    expect(r.ok ? [] : r.errors).toEqual(['IDEMPOTENCY_RETENTION_DAYS: must not exceed STATE_TTL_DAYS']);
+  });
+
+  test('the result is frozen', () => {
+    const r = parseConfig({});
+    if (!r.ok) throw new Error('defaults failed');
+    expect(() => {
+      (r.config.state as { ttlDays: number }).ttlDays = 1;
+    }).toThrow();
+  });
+});
+
+describe('the curriculum', () => {
+  test('the shipped curriculum is valid', () => {
+    const r = parseCurriculum(JSON.parse(readFileSync('data/curriculum.json', 'utf8')));
+    expect(r.ok ? r.curriculum.topics.size : r.errors).toBe(12);
+  });
+
+  test('problems are listed together', () => {
+    const r = parseCurriculum({
+      topics: [
+        { topic_id: 'a', lessons: ['x', 'x'] },
+        { topic_id: 'bad id', lessons: ['y'] },
+        { topic_id: 'c', lessons: ['z'], prerequisites: ['nowhere'] },
+      ],
+    });
+    expect(r.ok ? [] : r.errors).toEqual(['topics[0].lessons has repeated ids', 'topics[1].topic_id must be a valid id', 'topic "c" names unknown prerequisite "nowhere"']);
+  });
+
+  test('lesson membership is checked per topic', () => {
+    const r = parseCurriculum({ topics: [{ topic_id: 'a', lessons: ['x'] }, { topic_id: 'b', lessons: ['y'] }] });
+    if (!r.ok) throw new Error('invalid');
+    expect([r.curriculum.hasLesson('a', 'x'), r.curriculum.hasLesson('a', 'y'), r.curriculum.hasLesson('zz', 'x')]).toEqual([true, false, false]);
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
+import { parseCurriculum, type Curriculum } from '../../src/domain/curriculum';
+import { ingestEvent, queryMastery, type EngineDeps } from '../../src/domain/engine';
+import { DAY_MS } from '../../src/domain/topic-state';
+import { FixedClock } from '../support/fixed-clock';
+import { wireEvent } from '../support/events';
+
+const shipped = parseCurriculum(JSON.parse(readFileSync('data/curriculum.json', 'utf8')));
+if (!shipped.ok) throw new Error(shipped.errors.join('; '));
+const curriculum: Curriculum = shipped.curriculum;
+
+function engine(now = Date.parse('2026-01-14T12:00:00Z')): EngineDeps & { clock: FixedClock } {
+  const clock = new FixedClock(now);
+  return {
+    clock,
+    curriculum,
+    store: new MemoryMasteryStore({ clock, stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS }),
+    policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
+  };
+}
+const ref = { tenantId: 'default', studentId: 'student-1' };
+
+describe('ingesting events', () => {
+  test('applies a valid event and answers the new mastery', async () => {
+    const deps = engine();
+    const out = await ingestEvent(deps, wireEvent({ event_type: 'lesson.completed', data: { lesson_id: 'python-basics.intro' } }));
+    expect(out.kind).toBe('applied');
+    // 1 of 5 lessons (0.2 * 0.4) and one active day of 14 (0.1 / 14).
+    if (out.kind === 'applied') expect(out.mastery.masteryScore).toBe(Math.round((0.08 + 0.1 / 14) * 1e4) / 1e4);
+  });
+
+  test('answers duplicate for a repeated event id and counts it once', async () => {
+    const deps = engine();
+    const e = wireEvent();
+    expect((await ingestEvent(deps, e)).kind).toBe('applied');
+    expect((await ingestEvent(deps, e)).kind).toBe('duplicate');
+    const q = await queryMastery(deps, ref);
+    expect(q.kind === 'ok' && q.mastery.topics[0]!.eventCount).toBe(1);
+  });
+
+  test('rejects invalid events with the field errors and stores nothing', async () => {
+    const deps = engine();
+    const out = await ingestEvent(deps, { ...wireEvent(), data: { quiz_id: 'q', score: 7 } });
+    expect(out.kind).toBe('rejected');
+    if (out.kind === 'rejected') expect(out.errors.map((e) => e.field)).toEqual(['data.score']);
+    expect((await deps.store.listTopics(ref)).size).toBe(0);
+  });
+
+  test('rejects a topic outside the curriculum and a lesson outside its topic', async () => {
+    const deps = engine();
+    const unknownTopic = await ingestEvent(deps, wireEvent({ topic_id: 'cobol' }));
+    const foreignLesson = await ingestEvent(deps, wireEvent({ event_type: 'lesson.completed', data: { lesson_id: 'oop.classes' } }));
+    expect(unknownTopic.kind === 'rejected' && unknownTopic.errors[0]!.field).toBe('topic_id');
+    expect(foreignLesson.kind === 'rejected' && foreignLesson.errors[0]!.field).toBe('data.lesson_id');
+    expect(unknownTopic.kind === 'rejected' && unknownTopic.eventId).toBeString();
+  });
+});
+
+describe('querying mastery', () => {
+  test('a student without events scores 0, novice, with no topics', async () => {
+    const q = await queryMastery(engine(), ref);
+    expect(q).toEqual({ kind: 'ok', mastery: { studentId: 'student-1', overall: { masteryScore: 0, level: 'novice' }, topics: [] } });
+  });
+
+  test('the overall score is the mean over the topics returned', async () => {
+    const deps = engine();
+    for (const lesson of curriculum.topics.get('strings')!.lessons) {
+      await ingestEvent(deps, wireEvent({ topic_id: 'strings', event_type: 'lesson.completed', data: { lesson_id: lesson } }));
+    }
+    await ingestEvent(deps, wireEvent({ topic_id: 'strings', data: { quiz_id: 'q', score: 1 } }));
+    const q = await queryMastery(deps, ref, ['strings', 'oop']);
+    if (q.kind !== 'ok') throw new Error(q.kind);
+    const [strings, oop] = q.mastery.topics;
+    expect(strings!.masteryScore).toBe(Math.round((0.4 + 0.3 + 0.1 / 14) * 1e4) / 1e4);
+    expect(oop).toMatchObject({ topicId: 'oop', masteryScore: 0, eventCount: 0, updatedAt: null });
+    expect(q.mastery.overall.masteryScore).toBe(Math.round((strings!.masteryScore / 2) * 1e4) / 1e4);
+  });
+
+  test('names topics that are not in the curriculum', async () => {
+    expect(await queryMastery(engine(), ref, ['oop', 'cobol'])).toEqual({ kind: 'unknown_topics', topicIds: ['cobol'] });
+  });
+
+  test('consistency fades as time passes without activity', async () => {
+    const deps = engine();
+    await ingestEvent(deps, wireEvent({ occurred_at: '2026-01-14T10:00:00Z' }));
+    const before = await queryMastery(deps, ref);
+    deps.clock.advance(20 * DAY_MS);
+    const after = await queryMastery(deps, ref);
+    if (before.kind !== 'ok' || after.kind !== 'ok') throw new Error('query failed');
+    expect(before.mastery.topics[0]!.components.consistency).toBeGreaterThan(0);
+    expect(after.mastery.topics[0]!.components.consistency).toBe(0);
+  });
+});

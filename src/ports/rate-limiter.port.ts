@@ -1,0 +1,23 @@
+/** The verdict on one request against a fixed-window quota. */
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** Requests allowed per window. */
+  limit: number;
+  /** Requests left in the current window after this one (0 when refused). */
+  remaining: number;
+  /** Seconds until the window resets (at least 1). */
+  resetSeconds: number;
+}
+
+/**
+ * Counts requests per key in fixed windows. Promises:
+ * - `hit` counts one request and answers whether it is within `limit` for the current window of
+ *   `windowSeconds`; concurrent hits on one key are all counted (no lost increments).
+ * - keys are opaque strings; different keys never share a count.
+ * - `forget` removes every count of a key (GDPR erasure of a principal); idempotent.
+ * - a failing backend rejects (the caller decides whether to fail open or closed).
+ */
+export interface RateLimiter {
+  hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitDecision>;
+  forget(key: string): Promise<void>;
+}

@@ -1,18 +1,32 @@
 import { readFileSync } from 'node:fs';
+import { jwt } from '@elysiajs/jwt';
+import { importSPKI } from 'jose';
 import type { Logger } from 'pino';
+import packageJson from '../package.json';
 import { systemClock } from './adapters/clock/clock.system';
 import { createApp } from './adapters/http/app';
+import type { AuthSettings } from './adapters/http/auth';
+import { createAuthenticator } from './adapters/http/auth';
+import type { Lifecycle } from './adapters/http/gate';
+import { MemoryCohortStore } from './adapters/memory/cohort-store.memory';
 import { MemoryMasteryStore } from './adapters/memory/mastery-store.memory';
+import { MemoryRateLimiter } from './adapters/memory/rate-limiter.memory';
 import { createLogger } from './adapters/observability/logger';
+import { createMetrics } from './adapters/observability/metrics';
 import { createRedisClient, redisProbe } from './adapters/redis/client';
+import { RedisCohortStore } from './adapters/redis/cohort-store.redis';
 import { RedisMasteryStore, ttlSeconds } from './adapters/redis/mastery-store.redis';
-import { BreakerMasteryStore } from './adapters/resilience/mastery-store.breaker';
+import { RedisRateLimiter } from './adapters/redis/rate-limiter.redis';
+import { BreakerMasteryStore, type BreakerStatus } from './adapters/resilience/mastery-store.breaker';
 import { parseConfig, type Config } from './config/config';
+import { ROLES } from './domain/access';
 import { parseCurriculum, type Curriculum } from './domain/curriculum';
 import type { EngineDeps } from './domain/engine';
 import { DAY_MS } from './domain/topic-state';
+import type { CohortStore } from './ports/cohort-store.port';
 import type { HealthProbe } from './ports/health.port';
 import type { MasteryStore } from './ports/mastery-store.port';
+import type { RateLimiter } from './ports/rate-limiter.port';
 
 /** Reads and checks the curriculum file; its problems join the configuration errors. */
 function loadCurriculum(path: string): { curriculum?: Curriculum; errors: string[] } {
@@ -28,18 +42,27 @@ function loadCurriculum(path: string): { curriculum?: Curriculum; errors: string
 
 interface Backend {
   store: MasteryStore;
+  cohorts: CohortStore;
+  rateLimiter: RateLimiter;
   probes: HealthProbe[];
+  breakers: () => BreakerStatus[];
   close: () => Promise<void>;
 }
 
 function buildBackend(config: Config, log: Logger): Backend {
   const retentionMs = config.state.idempotencyRetentionDays * DAY_MS;
   if (config.state.backend === 'memory') {
-    const store = new MemoryMasteryStore({ clock: systemClock, stateTtlMs: config.state.ttlDays * DAY_MS, idempotencyRetentionMs: retentionMs });
-    return { store, probes: [], close: async () => {} };
+    return {
+      store: new MemoryMasteryStore({ clock: systemClock, stateTtlMs: config.state.ttlDays * DAY_MS, idempotencyRetentionMs: retentionMs }),
+      cohorts: new MemoryCohortStore(),
+      rateLimiter: new MemoryRateLimiter({ clock: systemClock }),
+      probes: [],
+      breakers: () => [],
+      close: async () => {},
+    };
   }
   const redis = createRedisClient(config.state.redisUrl, config.state.redisCommandTimeoutMs);
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  redis.on('error', (err) => log.warn({ error: err.message }, 'redis connection error'));
   const store = new BreakerMasteryStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(config.state.ttlDays), idempotencyRetentionMs: retentionMs }), {
     name: 'redis-state',
     timeoutMs: config.breaker.timeoutMs,
@@ -48,7 +71,10 @@ function buildBackend(config: Config, log: Logger): Backend {
   store.onStateChange((state) => log.warn({ breaker: 'redis-state', state }, 'circuit breaker state changed'));
   return {
     store,
+    cohorts: new RedisCohortStore(redis, ttlSeconds(config.cohortTtlDays)),
+    rateLimiter: new RedisRateLimiter(redis, systemClock),
     probes: [redisProbe(redis)],
+    breakers: () => [store.status()],
     close: async () => {
       store.shutdown();
       await redis.quit().catch(() => redis.disconnect());
@@ -56,8 +82,39 @@ function buildBackend(config: Config, log: Logger): Backend {
   };
 }
 
+/**
+ * The verification key. Outside production, a missing HS256 secret becomes a random one for this
+ * run, and sample tokens for each role are printed to the terminal (never to the JSON log) so a
+ * newcomer can call the API at once; they stop working when the process ends.
+ */
+async function authSettings(config: Config): Promise<{ settings: AuthSettings; devSecret?: Uint8Array }> {
+  const base = { algorithm: config.auth.algorithm, issuer: config.auth.issuer, audience: config.auth.audience, clockToleranceSeconds: config.auth.clockToleranceSeconds };
+  if (config.auth.algorithm !== 'HS256') {
+    const pem = readFileSync(config.auth.publicKeyFile!, 'utf8');
+    return { settings: { ...base, key: await importSPKI(pem, config.auth.algorithm) } };
+  }
+  if (config.auth.secret !== undefined) return { settings: { ...base, key: new TextEncoder().encode(config.auth.secret) } };
+  const devSecret = crypto.getRandomValues(new Uint8Array(32));
+  return { settings: { ...base, key: devSecret }, devSecret };
+}
+
+async function printSampleTokens(secret: Uint8Array, config: Config): Promise<void> {
+  const signer = jwt({ name: 'jwt', secret, alg: 'HS256', iss: config.auth.issuer, aud: config.auth.audience }).decorator.jwt;
+  const exp = Math.floor(systemClock.now() / 1000) + 8 * 3600;
+  const lines = await Promise.all(
+    ROLES.map(async (role) => {
+      const sub = role === 'student' ? 'student-1' : `${role}-1`;
+      return `  ${role.padEnd(8)} (sub ${sub}): ${await signer.sign({ sub, role, exp })}`;
+    }),
+  );
+  console.error(
+    `\nJWT_SECRET is not set: using a random secret for this run (${config.appEnv}). Sample tokens, valid 8 hours:\n${lines.join('\n')}\n` +
+      `Example: curl -H "Authorization: Bearer <token>" http://localhost:${config.port}/api/v1/students/student-1/mastery\n`,
+  );
+}
+
 /** The composition root: configuration in, adapters built, ports handed to the core. */
-export function main(env: Record<string, string | undefined>): void {
+export async function main(env: Record<string, string | undefined>): Promise<void> {
   const parsed = parseConfig(env);
   const curriculum = parsed.ok ? loadCurriculum(parsed.config.model.curriculumFile) : { errors: [] };
   const errors = [...(parsed.ok ? [] : parsed.errors), ...curriculum.errors];
@@ -74,20 +131,45 @@ export function main(env: Record<string, string | undefined>): void {
     curriculum: curriculum.curriculum,
     policy: { consistencyWindowDays: config.model.consistencyWindowDays, recencyHalfLifeDays: config.model.recencyHalfLifeDays, thresholds: config.model.thresholds },
   };
-  void engine;
-  let accepting = true;
-  const app = createApp({ probes: backend.probes, accepting: () => accepting }).listen({ hostname: config.host, port: config.port });
+  const auth = await authSettings(config);
+  const metrics = createMetrics(backend.breakers);
+  const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
+  const app = createApp({
+    engine,
+    cohorts: backend.cohorts,
+    authenticate: createAuthenticator(auth.settings),
+    rateLimiter: backend.rateLimiter,
+    metrics,
+    logger: log,
+    probes: backend.probes,
+    lifecycle,
+    settings: config.http,
+    info: { name: 'mastery-engine', version: packageJson.version, commit: config.commit, startedAt: systemClock.now(), backends: { state: config.state.backend, events: 'http' } },
+  }).listen({ hostname: config.host, port: config.port });
   log.info({ port: app.server?.port, backend: config.state.backend, env: config.appEnv }, 'mastery-engine listening');
+  if (auth.devSecret) await printSampleTokens(auth.devSecret, config);
 
+  /**
+   * SIGTERM: /ready turns 503 and new requests are refused at once; requests in flight finish;
+   * then the server and the stores close. A deadline makes sure the process ends either way.
+   */
   const stop = async (signal: string) => {
-    accepting = false;
-    log.info({ signal }, 'shutting down');
-    await app.stop();
+    lifecycle.accepting = false;
+    log.info({ signal, in_flight: lifecycle.inFlight }, 'shutting down');
+    const deadline = systemClock.now() + config.http.shutdownTimeoutMs - 500;
+    const force = setTimeout(() => {
+      log.warn({ in_flight: lifecycle.inFlight }, 'shutdown deadline reached; exiting');
+      process.exit(0);
+    }, config.http.shutdownTimeoutMs);
+    force.unref();
+    while (lifecycle.inFlight > 0 && systemClock.now() < deadline) await Bun.sleep(25);
+    await app.stop(true);
     await backend.close();
+    log.info('stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-if (import.meta.main) main(process.env);
+if (import.meta.main) await main(process.env);

@@ -22,6 +22,30 @@ const EnvSchema = Type.Object({
   LEVEL_THRESHOLDS: Type.String({ default: DEFAULT_THRESHOLDS.join(',') }),
   BREAKER_TIMEOUT_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000 }),
   BREAKER_RESET_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 600_000 }),
+  COHORT_TTL_DAYS: Type.Integer({ default: 365, minimum: 1, maximum: 3650 }),
+  JWT_ALGORITHM: Type.Union([Type.Literal('HS256'), Type.Literal('RS256'), Type.Literal('ES256')], { default: 'HS256' }),
+  JWT_SECRET: Type.Optional(Type.String()),
+  JWT_PUBLIC_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_ISSUER: Type.String({ default: 'mastery-engine', minLength: 1 }),
+  JWT_AUDIENCE: Type.String({ default: 'learnflow', minLength: 1 }),
+  JWT_CLOCK_TOLERANCE_S: Type.Integer({ default: 30, minimum: 0, maximum: 60 }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 50, minimum: 1, maximum: 1_000_000 }),
+  BODY_LIMIT_BYTES: Type.Integer({ default: 65_536, minimum: 1024, maximum: 10_485_760 }),
+  CORS_ORIGINS: Type.String({ default: '' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
+  GIT_COMMIT: Type.String({ default: 'unknown' }),
+  KAFKA_BROKERS: Type.String({ default: '' }),
+  KAFKA_CLIENT_ID: Type.String({ default: 'mastery-engine', minLength: 1 }),
+  KAFKA_GROUP_ID: Type.String({ default: 'mastery-engine', minLength: 1 }),
+  KAFKA_TOPIC_EVENTS: Type.String({ default: 'learning.events', minLength: 1 }),
+  KAFKA_TOPIC_DLQ: Type.String({ default: 'mastery.dlq', minLength: 1 }),
+  KAFKA_TOPIC_UPDATES: Type.String({ default: 'mastery.updated', minLength: 1 }),
+  // Kafka's broker refuses sessions shorter than group.min.session.timeout.ms (6 s by default).
+  KAFKA_SESSION_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 6000, maximum: 300_000 }),
+  KAFKA_PARTITION_CONCURRENCY: Type.Integer({ default: 6, minimum: 1, maximum: 64 }),
+  KAFKA_APPLY_CONCURRENCY: Type.Integer({ default: 64, minimum: 1, maximum: 1024 }),
+  KAFKA_RETRY_INITIAL_MS: Type.Integer({ default: 200, minimum: 10, maximum: 60_000 }),
+  KAFKA_RETRY_MAX_MS: Type.Integer({ default: 5000, minimum: 10, maximum: 600_000 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -45,9 +69,43 @@ export interface Config {
     readonly thresholds: LevelThresholds;
   };
   readonly breaker: { readonly timeoutMs: number; readonly resetMs: number };
+  readonly cohortTtlDays: number;
+  readonly auth: {
+    readonly algorithm: Env['JWT_ALGORITHM'];
+    /** HS256 secret; undefined outside production means "make a random one for this run". */
+    readonly secret: string | undefined;
+    readonly publicKeyFile: string | undefined;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly clockToleranceSeconds: number;
+  };
+  readonly http: {
+    readonly rateLimitPerMinute: number;
+    readonly bodyLimitBytes: number;
+    readonly corsOrigins: readonly string[];
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly commit: string;
+  /** Event-driven ingest; `brokers` empty means the consumer is off. */
+  readonly kafka: KafkaConfig;
+}
+
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly topics: { readonly events: string; readonly dlq: string; readonly updates: string };
+  readonly sessionTimeoutMs: number;
+  readonly partitionConcurrency: number;
+  readonly applyConcurrency: number;
+  readonly retryInitialMs: number;
+  readonly retryMaxMs: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+/** Settings whose values never appear in an error message. */
+const SECRET_SETTINGS = new Set(['JWT_SECRET']);
 
 /** Names of every setting, for documentation checks. */
 export const SETTING_NAMES = Object.keys(EnvSchema.properties);
@@ -60,7 +118,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     if (v !== undefined && v !== '') known[name] = v;
   }
   const value = Value.Convert(EnvSchema, Value.Default(EnvSchema, known));
-  const errors = [...Value.Errors(EnvSchema, value)].map((e) => `${e.path.slice(1)}: ${e.message} (got ${JSON.stringify(e.value)})`);
+  const errors = [...Value.Errors(EnvSchema, value)].map((e) => {
+    const name = e.path.slice(1);
+    return `${name}: ${e.message} (got ${SECRET_SETTINGS.has(name) ? '[redacted]' : JSON.stringify(e.value)})`;
+  });
   const thresholds = String((value as Env).LEVEL_THRESHOLDS ?? '')
     .split(',')
     .map((x) => Number(x.trim()));
@@ -70,6 +131,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   if (errors.length === 0 && e.IDEMPOTENCY_RETENTION_DAYS > e.STATE_TTL_DAYS) {
     errors.push('IDEMPOTENCY_RETENTION_DAYS: must not exceed STATE_TTL_DAYS');
   }
+  errors.push(...authErrors(e));
+  if (e.KAFKA_RETRY_MAX_MS < e.KAFKA_RETRY_INITIAL_MS) errors.push('KAFKA_RETRY_MAX_MS: must not be below KAFKA_RETRY_INITIAL_MS');
   if (errors.length > 0) return { ok: false, errors };
 
   const config: Config = {
@@ -91,8 +154,52 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       thresholds: thresholds as unknown as LevelThresholds,
     },
     breaker: { timeoutMs: e.BREAKER_TIMEOUT_MS, resetMs: e.BREAKER_RESET_MS },
+    cohortTtlDays: e.COHORT_TTL_DAYS,
+    auth: {
+      algorithm: e.JWT_ALGORITHM,
+      secret: e.JWT_SECRET,
+      publicKeyFile: e.JWT_PUBLIC_KEY_FILE,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_S,
+    },
+    http: {
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      corsOrigins: e.CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter((o) => o.length > 0),
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+    commit: e.GIT_COMMIT,
+    kafka: {
+      brokers: e.KAFKA_BROKERS.split(',')
+        .map((b) => b.trim())
+        .filter((b) => b.length > 0),
+      clientId: e.KAFKA_CLIENT_ID,
+      groupId: e.KAFKA_GROUP_ID,
+      topics: { events: e.KAFKA_TOPIC_EVENTS, dlq: e.KAFKA_TOPIC_DLQ, updates: e.KAFKA_TOPIC_UPDATES },
+      sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+      partitionConcurrency: e.KAFKA_PARTITION_CONCURRENCY,
+      applyConcurrency: e.KAFKA_APPLY_CONCURRENCY,
+      retryInitialMs: e.KAFKA_RETRY_INITIAL_MS,
+      retryMaxMs: e.KAFKA_RETRY_MAX_MS,
+    },
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+/** RFC 8725: HS256 keys must carry at least as much entropy as the hash (32 bytes). */
+const MIN_SECRET_BYTES = 32;
+
+function authErrors(e: Env): string[] {
+  if (e.JWT_ALGORITHM !== 'HS256') {
+    return e.JWT_PUBLIC_KEY_FILE ? [] : [`JWT_PUBLIC_KEY_FILE: required with JWT_ALGORITHM=${e.JWT_ALGORITHM}`];
+  }
+  if (e.JWT_SECRET === undefined) {
+    return e.APP_ENV === 'production' ? ['JWT_SECRET: required in production (at least 32 bytes)'] : [];
+  }
+  return Buffer.byteLength(e.JWT_SECRET, 'utf8') < MIN_SECRET_BYTES ? [`JWT_SECRET: must be at least ${MIN_SECRET_BYTES} bytes`] : [];
 }
 
 function deepFreeze<T>(o: T): T {

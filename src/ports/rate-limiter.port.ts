@@ -21,3 +21,8 @@ export interface RateLimiter {
   hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitDecision>;
   forget(key: string): Promise<void>;
 }
+
+/** The counting backend is unreachable or failed; the caller chooses to fail open or closed. */
+export class RateLimiterUnavailableError extends Error {
+  override readonly name = 'RateLimiterUnavailableError';
+}

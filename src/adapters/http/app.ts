@@ -1,11 +1,105 @@
+import { openapi } from '@elysiajs/openapi';
 import { Elysia } from 'elysia';
-import { healthRoutes, type HealthRoutesDeps } from './health.routes';
+import type { Logger } from 'pino';
+import type { EngineDeps } from '../../domain/engine';
+import type { CohortStore } from '../../ports/cohort-store.port';
+import type { HealthProbe } from '../../ports/health.port';
+import { StoreUnavailableError } from '../../ports/mastery-store.port';
+import type { RateLimiter } from '../../ports/rate-limiter.port';
+import type { Metrics } from '../observability/metrics';
+import type { Authenticate } from './auth';
+import { cohortRoutes } from './cohorts.routes';
+import { ApiError, errorBody, STATUS_OF, type ErrorCode, type ErrorDetail } from './errors';
+import { eventRoutes } from './events.routes';
+import { createGate, type Lifecycle } from './gate';
+import { healthRoutes } from './health.routes';
+import { masteryRoutes } from './mastery.routes';
+import { opsRoutes, type ServiceInfo } from './ops.routes';
+import { requestIdOf } from './request-context';
 
-export type AppDeps = HealthRoutesDeps;
+export interface AppDeps {
+  engine: EngineDeps;
+  cohorts: CohortStore;
+  authenticate: Authenticate;
+  rateLimiter: RateLimiter;
+  metrics: Metrics;
+  logger: Logger;
+  probes: readonly HealthProbe[];
+  lifecycle: Lifecycle;
+  settings: { rateLimitPerMinute: number; bodyLimitBytes: number; corsOrigins: readonly string[] };
+  info: ServiceInfo;
+}
 
-/** The HTTP driver: one Elysia app composed of one plugin per area. */
+/** TypeBox validation errors as `{field, message}`, field in the wire's dotted form. */
+function validationDetails(error: unknown): ErrorDetail[] {
+  const all = (error as { all?: { path?: string; message?: string; summary?: string }[] }).all ?? [];
+  return all.slice(0, 20).map((e) => ({ field: (e.path ?? '').replace(/^\//, '').replaceAll('/', '.') || '(body)', message: e.summary ?? e.message ?? 'invalid' }));
+}
+
+/**
+ * The HTTP driver. The gate (security headers, request id, trace context, CORS, auth, rate limit,
+ * media type and size) runs before routing; one error hook gives every failure the same shape.
+ */
 export function createApp(deps: AppDeps) {
-  return new Elysia().use(healthRoutes(deps));
+  const { metrics, logger } = deps;
+
+  const fail = (set: { status?: number | string; headers: Record<string, string | number> }, request: Request, code: ErrorCode, message: string, details?: ErrorDetail[]) => {
+    set.status = STATUS_OF[code];
+    set.headers['content-type'] = 'application/json';
+    return errorBody(code, message, requestIdOf(request), details);
+  };
+
+  // normalize: false makes `additionalProperties: false` refuse unknown fields instead of
+  // silently dropping them, so a misspelt field is an error the client sees.
+  return new Elysia({ normalize: false })
+    .use(createGate(deps))
+    .onError({ as: 'global' }, ({ code, error: thrown, request, set }) => {
+      // Elysia wraps what the body parser throws (our 413 and 400) in its ParseError.
+      const cause = (thrown as { cause?: unknown }).cause;
+      const error = code === 'PARSE' && cause instanceof ApiError ? cause : thrown;
+      if (error instanceof ApiError) {
+        Object.assign(set.headers, error.headers);
+        return fail(set, request, error.code, error.message, error.details);
+      }
+      if (error instanceof StoreUnavailableError) {
+        logger.warn({ request_id: requestIdOf(request), error: error.message }, 'state store unavailable');
+        set.headers['retry-after'] = '5';
+        return fail(set, request, 'service_unavailable', 'the state store is unavailable; retry shortly');
+      }
+      switch (code) {
+        case 'VALIDATION':
+          return fail(set, request, 'validation_failed', 'the request does not match the schema', validationDetails(error));
+        case 'PARSE':
+          return fail(set, request, 'malformed_json', 'the body is not valid JSON');
+        case 'NOT_FOUND':
+          return fail(set, request, 'not_found', 'no such resource');
+        default:
+          // Name and message only: a stack trace helps an attacker more than an operator.
+          logger.error({ request_id: requestIdOf(request), error: { name: (error as Error).name, message: (error as Error).message } }, 'unhandled error');
+          return fail(set, request, 'internal_error', 'an internal error occurred');
+      }
+    })
+    .use(
+      openapi({
+        path: '/docs',
+        specPath: '/docs/json',
+        documentation: {
+          info: { title: 'Mastery Engine API', version: deps.info.version, description: 'Learner mastery per topic: ingest learning events, query mastery, manage cohorts.' },
+          tags: [
+            { name: 'mastery', description: 'Mastery scores and their components' },
+            { name: 'events', description: 'Learning event ingest' },
+            { name: 'cohorts', description: 'Cohorts: which teachers teach which students' },
+            { name: 'ops', description: 'Health, readiness, metrics' },
+          ],
+          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+        },
+      }),
+    )
+    .use(healthRoutes({ probes: deps.probes, accepting: () => deps.lifecycle.accepting }))
+    .use(opsRoutes({ metrics, info: deps.info, clock: deps.engine.clock }))
+    .use(masteryRoutes(deps))
+    .use(eventRoutes(deps))
+    .use(cohortRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

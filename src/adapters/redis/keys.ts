@@ -21,3 +21,13 @@ export const studentKeys = (ref: StudentRef) => ({
 
 /** Pattern matching every key of one student (for scans in tests and audits). */
 export const studentKeyPattern = (ref: StudentRef): string => `${KEY_PREFIX}${tag(ref)}:*`;
+
+/** hash: cohort id -> cohort JSON, one per tenant. */
+export const cohortsKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:cohorts`;
+
+/**
+ * hash of one rate-limiter key's counters, fields `${windowSeconds}:window` (current window index)
+ * and `${windowSeconds}:count`. One Redis key per limiter key, so erasure is a single DEL with no
+ * SCAN. No hash tag: the `rl:` segment keeps it apart from student keys, which start `me:{`.
+ */
+export const rateLimitKey = (key: string): string => `${KEY_PREFIX}rl:${key}`;

@@ -10,6 +10,7 @@ import {
   type TopicChange,
 } from '../../ports/mastery-store.port';
 import commitScript from './commit.lua' with { type: 'text' };
+import { guard } from './guard';
 import { studentKeys } from './keys';
 
 export interface RedisStoreOptions {
@@ -189,13 +190,3 @@ export class RedisMasteryStore implements MasteryStore {
 
 /** The state TTL in seconds for a number of days. */
 export const ttlSeconds = (days: number): number => days * DAY_SECONDS;
-
-/** Any failure talking to Redis is transient from the caller's point of view; its text stays in our logs. */
-async function guard<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    if (err instanceof StoreUnavailableError) throw err;
-    throw new StoreUnavailableError(`redis: ${(err as Error).message}`, { cause: err });
-  }
-}

@@ -1,0 +1,61 @@
+import { jwt } from '@elysiajs/jwt';
+import type { CryptoKey, JWTVerifyOptions } from 'jose';
+import { ROLES, type Principal, type Role } from '../../domain/access';
+import { DEFAULT_TENANT, ID_PATTERN } from '../../domain/event';
+
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
+
+export interface AuthSettings {
+  algorithm: JwtAlgorithm;
+  /** The HS256 secret bytes, or the RS256/ES256 public key. */
+  key: Uint8Array | CryptoKey;
+  issuer: string;
+  audience: string;
+  clockToleranceSeconds: number;
+}
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: string };
+
+/** Query parameters that would carry a credential: tokens in URLs end up in logs and caches. */
+const QUERY_TOKEN_PARAMS = ['token', 'access_token', 'jwt', 'id_token', 'auth', 'authorization'];
+/** Headers through which a client might try to assert its own role or identity. */
+const SELF_ASSERTED = /^x-(user-)?(roles?|tenant|subject|user-id)$/i;
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+/**
+ * Bearer-token authentication after RFC 8725: the algorithm list is pinned to the configured
+ * one (so `alg: none` and HS/RS confusion fail), `exp` and `sub` are required, `iss`, `aud` and
+ * `nbf` are checked with a bounded clock tolerance, and the role must be one we know.
+ */
+export function createAuthenticator(settings: AuthSettings) {
+  // @elysiajs/jwt's verify checks nothing beyond the signature unless given jose's options.
+  const verifier = jwt({ name: 'jwt', secret: settings.key, alg: settings.algorithm }).decorator.jwt;
+  const options: JWTVerifyOptions = {
+    algorithms: [settings.algorithm],
+    issuer: settings.issuer,
+    audience: settings.audience,
+    clockTolerance: settings.clockToleranceSeconds,
+    requiredClaims: ['exp', 'sub'],
+  };
+
+  return async function authenticate(request: Request, url: URL): Promise<AuthResult> {
+    if (QUERY_TOKEN_PARAMS.some((p) => url.searchParams.has(p))) return { ok: false, reason: 'credentials in the query string are not accepted' };
+    for (const name of request.headers.keys()) {
+      if (SELF_ASSERTED.test(name)) return { ok: false, reason: `the ${name} header is not accepted: identity comes from the token` };
+    }
+    const header = request.headers.get('authorization');
+    if (!header) return { ok: false, reason: 'a Bearer token is required' };
+    const token = BEARER.exec(header.trim())?.[1];
+    if (!token) return { ok: false, reason: 'the Authorization header must be "Bearer <jwt>"' };
+
+    const claims = (await verifier.verify(token, options)) as Record<string, unknown> | false;
+    if (!claims) return { ok: false, reason: 'the token is invalid, expired or not meant for this service' };
+    const { sub, role, tenant } = claims;
+    if (typeof sub !== 'string' || !ID_PATTERN.test(sub)) return { ok: false, reason: 'the token subject is not a valid id' };
+    if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return { ok: false, reason: 'the token role is unknown' };
+    if (tenant !== undefined && (typeof tenant !== 'string' || !ID_PATTERN.test(tenant))) return { ok: false, reason: 'the token tenant is not a valid id' };
+    return { ok: true, principal: { subject: sub, role: role as Role, tenantId: (tenant as string | undefined) ?? DEFAULT_TENANT } };
+  };
+}
+
+export type Authenticate = ReturnType<typeof createAuthenticator>;

@@ -1,0 +1,83 @@
+import { Elysia, t } from 'elysia';
+import { canManageCohorts, visibleCohorts, type Principal } from '../../domain/access';
+import { MAX_COHORT_MEMBERS, type Cohort } from '../../domain/cohort';
+import type { CohortStore } from '../../ports/cohort-store.port';
+import { ApiError } from './errors';
+import { principalOf } from './request-context';
+import { API_ERRORS, ErrorSchema, Id, SECURED } from './schemas';
+
+const CohortBody = {
+  name: t.String({ minLength: 1, maxLength: 200 }),
+  teacher_ids: t.Array(Id, { maxItems: 100, uniqueItems: true }),
+  student_ids: t.Array(Id, { maxItems: MAX_COHORT_MEMBERS, uniqueItems: true }),
+};
+const CohortSchema = t.Object({ cohort_id: t.String(), ...CohortBody });
+
+const wire = (c: Cohort) => ({ cohort_id: c.cohortId, name: c.name, teacher_ids: c.teacherIds, student_ids: c.studentIds });
+
+function requireAdmin(principal: Principal): void {
+  if (!canManageCohorts(principal)) throw new ApiError('forbidden', 'only admins manage cohorts');
+}
+
+/** Cohorts a principal cannot see answer 404, like missing ones: their ids are not disclosed. */
+async function visibleCohort(store: CohortStore, principal: Principal, id: string): Promise<Cohort> {
+  const cohort = await store.get(principal.tenantId, id);
+  if (!cohort || visibleCohorts(principal, [cohort]).length === 0) throw new ApiError('not_found', 'no such cohort');
+  return cohort;
+}
+
+export const cohortRoutes = (deps: { cohorts: CohortStore }) =>
+  new Elysia({ prefix: '/api/v1/cohorts', name: 'cohort-routes' })
+    .post(
+      '',
+      async ({ body, request, set }) => {
+        const principal = principalOf(request);
+        requireAdmin(principal);
+        if (await deps.cohorts.get(principal.tenantId, body.cohort_id)) throw new ApiError('conflict', 'a cohort with this id exists; PUT replaces it');
+        const cohort: Cohort = { tenantId: principal.tenantId, cohortId: body.cohort_id, name: body.name, teacherIds: body.teacher_ids, studentIds: body.student_ids };
+        await deps.cohorts.put(cohort);
+        set.status = 201;
+        set.headers.location = `/api/v1/cohorts/${cohort.cohortId}`;
+        return wire(cohort);
+      },
+      {
+        body: t.Object({ cohort_id: Id, ...CohortBody }, { additionalProperties: false }),
+        response: { 201: CohortSchema, 409: ErrorSchema, ...API_ERRORS },
+        detail: { tags: ['cohorts'], summary: 'Create a cohort (admins)', ...SECURED },
+      },
+    )
+    .get(
+      '',
+      async ({ request }) => {
+        const principal = principalOf(request);
+        if (principal.role === 'student') throw new ApiError('forbidden', 'students do not list cohorts');
+        return { cohorts: visibleCohorts(principal, await deps.cohorts.list(principal.tenantId)).map(wire) };
+      },
+      {
+        response: { 200: t.Object({ cohorts: t.Array(CohortSchema) }), ...API_ERRORS },
+        detail: { tags: ['cohorts'], summary: 'Cohorts you can see (admins: all in the tenant; teachers: those they teach)', ...SECURED },
+      },
+    )
+    .get('/:cohort_id', async ({ params, request }) => wire(await visibleCohort(deps.cohorts, principalOf(request), params.cohort_id)), {
+      params: t.Object({ cohort_id: Id }),
+      response: { 200: CohortSchema, 404: ErrorSchema, ...API_ERRORS },
+      detail: { tags: ['cohorts'], summary: 'One cohort', ...SECURED },
+    })
+    .put(
+      '/:cohort_id',
+      async ({ params, body, request, set }) => {
+        const principal = principalOf(request);
+        requireAdmin(principal);
+        const existed = (await deps.cohorts.get(principal.tenantId, params.cohort_id)) !== undefined;
+        const cohort: Cohort = { tenantId: principal.tenantId, cohortId: params.cohort_id, name: body.name, teacherIds: body.teacher_ids, studentIds: body.student_ids };
+        await deps.cohorts.put(cohort);
+        set.status = existed ? 200 : 201;
+        return wire(cohort);
+      },
+      {
+        params: t.Object({ cohort_id: Id }),
+        body: t.Object(CohortBody, { additionalProperties: false }),
+        response: { 200: CohortSchema, 201: CohortSchema, ...API_ERRORS },
+        detail: { tags: ['cohorts'], summary: 'Create or replace a cohort (admins)', ...SECURED },
+      },
+    );

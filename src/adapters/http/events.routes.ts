@@ -1,0 +1,96 @@
+import { Elysia, t } from 'elysia';
+import { canIngestEvents, type Principal } from '../../domain/access';
+import { ingestEvent, type EngineDeps, type IngestOutcome } from '../../domain/engine';
+import type { Metrics } from '../observability/metrics';
+import { ApiError } from './errors';
+import { principalOf } from './request-context';
+import { API_ERRORS, SECURED } from './schemas';
+
+/** Large enough for a platform's periodic flush, small enough to answer within a request timeout. */
+export const MAX_BATCH = 500;
+
+type Outcome = { index: number; event_id?: string; status: 'applied' | 'duplicate' | 'rejected'; errors?: { field: string; code: string; message: string }[] };
+
+const OutcomeSchema = t.Object({
+  index: t.Integer(),
+  event_id: t.Optional(t.String()),
+  status: t.Union([t.Literal('applied'), t.Literal('duplicate'), t.Literal('rejected')]),
+  errors: t.Optional(t.Array(t.Object({ field: t.String(), code: t.String(), message: t.String() }))),
+});
+
+/**
+ * Events are scoped to the caller's tenant: an event without tenant_id gets it, one naming another
+ * tenant is rejected (never silently moved).
+ */
+function scopeToTenant(raw: unknown, principal: Principal): unknown | Outcome['errors'] {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const tenant = (raw as { tenant_id?: unknown }).tenant_id;
+  if (tenant === undefined || tenant === null) return { ...raw, tenant_id: principal.tenantId };
+  if (tenant !== principal.tenantId) return [{ field: 'tenant_id', code: 'forbidden', message: 'events may only be sent for your own tenant' }];
+  return raw;
+}
+
+const eventTypeOf = (raw: unknown): string => {
+  const type = (raw as { event_type?: unknown } | null)?.event_type;
+  return typeof type === 'string' && /^[a-z.]{1,32}$/.test(type) ? type : 'invalid';
+};
+
+function toOutcome(index: number, out: IngestOutcome): Outcome {
+  switch (out.kind) {
+    case 'applied':
+    case 'duplicate':
+      return { index, event_id: out.event.eventId, status: out.kind };
+    case 'rejected':
+      return { index, ...(out.eventId !== undefined ? { event_id: out.eventId } : {}), status: 'rejected', errors: out.errors };
+  }
+}
+
+/**
+ * Applies a batch: events of one student in the order given (their state depends on it only
+ * through idempotency), different students concurrently.
+ */
+async function ingestBatch(deps: { engine: EngineDeps; metrics: Metrics }, principal: Principal, events: unknown[]): Promise<Outcome[]> {
+  const outcomes: Outcome[] = new Array(events.length);
+  const byStudent = new Map<string, number[]>();
+  events.forEach((raw, i) => {
+    const student = String((raw as { student_id?: unknown } | null)?.student_id ?? '');
+    byStudent.set(student, [...(byStudent.get(student) ?? []), i]);
+  });
+  await Promise.all(
+    [...byStudent.values()].map(async (indexes) => {
+      for (const i of indexes) {
+        const scoped = scopeToTenant(events[i], principal);
+        const outcome: Outcome = Array.isArray(scoped)
+          ? { index: i, status: 'rejected', errors: scoped as Outcome['errors'] }
+          : toOutcome(i, await ingestEvent(deps.engine, scoped));
+        deps.metrics.eventsIngested.inc({ source: 'http', type: eventTypeOf(events[i]), outcome: outcome.status });
+        outcomes[i] = outcome;
+      }
+    }),
+  );
+  return outcomes;
+}
+
+export const eventRoutes = (deps: { engine: EngineDeps; metrics: Metrics }) =>
+  new Elysia({ prefix: '/api/v1', name: 'event-routes' }).post(
+    '/events',
+    async ({ body, request, set }) => {
+      const principal = principalOf(request);
+      if (!canIngestEvents(principal)) throw new ApiError('forbidden', 'only services and admins may send learning events');
+      const events = Array.isArray(body) ? body : [body];
+      const results = await ingestBatch(deps, principal, events);
+      set.status = 202;
+      const count = (s: Outcome['status']) => results.filter((r) => r.status === s).length;
+      return { received: results.length, applied: count('applied'), duplicate: count('duplicate'), rejected: count('rejected'), results };
+    },
+    {
+      body: t.Union([t.Array(t.Unknown(), { minItems: 1, maxItems: MAX_BATCH }), t.Record(t.String(), t.Unknown())], {
+        description: `one event object, or an array of at most ${MAX_BATCH}; each is validated on its own (see docs/mastery-model.md)`,
+      }),
+      response: {
+        202: t.Object({ received: t.Integer(), applied: t.Integer(), duplicate: t.Integer(), rejected: t.Integer(), results: t.Array(OutcomeSchema) }),
+        ...API_ERRORS,
+      },
+      detail: { tags: ['events'], summary: 'Ingest one learning event or a batch (idempotent by event_id)', ...SECURED },
+    },
+  );

@@ -1,0 +1,190 @@
+import { Elysia } from 'elysia';
+import type { Logger } from 'pino';
+import type { RateLimitDecision, RateLimiter } from '../../ports/rate-limiter.port';
+import type { Metrics } from '../observability/metrics';
+import type { Authenticate } from './auth';
+import { ApiError, errorBody, STATUS_OF, type ErrorCode } from './errors';
+import { acceptRequestId, continueTrace, requestInfo, setRequestInfo, type RequestInfo } from './request-context';
+
+/** Whether the instance takes new work, and how much it is doing: read by shutdown and /ready. */
+export interface Lifecycle {
+  accepting: boolean;
+  inFlight: number;
+}
+
+export interface GateDeps {
+  authenticate: Authenticate;
+  rateLimiter: RateLimiter;
+  metrics: Metrics;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  settings: { rateLimitPerMinute: number; bodyLimitBytes: number; corsOrigins: readonly string[] };
+}
+
+const API_PREFIX = '/api/v1/';
+/** Probes keep answering during shutdown: /ready must be able to say 503. */
+const PROBES = new Set(['/health', '/ready']);
+const WINDOW_SECONDS = 60;
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+} as const;
+/** The interactive docs page loads its script and styles; it still may not be framed. */
+const DOCS_CSP = "default-src 'self' https: 'unsafe-inline'; img-src 'self' data: https:; frame-ancestors 'none'";
+
+/** IETF draft-ietf-httpapi-ratelimit-headers: the policy, and what is left of it. */
+function rateLimitHeaders(d: RateLimitDecision): Record<string, string> {
+  return {
+    'ratelimit-policy': `"default";q=${d.limit};w=${WINDOW_SECONDS}`,
+    ratelimit: `"default";r=${d.remaining};t=${d.resetSeconds}`,
+  };
+}
+
+/**
+ * Everything decided before routing, in order: request id and trace, security headers, CORS,
+ * shutdown, then for /api/v1 authentication, the rate limit (per principal, or per client address
+ * when authentication failed), media type and declared size. Refusals here never reach a parser,
+ * a handler or a store.
+ */
+export function createGate(deps: GateDeps) {
+  const { settings, metrics, lifecycle } = deps;
+  const corsOrigins = new Set(settings.corsOrigins);
+
+  /**
+   * Closes a request's books: in-flight count, duration histogram, the one log line. Elysia skips
+   * after-response hooks for answers given in onRequest, so the gate calls this itself for those.
+   */
+  const finish = (request: Request, info: RequestInfo, route: string, status: number) => {
+    lifecycle.inFlight -= 1;
+    metrics.httpInFlight.dec();
+    const seconds = (performance.now() - info.startedAt) / 1000;
+    metrics.httpDuration.observe({ route, method: request.method, status: String(status) }, seconds);
+    deps.logger.info(
+      {
+        request_id: info.requestId,
+        trace_id: info.traceId,
+        method: request.method,
+        route,
+        status,
+        duration_ms: Math.round(seconds * 100_000) / 100,
+        role: info.principal?.role,
+        tenant: info.principal?.tenantId,
+      },
+      'request',
+    );
+  };
+
+  /** Answers from the gate are labelled route "(gate)": the router never saw them. */
+  const refuse = (
+    request: Request,
+    set: { status?: number | string; headers: Record<string, string | number> },
+    info: RequestInfo,
+    code: ErrorCode,
+    message: string,
+    headers: Record<string, string> = {},
+  ) => {
+    set.status = STATUS_OF[code];
+    Object.assign(set.headers, headers, { 'content-type': 'application/json' });
+    finish(request, info, '(gate)', STATUS_OF[code]);
+    return errorBody(code, message, info.requestId);
+  };
+
+  /** Counts one request; a failing limiter lets it through (fail open) and is counted. */
+  async function limit(key: string): Promise<RateLimitDecision | undefined> {
+    try {
+      return await deps.rateLimiter.hit(key, settings.rateLimitPerMinute, WINDOW_SECONDS);
+    } catch (err) {
+      metrics.rateLimiterErrors.inc();
+      deps.logger.warn({ error: (err as Error).message }, 'rate limiter unavailable: failing open');
+      return undefined;
+    }
+  }
+
+  return new Elysia({ name: 'gate' })
+    .onRequest(async ({ request, set, server }) => {
+      const url = new URL(request.url);
+      const trace = continueTrace(request.headers.get('traceparent'));
+      const info: RequestInfo = { requestId: acceptRequestId(request.headers.get('x-request-id')), startedAt: performance.now(), traceId: trace.traceId };
+      setRequestInfo(request, info);
+      lifecycle.inFlight += 1;
+      metrics.httpInFlight.inc();
+      Object.assign(set.headers, SECURITY_HEADERS, { 'x-request-id': info.requestId, traceparent: trace.traceparent });
+      if (url.pathname === '/docs' || url.pathname.startsWith('/docs/')) set.headers['content-security-policy'] = DOCS_CSP;
+
+      const origin = request.headers.get('origin');
+      if (origin && corsOrigins.has(origin)) {
+        Object.assign(set.headers, { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': 'ETag, X-Request-ID, RateLimit, RateLimit-Policy, Retry-After' });
+        if (request.method === 'OPTIONS') {
+          set.status = 204;
+          Object.assign(set.headers, {
+            'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS',
+            'access-control-allow-headers': 'Authorization, Content-Type, If-None-Match, X-Request-ID, traceparent',
+            'access-control-max-age': '600',
+          });
+          finish(request, info, '(gate)', 204);
+          return '';
+        }
+      }
+
+      if (!lifecycle.accepting && !PROBES.has(url.pathname)) {
+        return refuse(request, set, info, 'shutting_down', 'the service is shutting down; retry on another instance', { connection: 'close', 'retry-after': '1' });
+      }
+      if (!url.pathname.startsWith(API_PREFIX)) return;
+
+      set.headers['cache-control'] = 'no-store';
+      const auth = await deps.authenticate(request, url);
+      const key = auth.ok ? `p:${auth.principal.tenantId}/${auth.principal.subject}` : `ip:${server?.requestIP(request)?.address ?? 'unknown'}`;
+      const decision = await limit(key);
+      if (decision) Object.assign(set.headers, rateLimitHeaders(decision));
+      if (decision && !decision.allowed) {
+        metrics.rateLimited.inc({ kind: auth.ok ? auth.principal.role : 'anonymous' });
+        return refuse(request, set, info, 'rate_limited', `more than ${decision.limit} requests per minute`, { 'retry-after': String(decision.resetSeconds) });
+      }
+      if (!auth.ok) {
+        return refuse(request, set, info, 'unauthorized', auth.reason, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      }
+      info.principal = auth.principal;
+
+      if (request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH') {
+        const type = request.headers.get('content-type') ?? '';
+        if (!/^application\/json\s*(;|$)/i.test(type)) {
+          return refuse(request, set, info, 'unsupported_media_type', 'the body must be application/json');
+        }
+        const declared = Number(request.headers.get('content-length') ?? 0);
+        if (declared > settings.bodyLimitBytes) {
+          return refuse(request, set, info, 'payload_too_large', `the body may be at most ${settings.bodyLimitBytes} bytes`);
+        }
+      }
+    })
+    .onParse({ as: 'global' }, async ({ request }, contentType) => {
+      if (!/^application\/json/i.test(contentType)) return;
+      // Read with a running count, so a body without Content-Length cannot exceed the limit either.
+      const reader = request.body?.getReader();
+      if (!reader) return undefined;
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > settings.bodyLimitBytes) {
+          await reader.cancel();
+          throw new ApiError('payload_too_large', `the body may be at most ${settings.bodyLimitBytes} bytes`);
+        }
+        chunks.push(value);
+      }
+      try {
+        return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+      } catch {
+        throw new ApiError('malformed_json', 'the body is not valid JSON');
+      }
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
+      const info = requestInfo(request);
+      if (info) finish(request, info, route || 'unmatched', Number(set.status ?? 200));
+    });
+}

@@ -1,0 +1,85 @@
+import { Elysia, t } from 'elysia';
+import { canReadStudent, type Principal } from '../../domain/access';
+import { queryMastery, type StudentMastery, type EngineDeps } from '../../domain/engine';
+import { calculateMastery, type Mastery } from '../../domain/mastery';
+import type { CohortStore } from '../../ports/cohort-store.port';
+import { ApiError } from './errors';
+import { principalOf } from './request-context';
+import { API_ERRORS, ComponentsSchema, Id, MasteryResult, SECURED, StudentMasterySchema } from './schemas';
+
+const masteryWire = (m: Mastery) => ({ mastery_score: m.masteryScore, level: m.level, components: m.components, contributions: m.contributions });
+
+export const studentMasteryWire = (m: StudentMastery) => ({
+  student_id: m.studentId,
+  overall: { mastery_score: m.overall.masteryScore, level: m.overall.level },
+  topics: m.topics.map((topic) => ({
+    topic_id: topic.topicId,
+    ...masteryWire(topic),
+    event_count: topic.eventCount,
+    updated_at: topic.updatedAt === null ? null : new Date(topic.updatedAt).toISOString(),
+  })),
+});
+
+/** Refuses unless the principal may read this student; the answer is the same whether the student exists or not. */
+export async function authorizeStudentRead(principal: Principal, studentId: string, cohorts: CohortStore): Promise<void> {
+  const rosters = principal.role === 'teacher' ? await cohorts.list(principal.tenantId) : [];
+  if (!canReadStudent(principal, studentId, rosters)) throw new ApiError('forbidden', 'you may not read this student');
+}
+
+interface Deps {
+  engine: EngineDeps;
+  cohorts: CohortStore;
+}
+
+async function readMastery(deps: Deps, request: Request, studentId: string, topicIds?: string[]) {
+  const principal = principalOf(request);
+  await authorizeStudentRead(principal, studentId, deps.cohorts);
+  const result = await queryMastery(deps.engine, { tenantId: principal.tenantId, studentId }, topicIds);
+  if (result.kind === 'unknown_topics') {
+    throw new ApiError(
+      'validation_failed',
+      'some topics are not in the curriculum',
+      result.topicIds.map((id) => ({ field: 'topic_ids', code: 'unknown_value', message: `unknown topic ${id}` })),
+    );
+  }
+  return studentMasteryWire(result.mastery);
+}
+
+/** A weak ETag over the body: equal bodies, equal tags. */
+const etagOf = (body: unknown): string => `W/"${new Bun.CryptoHasher('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 27)}"`;
+
+const TopicIds = t.Array(Id, { maxItems: 100, uniqueItems: true });
+
+export const masteryRoutes = (deps: Deps) =>
+  new Elysia({ prefix: '/api/v1', name: 'mastery-routes' })
+    .post('/mastery/calculate', ({ body }) => masteryWire(calculateMastery(body.components, deps.engine.policy.thresholds)), {
+      body: t.Object({ components: ComponentsSchema }, { additionalProperties: false }),
+      response: { 200: MasteryResult, ...API_ERRORS },
+      detail: { tags: ['mastery'], summary: 'Compute mastery from given components (nothing stored)', ...SECURED },
+    })
+    .post('/mastery/query', ({ body, request }) => readMastery(deps, request, body.student_id, body.topic_ids), {
+      body: t.Object({ student_id: Id, topic_ids: t.Optional(TopicIds) }, { additionalProperties: false }),
+      response: { 200: StudentMasterySchema, ...API_ERRORS },
+      detail: { tags: ['mastery'], summary: "A student's mastery per topic and overall", ...SECURED },
+    })
+    .get(
+      '/students/:student_id/mastery',
+      async ({ params, query, request, set }) => {
+        const topicIds = query.topic_ids?.split(',').filter((x) => x.length > 0);
+        const body = await readMastery(deps, request, params.student_id, topicIds);
+        const etag = etagOf(body);
+        set.headers.etag = etag;
+        const match = request.headers.get('if-none-match');
+        if (match && match.split(',').some((m) => m.trim() === etag || m.trim() === '*')) {
+          set.status = 304;
+          return undefined;
+        }
+        return body;
+      },
+      {
+        params: t.Object({ student_id: Id }),
+        query: t.Object({ topic_ids: t.Optional(t.String({ pattern: '^[A-Za-z0-9._:,-]{1,4000}$', description: 'comma-separated topic ids' })) }),
+        response: { 200: StudentMasterySchema, 304: t.Undefined(), ...API_ERRORS },
+        detail: { tags: ['mastery'], summary: "A student's mastery (with ETag; send If-None-Match for 304)", ...SECURED },
+      },
+    );

@@ -1,0 +1,92 @@
+import { describe, expect, test } from 'bun:test';
+import { MAX_BATCH } from '../../src/adapters/http/events.routes';
+import { StoreUnavailableError } from '../../src/ports/mastery-store.port';
+import { bearer, event, testApp } from '../support/http';
+
+describe('POST /api/v1/events', () => {
+  test('ingests one event and answers 202 with its outcome', async () => {
+    const { call } = testApp();
+    const e = event();
+    const res = await call('POST', '/api/v1/events', { body: e, headers: await bearer('service', 'platform') });
+    expect(res.status).toBe(202);
+    expect(res.json).toEqual({ received: 1, applied: 1, duplicate: 0, rejected: 0, results: [{ index: 0, event_id: e.event_id, status: 'applied' }] });
+  });
+
+  test('a batch answers each event: applied, duplicate or rejected with its reasons, in order', async () => {
+    const { call, deps } = testApp();
+    const first = event();
+    const res = await call('POST', '/api/v1/events', {
+      body: [first, event({ student_id: 'student-2' }), first, event({ topic_id: 'cobol' }), { event_id: 'x' }],
+      headers: await bearer('service', 'platform'),
+    });
+    expect(res.status).toBe(202);
+    expect(res.json.results.map((r: { status: string }) => r.status)).toEqual(['applied', 'applied', 'duplicate', 'rejected', 'rejected']);
+    expect(res.json.results[3].errors[0]).toMatchObject({ field: 'topic_id', code: 'unknown_value' });
+    expect(res.json.results[4].errors.map((e: { field: string }) => e.field)).toContain('student_id');
+    expect((await deps.engine.store.getTopic({ tenantId: 'default', studentId: 'student-1' }, 'python-basics'))?.eventCount).toBe(1);
+  });
+
+  test('events of one student in a batch are applied in the order given', async () => {
+    const { call } = testApp();
+    const same = event();
+    const res = await call('POST', '/api/v1/events', { body: [same, { ...same, data: { quiz_id: 'q', score: 0 } }], headers: await bearer('service', 'platform') });
+    expect(res.json.results.map((r: { status: string }) => r.status)).toEqual(['applied', 'duplicate']);
+  });
+
+  test(`a batch of more than ${MAX_BATCH} events is refused whole`, async () => {
+    const { call } = testApp();
+    const body = Array.from({ length: MAX_BATCH + 1 }, () => ({}));
+    const res = await call('POST', '/api/v1/events', { body, headers: await bearer('service', 'platform') });
+    expect(res.status).toBe(400);
+  });
+
+  test('an event for another tenant is rejected, one without tenant_id takes the caller’s', async () => {
+    const { call, deps } = testApp();
+    const headers = await bearer('service', 'platform', 'acme');
+    const res = await call('POST', '/api/v1/events', { body: [event({ tenant_id: 'globex' }), event()], headers });
+    expect(res.json.results[0]).toMatchObject({ status: 'rejected', errors: [{ field: 'tenant_id', code: 'forbidden' }] });
+    expect(res.json.results[1].status).toBe('applied');
+    expect((await deps.engine.store.listTopics({ tenantId: 'acme', studentId: 'student-1' })).size).toBe(1);
+    expect((await deps.engine.store.listTopics({ tenantId: 'globex', studentId: 'student-1' })).size).toBe(0);
+  });
+
+  test.each(['student', 'teacher'] as const)('a %s may not send events', async (role) => {
+    const { call } = testApp();
+    const res = await call('POST', '/api/v1/events', { body: event(), headers: await bearer(role, 'student-1') });
+    expect(res.status).toBe(403);
+  });
+
+  test('counts ingested events by source, type and outcome in the metrics', async () => {
+    const { call } = testApp();
+    const headers = await bearer('service', 'platform');
+    const e = event();
+    await call('POST', '/api/v1/events', { body: [e, e, { nonsense: true }], headers });
+    const metrics = (await call('GET', '/metrics')).text;
+    expect(metrics).toContain('events_ingested_total{source="http",type="quiz.completed",outcome="applied"} 1');
+    expect(metrics).toContain('events_ingested_total{source="http",type="quiz.completed",outcome="duplicate"} 1');
+    expect(metrics).toContain('events_ingested_total{source="http",type="invalid",outcome="rejected"} 1');
+  });
+
+  test('a failing store answers 503 with Retry-After, and the batch can be resent safely', async () => {
+    const { call, deps } = testApp();
+    const real = deps.engine.store;
+    let down = true;
+    deps.engine.store = new Proxy(real, {
+      get: (target, prop) => {
+        const v = Reflect.get(target, prop) as unknown;
+        if (prop === 'applyEvent' && down) return () => Promise.reject(new StoreUnavailableError('redis down'));
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const headers = await bearer('service', 'platform');
+    const batch = [event(), event({ student_id: 'student-2' })];
+    const failed = await call('POST', '/api/v1/events', { body: batch, headers });
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get('retry-after')).toBe('5');
+    expect(failed.json.error.code).toBe('service_unavailable');
+    expect(failed.text).not.toContain('redis down');
+    down = false;
+    const retried = await call('POST', '/api/v1/events', { body: batch, headers });
+    expect(retried.json.applied).toBe(2);
+  });
+});

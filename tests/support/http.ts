@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { SignJWT } from 'jose';
+import pino from 'pino';
+import { createApp, type AppDeps } from '../../src/adapters/http/app';
+import { createAuthenticator } from '../../src/adapters/http/auth';
+import type { Lifecycle } from '../../src/adapters/http/gate';
+import { MemoryCohortStore } from '../../src/adapters/memory/cohort-store.memory';
+import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
+import { MemoryRateLimiter } from '../../src/adapters/memory/rate-limiter.memory';
+import { createMetrics } from '../../src/adapters/observability/metrics';
+import type { Role } from '../../src/domain/access';
+import { parseCurriculum } from '../../src/domain/curriculum';
+import { DAY_MS } from '../../src/domain/topic-state';
+import { FixedClock } from './fixed-clock';
+
+export const SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
+export const ISSUER = 'mastery-engine';
+export const AUDIENCE = 'learnflow';
+export const NOW = Date.parse('2026-01-20T12:00:00Z');
+
+const curriculum = (() => {
+  const r = parseCurriculum(JSON.parse(readFileSync('data/curriculum.json', 'utf8')));
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.curriculum;
+})();
+
+export interface Claims {
+  sub?: string;
+  role?: string;
+  tenant?: string;
+  iss?: string;
+  aud?: string;
+  exp?: number;
+  nbf?: number;
+  [k: string]: unknown;
+}
+
+/** Signs a token the way an identity provider would; every claim can be overridden or dropped (undefined). */
+export async function token(claims: Claims = {}, key: Uint8Array | CryptoKey = new TextEncoder().encode(SECRET), alg = 'HS256'): Promise<string> {
+  const nowS = Math.floor(Date.now() / 1000);
+  const payload: Record<string, unknown> = { sub: 'student-1', role: 'student', iss: ISSUER, aud: AUDIENCE, exp: nowS + 300, iat: nowS, ...claims };
+  for (const k of Object.keys(payload)) if (payload[k] === undefined) delete payload[k];
+  return new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' }).sign(key);
+}
+
+export const bearer = async (role: Role, sub: string, tenant?: string) => ({ authorization: `Bearer ${await token({ role, sub, ...(tenant ? { tenant } : {}) })}` });
+
+/** Collects the JSON log lines an app writes, so tests can read them. */
+export function captureLogs() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).split('\n').filter((l) => l.length > 0));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info', base: { service: 'mastery-engine' } }, stream), lines };
+}
+
+/** A complete app on the in-memory adapters, driven through `app.handle` (no socket). */
+export function testApp(overrides: Partial<AppDeps> = {}) {
+  const clock = new FixedClock(NOW);
+  const logs = captureLogs();
+  const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
+  const deps: AppDeps = {
+    engine: {
+      store: new MemoryMasteryStore({ clock, stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS }),
+      clock,
+      curriculum,
+      policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
+    },
+    cohorts: new MemoryCohortStore(),
+    authenticate: createAuthenticator({ algorithm: 'HS256', key: new TextEncoder().encode(SECRET), issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: 30 }),
+    rateLimiter: new MemoryRateLimiter({ clock }),
+    metrics: createMetrics(),
+    logger: logs.logger,
+    probes: [],
+    lifecycle,
+    settings: { rateLimitPerMinute: 1000, bodyLimitBytes: 65_536, corsOrigins: ['https://app.learnflow.example'] },
+    info: { name: 'mastery-engine', version: '0.0.0-test', commit: 'test', startedAt: NOW - 5000, backends: { state: 'memory', events: 'http' } },
+    ...overrides,
+  };
+  const app = createApp(deps);
+  const call = async (method: string, path: string, opts: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}) => {
+    const hasBody = opts.body !== undefined || opts.raw !== undefined;
+    const res = await app.handle(
+      new Request(`http://localhost${path}`, {
+        method,
+        headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+        ...(hasBody ? { body: opts.raw ?? JSON.stringify(opts.body) } : {}),
+      }),
+    );
+    const text = await res.text();
+    // Elysia runs after-response hooks (metrics, the log line) just after handle() resolves.
+    await Bun.sleep(1);
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, json, text };
+  };
+  return { app, deps, clock, logs: logs.lines, lifecycle, call };
+}
+
+/** A wire event for the test tenant at the test clock's day. */
+export const event = (overrides: Record<string, unknown> = {}) => ({
+  event_id: `e-${crypto.randomUUID().slice(0, 8)}`,
+  event_type: 'quiz.completed',
+  student_id: 'student-1',
+  topic_id: 'python-basics',
+  occurred_at: '2026-01-20T10:00:00Z',
+  data: { quiz_id: 'q1', score: 0.9 },
+  ...overrides,
+});

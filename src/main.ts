@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { jwt } from '@elysiajs/jwt';
 import { importSPKI } from 'jose';
 import type { Logger } from 'pino';
@@ -11,9 +12,10 @@ import type { Lifecycle } from './adapters/http/gate';
 import { MemoryCohortStore } from './adapters/memory/cohort-store.memory';
 import { MemoryMasteryStore } from './adapters/memory/mastery-store.memory';
 import { MemoryRateLimiter } from './adapters/memory/rate-limiter.memory';
+import { startKafkaIngest } from './adapters/kafka/kafka-ingest';
 import { createLogger } from './adapters/observability/logger';
 import { createMetrics } from './adapters/observability/metrics';
-import { createRedisClient, redisProbe } from './adapters/redis/client';
+import { createRedisClient, redisProbe, waitUntilReady } from './adapters/redis/client';
 import { RedisCohortStore } from './adapters/redis/cohort-store.redis';
 import { RedisMasteryStore, ttlSeconds } from './adapters/redis/mastery-store.redis';
 import { RedisRateLimiter } from './adapters/redis/rate-limiter.redis';
@@ -28,11 +30,14 @@ import type { HealthProbe } from './ports/health.port';
 import type { MasteryStore } from './ports/mastery-store.port';
 import type { RateLimiter } from './ports/rate-limiter.port';
 
+/** Relative paths in settings are relative to the project, whatever the working directory. */
+const PROJECT_ROOT = join(import.meta.dir, '..');
+
 /** Reads and checks the curriculum file; its problems join the configuration errors. */
 function loadCurriculum(path: string): { curriculum?: Curriculum; errors: string[] } {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(readFileSync(resolve(PROJECT_ROOT, path), 'utf8'));
   } catch (err) {
     return { errors: [`CURRICULUM_FILE: cannot read ${path}: ${(err as Error).message}`] };
   }
@@ -46,6 +51,8 @@ interface Backend {
   rateLimiter: RateLimiter;
   probes: HealthProbe[];
   breakers: () => BreakerStatus[];
+  /** Resolves when the backend can serve; start-up waits for it a bounded time. */
+  ready: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -58,6 +65,7 @@ function buildBackend(config: Config, log: Logger): Backend {
       rateLimiter: new MemoryRateLimiter({ clock: systemClock }),
       probes: [],
       breakers: () => [],
+      ready: async () => {},
       close: async () => {},
     };
   }
@@ -75,6 +83,7 @@ function buildBackend(config: Config, log: Logger): Backend {
     rateLimiter: new RedisRateLimiter(redis, systemClock),
     probes: [redisProbe(redis)],
     breakers: () => [store.status()],
+    ready: () => waitUntilReady(redis, 5000),
     close: async () => {
       store.shutdown();
       await redis.quit().catch(() => redis.disconnect());
@@ -90,7 +99,7 @@ function buildBackend(config: Config, log: Logger): Backend {
 async function authSettings(config: Config): Promise<{ settings: AuthSettings; devSecret?: Uint8Array }> {
   const base = { algorithm: config.auth.algorithm, issuer: config.auth.issuer, audience: config.auth.audience, clockToleranceSeconds: config.auth.clockToleranceSeconds };
   if (config.auth.algorithm !== 'HS256') {
-    const pem = readFileSync(config.auth.publicKeyFile!, 'utf8');
+    const pem = readFileSync(resolve(PROJECT_ROOT, config.auth.publicKeyFile!), 'utf8');
     return { settings: { ...base, key: await importSPKI(pem, config.auth.algorithm) } };
   }
   if (config.auth.secret !== undefined) return { settings: { ...base, key: new TextEncoder().encode(config.auth.secret) } };
@@ -98,18 +107,23 @@ async function authSettings(config: Config): Promise<{ settings: AuthSettings; d
   return { settings: { ...base, key: devSecret }, devSecret };
 }
 
+/** Where the sample tokens are written for `source`, git-ignored and readable by the owner only. */
+const DEV_TOKENS_FILE = join(PROJECT_ROOT, '.dev-tokens.env');
+
 async function printSampleTokens(secret: Uint8Array, config: Config): Promise<void> {
   const signer = jwt({ name: 'jwt', secret, alg: 'HS256', iss: config.auth.issuer, aud: config.auth.audience }).decorator.jwt;
   const exp = Math.floor(systemClock.now() / 1000) + 8 * 3600;
-  const lines = await Promise.all(
+  const tokens = await Promise.all(
     ROLES.map(async (role) => {
       const sub = role === 'student' ? 'student-1' : `${role}-1`;
-      return `  ${role.padEnd(8)} (sub ${sub}): ${await signer.sign({ sub, role, exp })}`;
+      return { role, sub, token: await signer.sign({ sub, role, exp }) };
     }),
   );
+  writeFileSync(DEV_TOKENS_FILE, tokens.map((t) => `export ${t.role.toUpperCase()}_TOKEN=${t.token}`).join('\n') + '\n', { mode: 0o600 });
   console.error(
-    `\nJWT_SECRET is not set: using a random secret for this run (${config.appEnv}). Sample tokens, valid 8 hours:\n${lines.join('\n')}\n` +
-      `Example: curl -H "Authorization: Bearer <token>" http://localhost:${config.port}/api/v1/students/student-1/mastery\n`,
+    `\nJWT_SECRET is not set: using a random secret for this run (${config.appEnv}). Sample tokens, valid 8 hours, also in .dev-tokens.env:\n` +
+      tokens.map((t) => `  ${t.role.padEnd(8)} (sub ${t.sub}): ${t.token}`).join('\n') +
+      `\nTry: source .dev-tokens.env && curl -H "Authorization: Bearer $STUDENT_TOKEN" http://localhost:${config.port}/api/v1/students/student-1/mastery\n`,
   );
 }
 
@@ -125,6 +139,9 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   const config = parsed.config;
   const log = createLogger(config.logLevel);
   const backend = buildBackend(config, log);
+  // Serving before the store is reachable would answer the first requests 503; after the wait
+  // the service starts anyway and /ready tells the orchestrator it is not ready yet.
+  await backend.ready().catch((err: Error) => log.warn({ error: err.message }, 'state backend not ready at start-up'));
   const engine: EngineDeps = {
     store: backend.store,
     clock: systemClock,
@@ -133,6 +150,8 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   };
   const auth = await authSettings(config);
   const metrics = createMetrics(backend.breakers);
+  // Event-driven ingest when brokers are configured: the same engine, driven by Kafka.
+  const kafka = config.kafka.brokers.length > 0 ? await startKafkaIngest({ config: config.kafka, engine, log, registry: metrics.registry }) : undefined;
   const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
   const app = createApp({
     engine,
@@ -141,7 +160,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     rateLimiter: backend.rateLimiter,
     metrics,
     logger: log,
-    probes: backend.probes,
+    probes: kafka ? [...backend.probes, kafka.probe] : backend.probes,
     lifecycle,
     settings: config.http,
     info: { name: 'mastery-engine', version: packageJson.version, commit: config.commit, startedAt: systemClock.now(), backends: { state: config.state.backend, events: 'http' } },
@@ -164,6 +183,8 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     force.unref();
     while (lifecycle.inFlight > 0 && systemClock.now() < deadline) await Bun.sleep(25);
     await app.stop(true);
+    // The consumer commits what it applied and leaves its group while the store still works.
+    await kafka?.stop();
     await backend.close();
     log.info('stopped');
     process.exit(0);

@@ -1,0 +1,236 @@
+/**
+ * End-to-end Kafka ingest bench (`bun bench/ingest.ts`): produce 100,000 events to a fresh topic
+ * on the real broker, then time (1) kafkajs consuming them with no processing, the raw rate, and
+ * (2) the real consumer (startKafkaIngest, Redis store behind the breaker, as main.ts builds it)
+ * applying them all; then the event-to-state latency at half the measured maximum rate. Writes
+ * its own section of docs/benchmarks.md.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { startKafkaIngest } from '../src/adapters/kafka/kafka-ingest';
+import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
+import { RedisMasteryStore, ttlSeconds } from '../src/adapters/redis/mastery-store.redis';
+import { BreakerMasteryStore } from '../src/adapters/resilience/mastery-store.breaker';
+import type { KafkaConfig } from '../src/config/config';
+import { parseCurriculum } from '../src/domain/curriculum';
+import type { EngineDeps } from '../src/domain/engine';
+import { DAY_MS } from '../src/domain/topic-state';
+import type { MasteryStore } from '../src/ports/mastery-store.port';
+import { requireService } from '../tests/support/services';
+
+const ROOT = join(import.meta.dir, '..');
+const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 100_000);
+const STUDENTS = 10_000;
+const PARTITIONS = 6;
+const LATENCY_SECONDS = 10;
+const TARGET_RATIO = 0.5;
+const TARGET_RATE = 10_000;
+const TARGET_P99_MS = 500;
+
+const parsedCurriculum = parseCurriculum(JSON.parse(readFileSync(join(ROOT, 'data/curriculum.json'), 'utf8')));
+if (!parsedCurriculum.ok) throw new Error(parsedCurriculum.errors.join('; '));
+const curriculum = parsedCurriculum.curriculum;
+const topics = [...curriculum.topics.values()];
+
+function makeEvent(run: string, i: number) {
+  const topic = topics[i % topics.length]!;
+  const base = {
+    event_id: `${run}-${i}`,
+    student_id: `s${i % STUDENTS}`,
+    topic_id: topic.topicId,
+    occurred_at: new Date(Date.parse('2026-01-01T00:00:00Z') + (i % 30) * DAY_MS + i).toISOString(),
+  };
+  switch (i % 4) {
+    case 0:
+      return { ...base, event_type: 'lesson.completed', data: { lesson_id: topic.lessons[i % topic.lessons.length] } };
+    case 1:
+      return { ...base, event_type: 'quiz.completed', data: { quiz_id: `q${i}`, score: (i % 10) / 10 } };
+    case 2:
+      return { ...base, event_type: 'code.assessed', data: { submission_id: `c${i}`, quality_score: (i % 7) / 7 } };
+    default:
+      return { ...base, event_type: 'practice.session', data: { minutes: 20 } };
+  }
+}
+
+/**
+ * The real store, recording when each event's state write completed (for latency). A proxy, so
+ * every other method of the port passes through untouched.
+ */
+function timedStore(inner: MasteryStore, appliedAt: Map<string, number>): MasteryStore {
+  const applyEvent: MasteryStore['applyEvent'] = async (req, change) => {
+    const outcome = await inner.applyEvent(req, change);
+    if (outcome.kind === 'applied') appliedAt.set(req.eventId, performance.now());
+    return outcome;
+  };
+  return new Proxy(inner, {
+    get: (target, prop) => {
+      if (prop === 'applyEvent') return applyEvent;
+      const v: unknown = Reflect.get(target, prop);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+async function produceAll(producer: Producer, topic: string, run: string, from: number, count: number): Promise<void> {
+  const chunk = 5000;
+  for (let i = from; i < from + count; i += chunk) {
+    const n = Math.min(chunk, from + count - i);
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, k) => ({ key: `s${(i + k) % STUDENTS}`, value: JSON.stringify(makeEvent(run, i + k)) })) });
+  }
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}
+
+/** Raw rate: a kafkajs consumer that only counts, from its first message to the last. */
+async function rawConsumeRate(kafka: Kafka, topic: string): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `${topic}.raw` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  let last = 0;
+  await consumer.run({
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatch: async ({ batch }) => {
+      if (seen === 0) first = performance.now();
+      seen += batch.messages.length;
+      last = performance.now();
+    },
+  });
+  await waitUntil(() => seen >= EVENTS, 120_000, 'the raw consumer');
+  await consumer.disconnect();
+  return EVENTS / ((last - first) / 1000);
+}
+
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+
+async function main() {
+  const brokers = requireService('KAFKA_BROKERS').split(',');
+  const redisUrl = requireService('REDIS_URL');
+  const run = `bench-${Date.now()}`;
+  const config: KafkaConfig = {
+    brokers,
+    clientId: 'mastery-engine-bench',
+    groupId: `${run}.group`,
+    topics: { events: `${run}.events`, dlq: `${run}.dlq`, updates: `${run}.updated` },
+    sessionTimeoutMs: 30_000,
+    partitionConcurrency: PARTITIONS,
+    applyConcurrency: 64,
+    retryInitialMs: 200,
+    retryMaxMs: 5000,
+  };
+  const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: Object.values(config.topics).map((topic) => ({ topic, numPartitions: PARTITIONS })) });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const redis = createRedisClient(redisUrl, 2000);
+  await waitUntilReady(redis, 5000);
+
+  try {
+    console.log(`kafka ingest bench: ${EVENTS.toLocaleString('en-US')} events, ${STUDENTS.toLocaleString('en-US')} students, ${PARTITIONS} partitions`);
+    await produceAll(producer, config.topics.events, run, 0, EVENTS);
+    const raw = await rawConsumeRate(kafka, config.topics.events);
+    console.log(`raw kafkajs consume (no processing):  ${Math.round(raw).toLocaleString('en-US')} events/s`);
+
+    const appliedAt = new Map<string, number>();
+    const store = timedStore(
+      new BreakerMasteryStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(1), idempotencyRetentionMs: 0.5 * DAY_MS, erasureRetentionSeconds: ttlSeconds(1), pseudonymize: (_tenantId, studentId) => studentId }), { name: 'redis-state', timeoutMs: 1000, resetMs: 5000 }),
+      appliedAt,
+    );
+    const engine: EngineDeps = { store, clock: { now: () => Date.now() }, curriculum, policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] }, consentByDefault: true };
+    const log = pino({ level: 'warn' });
+    const ingest = await startKafkaIngest({ config, engine, log, registry: new Registry() });
+    let endToEnd: number;
+    let p50: number;
+    let p99: number;
+    let latencyRate: number;
+    try {
+      await waitUntil(() => appliedAt.size >= EVENTS, 300_000, 'the end-to-end ingest');
+      const times = [...appliedAt.values()];
+      // From the first state write to the last: the same span the raw rate measures.
+      endToEnd = EVENTS / ((Math.max(...times) - Math.min(...times)) / 1000);
+      console.log(`end-to-end ingest (Redis state):      ${Math.round(endToEnd).toLocaleString('en-US')} events/s (${((endToEnd / raw) * 100).toFixed(1)}% of raw)`);
+
+      // Latency at half the measured maximum: produce in 50 ms slices, note each event's send time.
+      latencyRate = Math.round(endToEnd / 2);
+      const perSlice = Math.max(1, Math.round(latencyRate / 20));
+      const sentAt = new Map<string, number>();
+      const total = perSlice * 20 * LATENCY_SECONDS;
+      const started = performance.now();
+      for (let s = 0; s * perSlice < total; s++) {
+        const from = EVENTS + s * perSlice;
+        const at = performance.now();
+        for (let k = 0; k < perSlice; k++) sentAt.set(`${run}-${from + k}`, at);
+        await producer.send({ topic: config.topics.events, acks: -1, messages: Array.from({ length: perSlice }, (_, k) => ({ key: `s${(from + k) % STUDENTS}`, value: JSON.stringify(makeEvent(run, from + k)) })) });
+        const wait = started + (s + 1) * 50 - performance.now();
+        if (wait > 0) await Bun.sleep(wait);
+      }
+      await waitUntil(() => appliedAt.size >= EVENTS + total, 120_000, 'the latency phase');
+      const latencies = [...sentAt].map(([id, at]) => appliedAt.get(id)! - at);
+      p50 = percentile(latencies, 0.5);
+      p99 = percentile(latencies, 0.99);
+      console.log(`latency at ${latencyRate.toLocaleString('en-US')} events/s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
+    } finally {
+      await ingest.stop();
+    }
+
+    const ratio = endToEnd / raw;
+    const met = { ratio: ratio >= TARGET_RATIO, rate: endToEnd >= TARGET_RATE, p99: p99 < TARGET_P99_MS };
+    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+    const yes = (ok: boolean) => (ok ? 'met' : '**NOT met**');
+    const section = [
+      '## Kafka: end-to-end ingest',
+      '',
+      `${fmt(EVENTS)} events (lessons, quizzes, code reviews, practice) over ${fmt(STUDENTS)} students, keyed by student, on a fresh ${PARTITIONS}-partition topic of the local broker (\`scripts/kafka.sh\`). The raw rate is a kafkajs consumer that only counts the same topic's messages, in the same run; the end-to-end rate is the real consumer (\`startKafkaIngest\`: validation, curriculum check, idempotent atomic apply on Redis behind the breaker, \`mastery.updated\` per batch, offsets committed after), both timed from the first message handled to the last. Latency is from the produce call to the state write, at half the end-to-end rate, for ${LATENCY_SECONDS} s.`,
+      '',
+      '| measurement | value | target |',
+      '| --- | ---: | --- |',
+      `| **baseline**: raw kafkajs consume, no processing | ${fmt(raw)} events/s | |`,
+      `| end-to-end ingest (consume → apply → publish → commit) | ${fmt(endToEnd)} events/s | at least ${fmt(TARGET_RATE)}/s: ${yes(met.rate)} |`,
+      `| end-to-end / raw | ${(ratio * 100).toFixed(1)}% | at least ${TARGET_RATIO * 100}%: ${yes(met.ratio)} |`,
+      `| event-to-state latency at ${fmt(latencyRate)} events/s, p50 | ${p50.toFixed(1)} ms | |`,
+      `| event-to-state latency at ${fmt(latencyRate)} events/s, p99 | ${p99.toFixed(1)} ms | under ${TARGET_P99_MS} ms: ${yes(met.p99)} |`,
+      '',
+      'What limits the end-to-end rate is the state write, not Kafka: it runs at about the rate of the Redis-backed ingest without Kafka (the state-store section above, same machine), one Lua commit per event on a single-threaded Redis and one Bun process sharing 2 cores with Redis and the broker. The raw kafkajs rate only decodes record batches, so the 50% ratio would need the apply path itself to reach half of it.',
+      '',
+    ].join('\n');
+    writeSection(section, cpus().length);
+    if (!met.ratio || !met.rate || !met.p99) process.exitCode = 1;
+  } finally {
+    await producer.disconnect();
+    await admin.deleteTopics({ topics: Object.values(config.topics) }).catch(() => undefined);
+    await admin.disconnect();
+    await redis.quit();
+  }
+}
+
+/** Replaces this bench's section of docs/benchmarks.md, keeping the sections other benches write. */
+function writeSection(section: string, cpuCount: number) {
+  const file = join(ROOT, 'docs/benchmarks.md');
+  const begin = '<!-- bench:kafka-ingest -->';
+  const end = '<!-- /bench:kafka-ingest -->';
+  let doc: string;
+  try {
+    doc = readFileSync(file, 'utf8');
+  } catch {
+    doc = '# Benchmarks\n\n';
+  }
+  const stamp = `_Last run: ${new Date().toISOString()}, Bun ${Bun.version}, ${cpuCount} CPUs. Command: \`bun bench/ingest.ts\`._\n\n`;
+  const block = `${begin}\n${section}\n${stamp}${end}`;
+  doc = doc.includes(begin) ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block) : `${doc.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, doc);
+}
+
+await main();

@@ -1,0 +1,33 @@
+import type { Message, Producer } from 'kafkajs';
+
+/**
+ * The broker refuses a record batch over message.max.bytes (1 MiB by default), and kafkajs puts
+ * a send's messages for one partition into one batch; a batch's worth of updates can pass that.
+ * This splits by size and sends the parts one after another, so per-key order is kept.
+ */
+export const MAX_SEND_BYTES = 512 * 1024;
+
+export async function sendChunked(producer: Producer, topic: string, messages: readonly Message[], maxBytes = MAX_SEND_BYTES): Promise<void> {
+  let part: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = sizeOf(m);
+    if (part.length > 0 && bytes + size > maxBytes) {
+      await producer.send({ topic, acks: -1, messages: part });
+      part = [];
+      bytes = 0;
+    }
+    part.push(m);
+    bytes += size;
+  }
+  if (part.length > 0) await producer.send({ topic, acks: -1, messages: part });
+}
+
+const len = (v: unknown): number => (v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : (v as Buffer).length);
+
+/** Key, value and headers, plus a rough per-record overhead. */
+function sizeOf(m: Message): number {
+  let n = 64 + len(m.key) + len(m.value);
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + (Array.isArray(v) ? v.reduce((a: number, x) => a + len(x), 0) : len(v));
+  return n;
+}

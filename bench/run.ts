@@ -6,7 +6,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { MemoryMasteryStore } from '../src/adapters/memory/mastery-store.memory';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
 import { RedisMasteryStore, ttlSeconds } from '../src/adapters/redis/mastery-store.redis';
 import { parseCurriculum } from '../src/domain/curriculum';
@@ -16,6 +15,7 @@ import { applyEvent, DAY_MS, type ModelPolicy, type TopicState } from '../src/do
 import type { Clock } from '../src/ports/clock.port';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';
+import { memoryStore, redisStoreOptions } from '../tests/support/stores';
 
 const ROOT = join(import.meta.dir, '..');
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -81,7 +81,7 @@ async function best(label: string, measure: (round: number) => Promise<number>):
   return report(label, results);
 }
 
-const engineOn = (store: MasteryStore): EngineDeps => ({ store, clock, curriculum, policy });
+const engineOn = (store: MasteryStore): EngineDeps => ({ store, clock, curriculum, policy, consentByDefault: true });
 
 async function main() {
   const redisUrl = requireService('REDIS_URL');
@@ -108,14 +108,14 @@ async function main() {
   });
 
   const core = await best('core ingest (validate + apply, in-memory store)', async (r) => {
-    const deps = engineOn(new MemoryMasteryStore({ clock, stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS }));
+    const deps = engineOn(memoryStore(clock));
     const events = makeEvents(`${runId}-m${r}`);
     return throughput(events, CONCURRENCY, (e) => ingestEvent(deps, e));
   });
 
   // The size of a stored topic value, so the baseline writes as many bytes as an apply does.
   const sample = await (async () => {
-    const deps = engineOn(new MemoryMasteryStore({ clock, stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS }));
+    const deps = engineOn(memoryStore(clock));
     for (const e of makeEvents(`${runId}-size`).slice(0, 2_000)) await ingestEvent(deps, e);
     const all = await deps.store.listTopics({ tenantId: 'default', studentId: 's1' });
     return JSON.stringify([...all.values()][0]);
@@ -124,7 +124,7 @@ async function main() {
 
   // Baseline and adapter alternate round by round, so a burst of load elsewhere on the machine
   // hits both sides of the ratio alike; the ratio reported is the median of the per-round ratios.
-  const store = new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(1), idempotencyRetentionMs: 0.5 * DAY_MS });
+  const store = new RedisMasteryStore(redis, { ...redisStoreOptions, stateTtlSeconds: ttlSeconds(1), idempotencyRetentionMs: 0.5 * DAY_MS });
   const baselineRates: number[] = [];
   const applyRates: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {

@@ -8,6 +8,10 @@ import { systemClock } from './adapters/clock/clock.system';
 import { createApp } from './adapters/http/app';
 import type { AuthSettings } from './adapters/http/auth';
 import { createAuthenticator } from './adapters/http/auth';
+import { AuditTrail } from './adapters/audit/audit-trail';
+import { createPseudonymizer, sha256 } from './adapters/crypto/hashing';
+import { MemoryAuditLog } from './adapters/memory/audit-log.memory';
+import { RedisAuditLog } from './adapters/redis/audit-log.redis';
 import type { Lifecycle } from './adapters/http/gate';
 import { MemoryCohortStore } from './adapters/memory/cohort-store.memory';
 import { MemoryMasteryStore } from './adapters/memory/mastery-store.memory';
@@ -25,10 +29,18 @@ import { ROLES } from './domain/access';
 import { parseCurriculum, type Curriculum } from './domain/curriculum';
 import type { EngineDeps } from './domain/engine';
 import { DAY_MS } from './domain/topic-state';
+import type { AuditLog } from './ports/audit-log.port';
 import type { CohortStore } from './ports/cohort-store.port';
+import type { Pseudonymizer } from './ports/pseudonymizer.port';
 import type { HealthProbe } from './ports/health.port';
 import type { MasteryStore } from './ports/mastery-store.port';
 import type { RateLimiter } from './ports/rate-limiter.port';
+
+/**
+ * Development only: a fixed key keeps pseudonyms (and so Redis keys) stable across restarts.
+ * Production refuses to start without PSEUDONYM_KEY.
+ */
+const DEV_PSEUDONYM_KEY = 'mastery-engine-development-pseudonym-key';
 
 /** Relative paths in settings are relative to the project, whatever the working directory. */
 const PROJECT_ROOT = join(import.meta.dir, '..');
@@ -49,6 +61,7 @@ interface Backend {
   store: MasteryStore;
   cohorts: CohortStore;
   rateLimiter: RateLimiter;
+  auditLog: AuditLog;
   probes: HealthProbe[];
   breakers: () => BreakerStatus[];
   /** Resolves when the backend can serve; start-up waits for it a bounded time. */
@@ -56,13 +69,21 @@ interface Backend {
   close: () => Promise<void>;
 }
 
-function buildBackend(config: Config, log: Logger): Backend {
+function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): Backend {
   const retentionMs = config.state.idempotencyRetentionDays * DAY_MS;
+  const audit = { sha256, clock: systemClock, retentionMs: config.privacy.auditRetentionDays * DAY_MS };
   if (config.state.backend === 'memory') {
     return {
-      store: new MemoryMasteryStore({ clock: systemClock, stateTtlMs: config.state.ttlDays * DAY_MS, idempotencyRetentionMs: retentionMs }),
+      store: new MemoryMasteryStore({
+        clock: systemClock,
+        stateTtlMs: config.state.ttlDays * DAY_MS,
+        idempotencyRetentionMs: retentionMs,
+        erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS,
+        pseudonymize,
+      }),
       cohorts: new MemoryCohortStore(),
       rateLimiter: new MemoryRateLimiter({ clock: systemClock }),
+      auditLog: new MemoryAuditLog(audit),
       probes: [],
       breakers: () => [],
       ready: async () => {},
@@ -71,7 +92,13 @@ function buildBackend(config: Config, log: Logger): Backend {
   }
   const redis = createRedisClient(config.state.redisUrl, config.state.redisCommandTimeoutMs);
   redis.on('error', (err) => log.warn({ error: err.message }, 'redis connection error'));
-  const store = new BreakerMasteryStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(config.state.ttlDays), idempotencyRetentionMs: retentionMs }), {
+  const redisStore = new RedisMasteryStore(redis, {
+    stateTtlSeconds: ttlSeconds(config.state.ttlDays),
+    idempotencyRetentionMs: retentionMs,
+    erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays),
+    pseudonymize,
+  });
+  const store = new BreakerMasteryStore(redisStore, {
     name: 'redis-state',
     timeoutMs: config.breaker.timeoutMs,
     resetMs: config.breaker.resetMs,
@@ -81,6 +108,7 @@ function buildBackend(config: Config, log: Logger): Backend {
     store,
     cohorts: new RedisCohortStore(redis, ttlSeconds(config.cohortTtlDays)),
     rateLimiter: new RedisRateLimiter(redis, systemClock),
+    auditLog: new RedisAuditLog(redis, audit),
     probes: [redisProbe(redis)],
     breakers: () => [store.status()],
     ready: () => waitUntilReady(redis, 5000),
@@ -138,7 +166,9 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   }
   const config = parsed.config;
   const log = createLogger(config.logLevel);
-  const backend = buildBackend(config, log);
+  if (!config.privacy.pseudonymKey) log.warn('PSEUDONYM_KEY is not set: using the fixed development key (never in production)');
+  const pseudonymize = createPseudonymizer(config.privacy.pseudonymKey ?? DEV_PSEUDONYM_KEY);
+  const backend = buildBackend(config, log, pseudonymize);
   // Serving before the store is reachable would answer the first requests 503; after the wait
   // the service starts anyway and /ready tells the orchestrator it is not ready yet.
   await backend.ready().catch((err: Error) => log.warn({ error: err.message }, 'state backend not ready at start-up'));
@@ -147,15 +177,21 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     clock: systemClock,
     curriculum: curriculum.curriculum,
     policy: { consistencyWindowDays: config.model.consistencyWindowDays, recencyHalfLifeDays: config.model.recencyHalfLifeDays, thresholds: config.model.thresholds },
+    consentByDefault: config.privacy.consentByDefault,
   };
   const auth = await authSettings(config);
   const metrics = createMetrics(backend.breakers);
   // Event-driven ingest when brokers are configured: the same engine, driven by Kafka.
   const kafka = config.kafka.brokers.length > 0 ? await startKafkaIngest({ config: config.kafka, engine, log, registry: metrics.registry }) : undefined;
   const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
+  const auditTrail = new AuditTrail(backend.auditLog, log, () => metrics.auditFailures.inc());
   const app = createApp({
     engine,
     cohorts: backend.cohorts,
+    auditLog: backend.auditLog,
+    auditTrail,
+    pseudonymize,
+    ...(kafka ? { updates: kafka.updates } : {}),
     authenticate: createAuthenticator(auth.settings),
     rateLimiter: backend.rateLimiter,
     metrics,
@@ -163,8 +199,18 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     probes: kafka ? [...backend.probes, kafka.probe] : backend.probes,
     lifecycle,
     settings: config.http,
-    info: { name: 'mastery-engine', version: packageJson.version, commit: config.commit, startedAt: systemClock.now(), backends: { state: config.state.backend, events: 'http' } },
-  }).listen({ hostname: config.host, port: config.port });
+    info: {
+      name: 'mastery-engine',
+      version: packageJson.version,
+      commit: config.commit,
+      startedAt: systemClock.now(),
+      backends: { state: config.state.backend, events: kafka ? 'http+kafka' : 'http', tls: config.tls ? 'on' : 'off' },
+    },
+  }).listen({
+    hostname: config.host,
+    port: config.port,
+    ...(config.tls ? { tls: { cert: Bun.file(resolve(PROJECT_ROOT, config.tls.certFile)), key: Bun.file(resolve(PROJECT_ROOT, config.tls.keyFile)) } } : {}),
+  });
   log.info({ port: app.server?.port, backend: config.state.backend, env: config.appEnv }, 'mastery-engine listening');
   if (auth.devSecret) await printSampleTokens(auth.devSecret, config);
 
@@ -183,6 +229,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     force.unref();
     while (lifecycle.inFlight > 0 && systemClock.now() < deadline) await Bun.sleep(25);
     await app.stop(true);
+    await auditTrail.flush();
     // The consumer commits what it applied and leaves its group while the store still works.
     await kafka?.stop();
     await backend.close();

@@ -34,6 +34,12 @@ const EnvSchema = Type.Object({
   CORS_ORIGINS: Type.String({ default: '' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
   GIT_COMMIT: Type.String({ default: 'unknown' }),
+  CONSENT_DEFAULT: Type.Union([Type.Literal('granted'), Type.Literal('denied')], { default: 'granted' }),
+  ERASURE_RETENTION_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 3650 }),
+  AUDIT_RETENTION_DAYS: Type.Integer({ default: 365, minimum: 1, maximum: 3650 }),
+  PSEUDONYM_KEY: Type.Optional(Type.String()),
+  TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   KAFKA_BROKERS: Type.String({ default: '' }),
   KAFKA_CLIENT_ID: Type.String({ default: 'mastery-engine', minLength: 1 }),
   KAFKA_GROUP_ID: Type.String({ default: 'mastery-engine', minLength: 1 }),
@@ -86,6 +92,14 @@ export interface Config {
     readonly shutdownTimeoutMs: number;
   };
   readonly commit: string;
+  readonly privacy: {
+    readonly consentByDefault: boolean;
+    readonly erasureRetentionDays: number;
+    readonly auditRetentionDays: number;
+    /** HMAC key for pseudonyms; undefined outside production means the fixed development key. */
+    readonly pseudonymKey: string | undefined;
+  };
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Event-driven ingest; `brokers` empty means the consumer is off. */
   readonly kafka: KafkaConfig;
 }
@@ -105,7 +119,7 @@ export interface KafkaConfig {
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 /** Settings whose values never appear in an error message. */
-const SECRET_SETTINGS = new Set(['JWT_SECRET']);
+const SECRET_SETTINGS = new Set(['JWT_SECRET', 'PSEUDONYM_KEY']);
 
 /** Names of every setting, for documentation checks. */
 export const SETTING_NAMES = Object.keys(EnvSchema.properties);
@@ -131,7 +145,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   if (errors.length === 0 && e.IDEMPOTENCY_RETENTION_DAYS > e.STATE_TTL_DAYS) {
     errors.push('IDEMPOTENCY_RETENTION_DAYS: must not exceed STATE_TTL_DAYS');
   }
-  errors.push(...authErrors(e));
+  errors.push(...authErrors(e), ...privacyErrors(e));
   if (e.KAFKA_RETRY_MAX_MS < e.KAFKA_RETRY_INITIAL_MS) errors.push('KAFKA_RETRY_MAX_MS: must not be below KAFKA_RETRY_INITIAL_MS');
   if (errors.length > 0) return { ok: false, errors };
 
@@ -172,6 +186,13 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     },
     commit: e.GIT_COMMIT,
+    privacy: {
+      consentByDefault: e.CONSENT_DEFAULT === 'granted',
+      erasureRetentionDays: e.ERASURE_RETENTION_DAYS,
+      auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+      pseudonymKey: e.PSEUDONYM_KEY,
+    },
+    tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
     kafka: {
       brokers: e.KAFKA_BROKERS.split(',')
         .map((b) => b.trim())
@@ -200,6 +221,14 @@ function authErrors(e: Env): string[] {
     return e.APP_ENV === 'production' ? ['JWT_SECRET: required in production (at least 32 bytes)'] : [];
   }
   return Buffer.byteLength(e.JWT_SECRET, 'utf8') < MIN_SECRET_BYTES ? [`JWT_SECRET: must be at least ${MIN_SECRET_BYTES} bytes`] : [];
+}
+
+function privacyErrors(e: Env): string[] {
+  const errors: string[] = [];
+  if (e.PSEUDONYM_KEY === undefined && e.APP_ENV === 'production') errors.push(`PSEUDONYM_KEY: required in production (at least ${MIN_SECRET_BYTES} bytes)`);
+  if (e.PSEUDONYM_KEY !== undefined && Buffer.byteLength(e.PSEUDONYM_KEY, 'utf8') < MIN_SECRET_BYTES) errors.push(`PSEUDONYM_KEY: must be at least ${MIN_SECRET_BYTES} bytes`);
+  if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) errors.push('TLS_CERT_FILE, TLS_KEY_FILE: set both or neither');
+  return errors;
 }
 
 function deepFreeze<T>(o: T): T {

@@ -11,11 +11,15 @@ export interface EngineDeps {
   clock: Clock;
   curriculum: Curriculum;
   policy: ModelPolicy;
+  /** Whether a student who never set their analytics consent counts as consenting (CONSENT_DEFAULT). */
+  consentByDefault: boolean;
 }
 
 export type IngestOutcome =
   | { kind: 'applied'; event: LearningEvent; mastery: Mastery }
   | { kind: 'duplicate'; event: LearningEvent }
+  /** Valid, but not to be processed: the student was erased after it occurred, or has not consented. */
+  | { kind: 'discarded'; event: LearningEvent; reason: 'erased' | 'no_consent' }
   | { kind: 'rejected'; eventId?: string; errors: FieldError[] };
 
 /** Checks an event against the curriculum: the topic must exist and a lesson must belong to it. */
@@ -47,14 +51,29 @@ export async function ingestEvent(deps: EngineDeps, raw: unknown): Promise<Inges
 
   const lessons = lessonsIn(deps.curriculum, event.topicId);
   const outcome = await deps.store.applyEvent(
-    { tenantId: event.tenantId, studentId: event.studentId, topicId: event.topicId, eventId: event.eventId, now: deps.clock.now() },
+    {
+      tenantId: event.tenantId,
+      studentId: event.studentId,
+      topicId: event.topicId,
+      eventId: event.eventId,
+      now: deps.clock.now(),
+      occurredAt: event.occurredAt,
+      consentByDefault: deps.consentByDefault,
+    },
     (current) => {
       const state = applyEvent(current, event, deps.policy);
       return { state, snapshot: snapshotOf(event.topicId, state, lessons, deps.policy) };
     },
   );
-  if (outcome.kind === 'duplicate') return { kind: 'duplicate', event };
-  return { kind: 'applied', event, mastery: masteryOf(outcome.state, lessons, deps.clock.now(), deps.policy) };
+  switch (outcome.kind) {
+    case 'applied':
+      return { kind: 'applied', event, mastery: masteryOf(outcome.state, lessons, deps.clock.now(), deps.policy) };
+    case 'duplicate':
+      return { kind: 'duplicate', event };
+    case 'erased':
+    case 'no_consent':
+      return { kind: 'discarded', event, reason: outcome.kind };
+  }
 }
 
 export interface TopicMastery extends Mastery {

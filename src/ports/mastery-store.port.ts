@@ -1,3 +1,4 @@
+import type { Consent } from '../domain/consent';
 import type { DaySnapshot, TopicState } from '../domain/topic-state';
 
 /** Names one student inside one tenant: every read, write and erasure is scoped by both. */
@@ -12,13 +13,21 @@ export interface TopicChange {
   snapshot: DaySnapshot;
 }
 
-export type ApplyOutcome = { kind: 'applied'; state: TopicState } | { kind: 'duplicate' };
+/**
+ * `erased`: the event occurred before the student's data was erased, so applying it would bring
+ * the data back. `no_consent`: the student has not consented to analytics.
+ */
+export type ApplyOutcome = { kind: 'applied'; state: TopicState } | { kind: 'duplicate' } | { kind: 'erased' } | { kind: 'no_consent' };
 
 export interface ApplyRequest extends StudentRef {
   topicId: string;
   eventId: string;
   /** Processing time (epoch ms): idempotency records are kept from here for the retention period. */
   now: number;
+  /** occurred_at of the event (epoch ms), compared with the time of an erasure. */
+  occurredAt: number;
+  /** Whether a student who never set their consent counts as consenting to analytics. */
+  consentByDefault: boolean;
 }
 
 export interface HistoryQuery extends StudentRef {
@@ -33,7 +42,9 @@ export interface HistoryQuery extends StudentRef {
  * - applyEvent is atomic and idempotent by (tenant, student, eventId): `change` sees the topic's
  *   current state (undefined when absent) and its result is stored with the event id in one
  *   step; a repeated event id answers `duplicate` and changes nothing. `change` must be pure: it
- *   may run more than once when concurrent writers race.
+ *   may run more than once when concurrent writers race. In the same atomic step it refuses an
+ *   event that occurred at or before the student's erasure (`erased`) and, without consent,
+ *   any event (`no_consent`); neither changes state.
  * - Reads of an unknown student or topic answer undefined or empty, never throw.
  * - Every value returned is a copy the caller may mutate freely.
  * - Failures of the backing service reject with StoreUnavailableError (transient: retry later).
@@ -45,8 +56,15 @@ export interface MasteryStore {
   listTopics(ref: StudentRef): Promise<Map<string, TopicState>>;
   /** Day snapshots, ascending by topic then day. */
   getHistory(query: HistoryQuery): Promise<DaySnapshot[]>;
-  /** Forgets everything about the student: state, history and idempotency records. Idempotent. */
-  deleteStudent(ref: StudentRef): Promise<void>;
+  /** The student's recorded consent, or undefined when they never set it. */
+  getConsent(ref: StudentRef): Promise<Consent | undefined>;
+  setConsent(ref: StudentRef, consent: Consent): Promise<void>;
+  /**
+   * Forgets everything about the student (state, history, idempotency records, consent) and
+   * remembers, under a pseudonym only, that they were erased at `at`, so late events that occurred
+   * before then are refused. Atomic and idempotent; the latest erasure time wins.
+   */
+  eraseStudent(ref: StudentRef, at: number): Promise<void>;
 }
 
 /** The store's backing service is unreachable, slow or refusing: the operation may succeed later. */

@@ -22,7 +22,7 @@ export function applyWire(store: MasteryStore, ref: StudentRef, overrides: Parti
   const parsed = parseLearningEvent(wireEvent({ student_id: ref.studentId, tenant_id: ref.tenantId, ...overrides }));
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const event = parsed.event;
-  const req: ApplyRequest = { ...ref, topicId: event.topicId, eventId: event.eventId, now };
+  const req: ApplyRequest = { ...ref, topicId: event.topicId, eventId: event.eventId, now, occurredAt: event.occurredAt, consentByDefault: true };
   const change = (current: TopicState | undefined): TopicChange => {
     const state = applyEvent(current, event, policy);
     return { state, snapshot: snapshotOf(event.topicId, state, 5, policy) };
@@ -106,7 +106,7 @@ export function describeMasteryStoreContract(name: string, setup: () => StoreUnd
       expect(await store.getTopic(otherStudentSameTenant, 'python-basics')).toBeUndefined();
       // An event id is scoped to its student: the same id elsewhere is a different event.
       expect((await applyWire(store, sameIdOtherTenant, { event_id: 'shared-id' })).kind).toBe('applied');
-      await store.deleteStudent(sameIdOtherTenant);
+      await store.eraseStudent(sameIdOtherTenant, CONTRACT_NOW);
       expect((await store.getTopic(a, 'python-basics'))?.eventCount).toBe(1);
     });
 
@@ -146,16 +146,64 @@ export function describeMasteryStoreContract(name: string, setup: () => StoreUnd
       expect(ranged.map((h) => h.day)).toEqual(['2026-01-12']);
     });
 
-    test('deleting a student removes state, history and idempotency records, and is idempotent', async () => {
+    test('erasing a student removes state, history, idempotency records and consent, and is idempotent', async () => {
       const { store } = setup();
       const ref = freshStudent();
-      await applyWire(store, ref, { event_id: 'gone' });
-      await store.deleteStudent(ref);
-      await store.deleteStudent(ref);
+      await applyWire(store, ref, { event_id: 'gone', occurred_at: '2026-01-14T10:00:00Z' });
+      await store.setConsent(ref, { analytics: true, updatedAt: CONTRACT_NOW });
+      await store.eraseStudent(ref, CONTRACT_NOW);
+      await store.eraseStudent(ref, CONTRACT_NOW);
       expect(await store.getTopic(ref, 'python-basics')).toBeUndefined();
+      expect((await store.listTopics(ref)).size).toBe(0);
       expect(await store.getHistory(ref)).toEqual([]);
-      // The idempotency record went too: the same id is new again.
-      expect((await applyWire(store, ref, { event_id: 'gone' })).kind).toBe('applied');
+      expect(await store.getConsent(ref)).toBeUndefined();
+    });
+
+    test('after an erasure, events that occurred before it never bring data back; later ones are new data', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      await applyWire(store, ref, { event_id: 'old', occurred_at: '2026-01-14T10:00:00Z' });
+      await store.eraseStudent(ref, Date.parse('2026-01-15T00:00:00Z'));
+      expect((await applyWire(store, ref, { event_id: 'old', occurred_at: '2026-01-14T10:00:00Z' })).kind).toBe('erased');
+      expect((await applyWire(store, ref, { event_id: 'replayed-under-new-id', occurred_at: '2026-01-14T23:59:59Z' })).kind).toBe('erased');
+      expect(await store.getTopic(ref, 'python-basics')).toBeUndefined();
+      expect((await applyWire(store, ref, { event_id: 'new', occurred_at: '2026-01-15T00:00:01Z' })).kind).toBe('applied');
+      expect((await store.getTopic(ref, 'python-basics'))?.eventCount).toBe(1);
+    });
+
+    test('the latest erasure time wins', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      await store.eraseStudent(ref, Date.parse('2026-01-15T00:00:00Z'));
+      await store.eraseStudent(ref, Date.parse('2026-01-10T00:00:00Z'));
+      expect((await applyWire(store, ref, { occurred_at: '2026-01-12T00:00:00Z' })).kind).toBe('erased');
+    });
+
+    test('without consent an event is refused and changes nothing; with it, applied', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      await store.setConsent(ref, { analytics: false, updatedAt: CONTRACT_NOW });
+      expect((await applyWire(store, ref, { event_id: 'a' })).kind).toBe('no_consent');
+      expect(await store.getTopic(ref, 'python-basics')).toBeUndefined();
+      await store.setConsent(ref, { analytics: true, updatedAt: CONTRACT_NOW + 1 });
+      expect((await applyWire(store, ref, { event_id: 'a' })).kind).toBe('applied');
+      expect(await store.getConsent(ref)).toEqual({ analytics: true, updatedAt: CONTRACT_NOW + 1 });
+    });
+
+    test('a student who never set consent follows the default', async () => {
+      const { store } = setup();
+      const ref = freshStudent();
+      expect(await store.getConsent(ref)).toBeUndefined();
+      const parsed = parseLearningEvent(wireEvent({ student_id: ref.studentId, tenant_id: ref.tenantId }));
+      if (!parsed.ok) throw new Error('bad event');
+      const e = parsed.event;
+      const change = (current: TopicState | undefined): TopicChange => {
+        const state = applyEvent(current, e, policy);
+        return { state, snapshot: snapshotOf(e.topicId, state, 5, policy) };
+      };
+      const req = { ...ref, topicId: e.topicId, eventId: e.eventId, now: CONTRACT_NOW, occurredAt: e.occurredAt };
+      expect((await store.applyEvent({ ...req, consentByDefault: false }, change)).kind).toBe('no_consent');
+      expect((await store.applyEvent({ ...req, consentByDefault: true }, change)).kind).toBe('applied');
     });
 
     test('idempotency records are kept for the retention period, then forgotten', async () => {

@@ -1,11 +1,10 @@
 import { describe, expect, test } from 'bun:test';
-import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
 import { DAY_MS } from '../../src/domain/topic-state';
 import { FixedClock } from '../support/fixed-clock';
+import { memoryStore as storeOn } from '../support/stores';
 import { applyWire, CONTRACT_NOW, describeMasteryStoreContract, freshStudent } from './mastery-store.contract';
 
-const memoryStore = (clock = new FixedClock(CONTRACT_NOW)) =>
-  new MemoryMasteryStore({ clock, stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS });
+const memoryStore = (clock = new FixedClock(CONTRACT_NOW)) => storeOn(clock);
 
 describeMasteryStoreContract('in-memory', () => ({ store: memoryStore() }));
 

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
-import { studentKeyPattern } from '../../src/adapters/redis/keys';
 import { RedisMasteryStore, ttlSeconds } from '../../src/adapters/redis/mastery-store.redis';
 import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store.breaker';
-import { DAY_MS } from '../../src/domain/topic-state';
 import { StoreUnavailableError } from '../../src/ports/mastery-store.port';
 import { requireService } from '../support/services';
+import { redisKeysOf, redisStoreOptions } from '../support/stores';
 import { applyWire, describeMasteryStoreContract, freshStudent } from './mastery-store.contract';
 
 const url = requireService('REDIS_URL');
@@ -13,7 +12,7 @@ const clients = [createRedisClient(url, 1000), createRedisClient(url, 1000)] as 
 beforeAll(() => Promise.all(clients.map((c) => waitUntilReady(c, 5000))));
 afterAll(() => Promise.all(clients.map((c) => c.quit())));
 
-const options = { stateTtlSeconds: ttlSeconds(90), idempotencyRetentionMs: 7 * DAY_MS };
+const options = redisStoreOptions;
 const stores = [new RedisMasteryStore(clients[0], options), new RedisMasteryStore(clients[1], options)] as const;
 const breakerOptions = { name: 'contract', timeoutMs: 2000, resetMs: 1000 };
 const breakers = [new BreakerMasteryStore(stores[0], breakerOptions), new BreakerMasteryStore(stores[1], breakerOptions)] as const;
@@ -26,7 +25,7 @@ describe('the redis store', () => {
   test('every key it writes carries a TTL of at most STATE_TTL_DAYS', async () => {
     const ref = freshStudent();
     await applyWire(stores[0], ref, { event_type: 'lesson.completed', data: { lesson_id: 'python-basics.intro' } });
-    const keys = await clients[0].keys(studentKeyPattern(ref));
+    const keys = await clients[0].keys(redisKeysOf(ref));
     expect(keys.length).toBe(3);
     for (const key of keys) {
       const ttl = await clients[0].ttl(key);
@@ -38,8 +37,11 @@ describe('the redis store', () => {
   test('deleting a student leaves no key behind', async () => {
     const ref = freshStudent();
     await applyWire(stores[0], ref);
-    await stores[0].deleteStudent(ref);
-    expect(await clients[0].keys(studentKeyPattern(ref))).toEqual([]);
+    await stores[0].eraseStudent(ref, Date.now());
+    // Only the pseudonymous erasure marker stays, with its own TTL.
+    const left = await clients[0].keys(redisKeysOf(ref));
+    expect(left.map((k) => k.split(':').at(-1))).toEqual(['erased']);
+    expect(await clients[0].ttl(left[0]!)).toBeGreaterThan(0);
   });
 
   test('a frozen redis fails fast with StoreUnavailableError instead of hanging', async () => {

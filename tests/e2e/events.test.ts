@@ -9,7 +9,7 @@ describe('POST /api/v1/events', () => {
     const e = event();
     const res = await call('POST', '/api/v1/events', { body: e, headers: await bearer('service', 'platform') });
     expect(res.status).toBe(202);
-    expect(res.json).toEqual({ received: 1, applied: 1, duplicate: 0, rejected: 0, results: [{ index: 0, event_id: e.event_id, status: 'applied' }] });
+    expect(res.json).toEqual({ received: 1, applied: 1, duplicate: 0, discarded: 0, rejected: 0, results: [{ index: 0, event_id: e.event_id, status: 'applied' }] });
   });
 
   test('a batch answers each event: applied, duplicate or rejected with its reasons, in order', async () => {

@@ -105,17 +105,17 @@ describe('reading mastery', () => {
 });
 
 describe('who may read whom', () => {
-  const cases: [string, () => Promise<Record<string, string>>, string, number][] = [
-    ['a student, themselves', () => bearer('student', 'student-1'), 'student-1', 200],
-    ['a student, another student who exists', () => bearer('student', 'student-1'), 'student-2', 403],
-    ['a student, another student who does not exist', () => bearer('student', 'student-1'), 'ghost', 403],
-    ['a teacher, a student of their cohort', () => bearer('teacher', 'teacher-1'), 'student-1', 200],
-    ['a teacher, a student outside their cohorts', () => bearer('teacher', 'teacher-1'), 'student-2', 403],
-    ['another teacher, a student of someone else’s cohort', () => bearer('teacher', 'teacher-2'), 'student-1', 403],
-    ['an admin, anyone in the tenant', () => bearer('admin', 'admin-1'), 'student-2', 200],
-    ['a service, anyone in the tenant', () => bearer('service', 'platform'), 'student-2', 200],
+  const cases: [string, string, number, () => Promise<Record<string, string>>][] = [
+    ['a student, themselves', 'student-1', 200, () => bearer('student', 'student-1')],
+    ['a student, another student who exists', 'student-2', 403, () => bearer('student', 'student-1')],
+    ['a student, another student who does not exist', 'ghost', 403, () => bearer('student', 'student-1')],
+    ['a teacher, a student of their cohort', 'student-1', 200, () => bearer('teacher', 'teacher-1')],
+    ['a teacher, a student outside their cohorts', 'student-2', 403, () => bearer('teacher', 'teacher-1')],
+    ['another teacher, a student of someone else’s cohort', 'student-1', 403, () => bearer('teacher', 'teacher-2')],
+    ['an admin, anyone in the tenant', 'student-2', 200, () => bearer('admin', 'admin-1')],
+    ['a service, anyone in the tenant', 'student-2', 200, () => bearer('service', 'platform')],
   ];
-  test.each(cases)('%s: reading %s answers %d', async (_who, auth, student, status) => {
+  test.each(cases)('%s: reading %s answers %d', async (_who, student, status, auth) => {
     const { call } = await seeded();
     const headers = await auth();
     expect((await call('GET', `/api/v1/students/${student}/mastery`, { headers })).status).toBe(status);

@@ -1,13 +1,21 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
-import { studentKeyPattern } from '../../src/adapters/redis/keys';
 import { createMasteryClient } from '../../src/client';
 import { AUDIENCE, ISSUER, SECRET, token } from '../support/http';
 import { startService, type RunningService } from '../support/service-process';
 import { requireService, uniqueId } from '../support/services';
+import { redisKeysOf } from '../support/stores';
 
 const redisUrl = requireService('REDIS_URL');
-const env = { STATE_BACKEND: 'redis', REDIS_URL: redisUrl, JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, APP_ENV: 'production' };
+const env = {
+  STATE_BACKEND: 'redis',
+  REDIS_URL: redisUrl,
+  JWT_SECRET: SECRET,
+  JWT_ISSUER: ISSUER,
+  JWT_AUDIENCE: AUDIENCE,
+  APP_ENV: 'production',
+  PSEUDONYM_KEY: 'test-pseudonym-key-with-at-least-32-bytes',
+};
 const redis = createRedisClient(redisUrl, 5000);
 beforeAll(() => waitUntilReady(redis, 5000));
 afterAll(() => redis.quit());
@@ -40,7 +48,7 @@ describe('the service on a real socket with the Redis backend', () => {
     const { data, status } = await student.api.v1.mastery.query.post({ student_id: studentId });
     expect(status).toBe(200);
     expect(data?.topics[0]).toMatchObject({ topic_id: 'functions', event_count: 1, components: { completion: 0.166667 } });
-    expect((await redis.keys(studentKeyPattern({ tenantId: tenant, studentId }))).length).toBe(3);
+    expect((await redis.keys(redisKeysOf({ tenantId: tenant, studentId }))).length).toBe(3);
   });
 
   test('/ready reports redis up with its latency', async () => {

@@ -6,13 +6,16 @@ import { createApp, type AppDeps } from '../../src/adapters/http/app';
 import { createAuthenticator } from '../../src/adapters/http/auth';
 import type { Lifecycle } from '../../src/adapters/http/gate';
 import { MemoryCohortStore } from '../../src/adapters/memory/cohort-store.memory';
-import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
+import { AuditTrail } from '../../src/adapters/audit/audit-trail';
+import { sha256 } from '../../src/adapters/crypto/hashing';
+import { MemoryAuditLog } from '../../src/adapters/memory/audit-log.memory';
 import { MemoryRateLimiter } from '../../src/adapters/memory/rate-limiter.memory';
 import { createMetrics } from '../../src/adapters/observability/metrics';
 import type { Role } from '../../src/domain/access';
 import { parseCurriculum } from '../../src/domain/curriculum';
 import { DAY_MS } from '../../src/domain/topic-state';
 import { FixedClock } from './fixed-clock';
+import { memoryStore, testPseudonymize } from './stores';
 
 export const SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
 export const ISSUER = 'mastery-engine';
@@ -63,14 +66,19 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
   const clock = new FixedClock(NOW);
   const logs = captureLogs();
   const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
+  const auditLog = new MemoryAuditLog({ sha256, clock, retentionMs: 365 * DAY_MS });
   const deps: AppDeps = {
     engine: {
-      store: new MemoryMasteryStore({ clock, stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS }),
+      store: memoryStore(clock),
       clock,
       curriculum,
       policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
+      consentByDefault: true,
     },
     cohorts: new MemoryCohortStore(),
+    auditLog,
+    auditTrail: new AuditTrail(auditLog, logs.logger, () => {}, 1),
+    pseudonymize: testPseudonymize,
     authenticate: createAuthenticator({ algorithm: 'HS256', key: new TextEncoder().encode(SECRET), issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: 30 }),
     rateLimiter: new MemoryRateLimiter({ clock }),
     metrics: createMetrics(),
@@ -102,7 +110,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     }
     return { status: res.status, headers: res.headers, json, text };
   };
-  return { app, deps, clock, logs: logs.lines, lifecycle, call };
+  return { app, deps, clock, logs: logs.lines, lifecycle, auditLog, call };
 }
 
 /** A wire event for the test tenant at the test clock's day. */

@@ -1,16 +1,15 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
 import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store.breaker';
-import { DAY_MS } from '../../src/domain/topic-state';
 import { StoreUnavailableError, type MasteryStore } from '../../src/ports/mastery-store.port';
 import { FixedClock } from '../support/fixed-clock';
+import { memoryStore } from '../support/stores';
 import { describeMasteryStoreContract, CONTRACT_NOW, freshStudent } from '../contract/mastery-store.contract';
 
 /** A real memory store that can be switched to hang or fail, as a sick Redis would. */
 class SickStore {
   mode: 'ok' | 'hang' | 'fail' = 'ok';
   calls = 0;
-  readonly inner = new MemoryMasteryStore({ clock: new FixedClock(CONTRACT_NOW), stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS });
+  readonly inner = memoryStore(new FixedClock(CONTRACT_NOW));
   readonly store: MasteryStore = new Proxy(this.inner, {
     get: (target, prop) => {
       const v = Reflect.get(target, prop) as unknown;

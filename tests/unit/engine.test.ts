@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
-import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
 import { parseCurriculum, type Curriculum } from '../../src/domain/curriculum';
 import { ingestEvent, queryMastery, type EngineDeps } from '../../src/domain/engine';
 import { DAY_MS } from '../../src/domain/topic-state';
 import { FixedClock } from '../support/fixed-clock';
+import { memoryStore } from '../support/stores';
 import { wireEvent } from '../support/events';
 
 const shipped = parseCurriculum(JSON.parse(readFileSync('data/curriculum.json', 'utf8')));
@@ -16,8 +16,9 @@ function engine(now = Date.parse('2026-01-14T12:00:00Z')): EngineDeps & { clock:
   return {
     clock,
     curriculum,
-    store: new MemoryMasteryStore({ clock, stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS }),
+    store: memoryStore(clock),
     policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
+    consentByDefault: true,
   };
 }
 const ref = { tenantId: 'default', studentId: 'student-1' };

@@ -1,14 +1,21 @@
 import { openapi } from '@elysiajs/openapi';
 import { Elysia } from 'elysia';
 import type { Logger } from 'pino';
+import type { ComplianceDeps } from '../../domain/compliance';
 import type { EngineDeps } from '../../domain/engine';
+import type { AuditLog } from '../../ports/audit-log.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
 import type { HealthProbe } from '../../ports/health.port';
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
+import type { MasteryUpdates } from '../../ports/mastery-updates.port';
+import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { RateLimiter } from '../../ports/rate-limiter.port';
+import type { AuditTrail } from '../audit/audit-trail';
+import { sha256 } from '../crypto/hashing';
 import type { Metrics } from '../observability/metrics';
 import type { Authenticate } from './auth';
 import { cohortRoutes } from './cohorts.routes';
+import { complianceRoutes } from './compliance.routes';
 import { ApiError, errorBody, STATUS_OF, type ErrorCode, type ErrorDetail } from './errors';
 import { eventRoutes } from './events.routes';
 import { createGate, type Lifecycle } from './gate';
@@ -20,6 +27,11 @@ import { requestIdOf } from './request-context';
 export interface AppDeps {
   engine: EngineDeps;
   cohorts: CohortStore;
+  auditLog: AuditLog;
+  auditTrail: AuditTrail;
+  pseudonymize: Pseudonymizer;
+  /** Where erasures are announced (Kafka), when configured. */
+  updates?: MasteryUpdates;
   authenticate: Authenticate;
   rateLimiter: RateLimiter;
   metrics: Metrics;
@@ -42,6 +54,8 @@ function validationDetails(error: unknown): ErrorDetail[] {
  */
 export function createApp(deps: AppDeps) {
   const { metrics, logger } = deps;
+  const compliance: ComplianceDeps = { ...deps.engine, cohorts: deps.cohorts, audit: deps.auditLog, pseudonymize: deps.pseudonymize, ...(deps.updates ? { updates: deps.updates } : {}) };
+  const auditDeps = { auditTrail: deps.auditTrail, pseudonymize: deps.pseudonymize, clock: deps.engine.clock };
 
   const fail = (set: { status?: number | string; headers: Record<string, string | number> }, request: Request, code: ErrorCode, message: string, details?: ErrorDetail[]) => {
     set.status = STATUS_OF[code];
@@ -52,7 +66,7 @@ export function createApp(deps: AppDeps) {
   // normalize: false makes `additionalProperties: false` refuse unknown fields instead of
   // silently dropping them, so a misspelt field is an error the client sees.
   return new Elysia({ normalize: false })
-    .use(createGate(deps))
+    .use(createGate({ ...deps, ...auditDeps }))
     .onError({ as: 'global' }, ({ code, error: thrown, request, set }) => {
       // Elysia wraps what the body parser throws (our 413 and 400) in its ParseError.
       const cause = (thrown as { cause?: unknown }).cause;
@@ -89,6 +103,7 @@ export function createApp(deps: AppDeps) {
             { name: 'mastery', description: 'Mastery scores and their components' },
             { name: 'events', description: 'Learning event ingest' },
             { name: 'cohorts', description: 'Cohorts: which teachers teach which students' },
+            { name: 'compliance', description: 'GDPR export and erasure, consent, the audit log' },
             { name: 'ops', description: 'Health, readiness, metrics' },
           ],
           components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
@@ -97,9 +112,10 @@ export function createApp(deps: AppDeps) {
     )
     .use(healthRoutes({ probes: deps.probes, accepting: () => deps.lifecycle.accepting }))
     .use(opsRoutes({ metrics, info: deps.info, clock: deps.engine.clock }))
-    .use(masteryRoutes(deps))
-    .use(eventRoutes(deps))
-    .use(cohortRoutes(deps));
+    .use(masteryRoutes({ ...deps, ...auditDeps }))
+    .use(eventRoutes({ ...deps, ...auditDeps }))
+    .use(cohortRoutes({ ...deps, ...auditDeps }))
+    .use(complianceRoutes({ ...auditDeps, compliance, rateLimiter: deps.rateLimiter, sha256 }));
 }
 
 export type App = ReturnType<typeof createApp>;

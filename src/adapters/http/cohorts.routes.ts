@@ -2,6 +2,7 @@ import { Elysia, t } from 'elysia';
 import { canManageCohorts, visibleCohorts, type Principal } from '../../domain/access';
 import { MAX_COHORT_MEMBERS, type Cohort } from '../../domain/cohort';
 import type { CohortStore } from '../../ports/cohort-store.port';
+import { audit, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { principalOf } from './request-context';
 import { API_ERRORS, ErrorSchema, Id, SECURED } from './schemas';
@@ -15,8 +16,14 @@ const CohortSchema = t.Object({ cohort_id: t.String(), ...CohortBody });
 
 const wire = (c: Cohort) => ({ cohort_id: c.cohortId, name: c.name, teacher_ids: c.teacherIds, student_ids: c.studentIds });
 
-function requireAdmin(principal: Principal): void {
-  if (!canManageCohorts(principal)) throw new ApiError('forbidden', 'only admins manage cohorts');
+async function requireAdmin(deps: Deps, request: Request, principal: Principal, cohortId: string): Promise<void> {
+  if (canManageCohorts(principal)) return;
+  await audit(deps, request, 'cohort.write', { other: `cohort:${cohortId}` }, 'denied');
+  throw new ApiError('forbidden', 'only admins manage cohorts');
+}
+
+interface Deps extends HttpAuditDeps {
+  cohorts: CohortStore;
 }
 
 /** Cohorts a principal cannot see answer 404, like missing ones: their ids are not disclosed. */
@@ -26,16 +33,17 @@ async function visibleCohort(store: CohortStore, principal: Principal, id: strin
   return cohort;
 }
 
-export const cohortRoutes = (deps: { cohorts: CohortStore }) =>
+export const cohortRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api/v1/cohorts', name: 'cohort-routes' })
     .post(
       '',
       async ({ body, request, set }) => {
         const principal = principalOf(request);
-        requireAdmin(principal);
+        await requireAdmin(deps, request, principal, body.cohort_id);
         if (await deps.cohorts.get(principal.tenantId, body.cohort_id)) throw new ApiError('conflict', 'a cohort with this id exists; PUT replaces it');
         const cohort: Cohort = { tenantId: principal.tenantId, cohortId: body.cohort_id, name: body.name, teacherIds: body.teacher_ids, studentIds: body.student_ids };
         await deps.cohorts.put(cohort);
+        await audit(deps, request, 'cohort.write', { other: `cohort:${cohort.cohortId}` }, 'success');
         set.status = 201;
         set.headers.location = `/api/v1/cohorts/${cohort.cohortId}`;
         return wire(cohort);
@@ -67,10 +75,11 @@ export const cohortRoutes = (deps: { cohorts: CohortStore }) =>
       '/:cohort_id',
       async ({ params, body, request, set }) => {
         const principal = principalOf(request);
-        requireAdmin(principal);
+        await requireAdmin(deps, request, principal, params.cohort_id);
         const existed = (await deps.cohorts.get(principal.tenantId, params.cohort_id)) !== undefined;
         const cohort: Cohort = { tenantId: principal.tenantId, cohortId: params.cohort_id, name: body.name, teacherIds: body.teacher_ids, studentIds: body.student_ids };
         await deps.cohorts.put(cohort);
+        await audit(deps, request, 'cohort.write', { other: `cohort:${cohort.cohortId}` }, 'success');
         set.status = existed ? 200 : 201;
         return wire(cohort);
       },

@@ -2,6 +2,7 @@ import { Elysia, t } from 'elysia';
 import { canIngestEvents, type Principal } from '../../domain/access';
 import { ingestEvent, type EngineDeps, type IngestOutcome } from '../../domain/engine';
 import type { Metrics } from '../observability/metrics';
+import { audit, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { principalOf } from './request-context';
 import { API_ERRORS, SECURED } from './schemas';
@@ -9,12 +10,19 @@ import { API_ERRORS, SECURED } from './schemas';
 /** Large enough for a platform's periodic flush, small enough to answer within a request timeout. */
 export const MAX_BATCH = 500;
 
-type Outcome = { index: number; event_id?: string; status: 'applied' | 'duplicate' | 'rejected'; errors?: { field: string; code: string; message: string }[] };
+type Outcome = {
+  index: number;
+  event_id?: string;
+  status: 'applied' | 'duplicate' | 'discarded' | 'rejected';
+  reason?: 'erased' | 'no_consent';
+  errors?: { field: string; code: string; message: string }[];
+};
 
 const OutcomeSchema = t.Object({
   index: t.Integer(),
   event_id: t.Optional(t.String()),
-  status: t.Union([t.Literal('applied'), t.Literal('duplicate'), t.Literal('rejected')]),
+  status: t.Union([t.Literal('applied'), t.Literal('duplicate'), t.Literal('discarded'), t.Literal('rejected')]),
+  reason: t.Optional(t.Union([t.Literal('erased'), t.Literal('no_consent')], { description: 'why a valid event was discarded' })),
   errors: t.Optional(t.Array(t.Object({ field: t.String(), code: t.String(), message: t.String() }))),
 });
 
@@ -40,6 +48,8 @@ function toOutcome(index: number, out: IngestOutcome): Outcome {
     case 'applied':
     case 'duplicate':
       return { index, event_id: out.event.eventId, status: out.kind };
+    case 'discarded':
+      return { index, event_id: out.event.eventId, status: 'discarded', reason: out.reason };
     case 'rejected':
       return { index, ...(out.eventId !== undefined ? { event_id: out.eventId } : {}), status: 'rejected', errors: out.errors };
   }
@@ -71,24 +81,27 @@ async function ingestBatch(deps: { engine: EngineDeps; metrics: Metrics }, princ
   return outcomes;
 }
 
-export const eventRoutes = (deps: { engine: EngineDeps; metrics: Metrics }) =>
+export const eventRoutes = (deps: { engine: EngineDeps; metrics: Metrics } & HttpAuditDeps) =>
   new Elysia({ prefix: '/api/v1', name: 'event-routes' }).post(
     '/events',
     async ({ body, request, set }) => {
       const principal = principalOf(request);
-      if (!canIngestEvents(principal)) throw new ApiError('forbidden', 'only services and admins may send learning events');
+      if (!canIngestEvents(principal)) {
+        await audit(deps, request, 'events.ingest', null, 'denied');
+        throw new ApiError('forbidden', 'only services and admins may send learning events');
+      }
       const events = Array.isArray(body) ? body : [body];
       const results = await ingestBatch(deps, principal, events);
       set.status = 202;
       const count = (s: Outcome['status']) => results.filter((r) => r.status === s).length;
-      return { received: results.length, applied: count('applied'), duplicate: count('duplicate'), rejected: count('rejected'), results };
+      return { received: results.length, applied: count('applied'), duplicate: count('duplicate'), discarded: count('discarded'), rejected: count('rejected'), results };
     },
     {
       body: t.Union([t.Array(t.Unknown(), { minItems: 1, maxItems: MAX_BATCH }), t.Record(t.String(), t.Unknown())], {
         description: `one event object, or an array of at most ${MAX_BATCH}; each is validated on its own (see docs/mastery-model.md)`,
       }),
       response: {
-        202: t.Object({ received: t.Integer(), applied: t.Integer(), duplicate: t.Integer(), rejected: t.Integer(), results: t.Array(OutcomeSchema) }),
+        202: t.Object({ received: t.Integer(), applied: t.Integer(), duplicate: t.Integer(), discarded: t.Integer(), rejected: t.Integer(), results: t.Array(OutcomeSchema) }),
         ...API_ERRORS,
       },
       detail: { tags: ['events'], summary: 'Ingest one learning event or a batch (idempotent by event_id)', ...SECURED },

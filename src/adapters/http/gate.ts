@@ -2,6 +2,7 @@ import { Elysia } from 'elysia';
 import type { Logger } from 'pino';
 import type { RateLimitDecision, RateLimiter } from '../../ports/rate-limiter.port';
 import type { Metrics } from '../observability/metrics';
+import { auditInBackground, type HttpAuditDeps } from './audit';
 import type { Authenticate } from './auth';
 import { ApiError, errorBody, STATUS_OF, type ErrorCode } from './errors';
 import { acceptRequestId, continueTrace, requestInfo, setRequestInfo, type RequestInfo } from './request-context';
@@ -12,7 +13,7 @@ export interface Lifecycle {
   inFlight: number;
 }
 
-export interface GateDeps {
+export interface GateDeps extends HttpAuditDeps {
   authenticate: Authenticate;
   rateLimiter: RateLimiter;
   metrics: Metrics;
@@ -145,6 +146,7 @@ export function createGate(deps: GateDeps) {
         return refuse(request, set, info, 'rate_limited', `more than ${decision.limit} requests per minute`, { 'retry-after': String(decision.resetSeconds) });
       }
       if (!auth.ok) {
+        auditInBackground(deps, request, 'auth.denied', null, 'denied');
         return refuse(request, set, info, 'unauthorized', auth.reason, { 'www-authenticate': 'Bearer error="invalid_token"' });
       }
       info.principal = auth.principal;

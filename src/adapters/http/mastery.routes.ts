@@ -3,6 +3,7 @@ import { canReadStudent, type Principal } from '../../domain/access';
 import { queryMastery, type StudentMastery, type EngineDeps } from '../../domain/engine';
 import { calculateMastery, type Mastery } from '../../domain/mastery';
 import type { CohortStore } from '../../ports/cohort-store.port';
+import { auditInBackground, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { principalOf } from './request-context';
 import { API_ERRORS, ComponentsSchema, Id, MasteryResult, SECURED, StudentMasterySchema } from './schemas';
@@ -20,20 +21,25 @@ export const studentMasteryWire = (m: StudentMastery) => ({
   })),
 });
 
-/** Refuses unless the principal may read this student; the answer is the same whether the student exists or not. */
-export async function authorizeStudentRead(principal: Principal, studentId: string, cohorts: CohortStore): Promise<void> {
-  const rosters = principal.role === 'teacher' ? await cohorts.list(principal.tenantId) : [];
-  if (!canReadStudent(principal, studentId, rosters)) throw new ApiError('forbidden', 'you may not read this student');
-}
-
-interface Deps {
+interface Deps extends HttpAuditDeps {
   engine: EngineDeps;
   cohorts: CohortStore;
 }
 
+/**
+ * Refuses unless the principal may read this student; the answer is the same whether the student
+ * exists or not. Both outcomes are audited.
+ */
+async function authorizeStudentRead(deps: Deps, request: Request, principal: Principal, studentId: string): Promise<void> {
+  const rosters = principal.role === 'teacher' ? await deps.cohorts.list(principal.tenantId) : [];
+  const allowed = canReadStudent(principal, studentId, rosters);
+  auditInBackground(deps, request, 'mastery.read', { studentId }, allowed ? 'success' : 'denied');
+  if (!allowed) throw new ApiError('forbidden', 'you may not read this student');
+}
+
 async function readMastery(deps: Deps, request: Request, studentId: string, topicIds?: string[]) {
   const principal = principalOf(request);
-  await authorizeStudentRead(principal, studentId, deps.cohorts);
+  await authorizeStudentRead(deps, request, principal, studentId);
   const result = await queryMastery(deps.engine, { tenantId: principal.tenantId, studentId }, topicIds);
   if (result.kind === 'unknown_topics') {
     throw new ApiError(

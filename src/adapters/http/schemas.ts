@@ -28,11 +28,14 @@ export const TopicMasterySchema = t.Object({
   updated_at: t.Nullable(t.String({ format: 'date-time' })),
 });
 
-export const StudentMasterySchema = t.Object({
-  student_id: t.String(),
-  overall: t.Object({ mastery_score: Unit, level: Level }),
-  topics: t.Array(TopicMasterySchema),
-});
+export const StudentMasterySchema = t.Object(
+  {
+    student_id: t.String(),
+    overall: t.Object({ mastery_score: Unit, level: Level }),
+    topics: t.Array(TopicMasterySchema),
+  },
+  { additionalProperties: false },
+);
 
 export const ErrorSchema = t.Object({
   error: t.Object({

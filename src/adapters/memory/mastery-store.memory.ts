@@ -1,5 +1,7 @@
 import { cloneSnapshot, cloneTopicState, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/topic-state';
+import type { Consent } from '../../domain/consent';
 import type { Clock } from '../../ports/clock.port';
+import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { ApplyOutcome, ApplyRequest, HistoryQuery, MasteryStore, StudentRef, TopicChange } from '../../ports/mastery-store.port';
 
 interface StudentRecord {
@@ -8,6 +10,7 @@ interface StudentRecord {
   history: Map<string, DaySnapshot>;
   /** event id -> processing time; insertion order is time order, so pruning reads from the front. */
   events: Map<string, number>;
+  consent?: Consent;
   touchedAt: number;
 }
 
@@ -15,6 +18,9 @@ export interface MemoryStoreOptions {
   clock: Clock;
   stateTtlMs: number;
   idempotencyRetentionMs: number;
+  /** How long an erasure is remembered (under a pseudonym) to refuse late events. */
+  erasureRetentionMs: number;
+  pseudonymize: Pseudonymizer;
 }
 
 const keyOf = (ref: StudentRef): string => `${ref.tenantId}\u0000${ref.studentId}`;
@@ -26,12 +32,21 @@ const keyOf = (ref: StudentRef): string => `${ref.tenantId}\u0000${ref.studentId
  */
 export class MemoryMasteryStore implements MasteryStore {
   private readonly students = new Map<string, StudentRecord>();
+  /** tenant + pseudonym -> erasure time and expiry; never the student id. */
+  private readonly erasures = new Map<string, { at: number; expiresAt: number }>();
 
   constructor(private readonly opts: MemoryStoreOptions) {}
 
   async applyEvent(req: ApplyRequest, change: (current: TopicState | undefined) => TopicChange): Promise<ApplyOutcome> {
+    const erasedAt = this.erasedAt(req);
+    if (erasedAt !== undefined && req.occurredAt <= erasedAt) return { kind: 'erased' };
     const key = keyOf(req);
-    const rec = this.live(key) ?? { topics: new Map(), history: new Map(), events: new Map(), touchedAt: req.now };
+    const rec: StudentRecord = this.live(key) ?? { topics: new Map(), history: new Map(), events: new Map(), touchedAt: req.now };
+    if (!(rec.consent?.analytics ?? req.consentByDefault)) {
+      // Refused events still count as activity, so a withdrawal lives as long as the student is active.
+      if (rec.consent) rec.touchedAt = req.now;
+      return { kind: 'no_consent' };
+    }
     this.pruneEvents(rec, req.now);
     if (rec.events.has(req.eventId)) return { kind: 'duplicate' };
 
@@ -61,8 +76,39 @@ export class MemoryMasteryStore implements MasteryStore {
     return selectSnapshots(rec.history.values(), q).map(cloneSnapshot);
   }
 
-  async deleteStudent(ref: StudentRef): Promise<void> {
+  async getConsent(ref: StudentRef): Promise<Consent | undefined> {
+    const c = this.live(keyOf(ref))?.consent;
+    return c ? { ...c } : undefined;
+  }
+
+  async setConsent(ref: StudentRef, consent: Consent): Promise<void> {
+    const key = keyOf(ref);
+    const now = this.opts.clock.now();
+    const rec: StudentRecord = this.live(key) ?? { topics: new Map(), history: new Map(), events: new Map(), touchedAt: now };
+    rec.consent = { ...consent };
+    rec.touchedAt = now;
+    this.students.set(key, rec);
+  }
+
+  async eraseStudent(ref: StudentRef, at: number): Promise<void> {
     this.students.delete(keyOf(ref));
+    const key = this.erasureKey(ref);
+    const latest = Math.max(at, this.erasures.get(key)?.at ?? at);
+    this.erasures.set(key, { at: latest, expiresAt: this.opts.clock.now() + this.opts.erasureRetentionMs });
+  }
+
+  private erasureKey(ref: StudentRef): string {
+    return `${ref.tenantId}\u0000${this.opts.pseudonymize(ref.tenantId, ref.studentId)}`;
+  }
+
+  private erasedAt(ref: StudentRef): number | undefined {
+    const key = this.erasureKey(ref);
+    const e = this.erasures.get(key);
+    if (e && e.expiresAt < this.opts.clock.now()) {
+      this.erasures.delete(key);
+      return undefined;
+    }
+    return e?.at;
   }
 
   /** The record, unless it has outlived the state TTL since the student's last activity. */

@@ -33,6 +33,11 @@ export function createMetrics(breakers: () => BreakerStatus[] = () => []) {
       help: 'Requests let through because the rate limiter backend failed (fail open)',
       registers: [registry],
     }),
+    auditFailures: new Counter({
+      name: 'audit_append_failures_total',
+      help: 'Audit entries that could not be written (reads are served anyway; GDPR actions fail)',
+      registers: [registry],
+    }),
     eventsIngested: new Counter({
       name: 'events_ingested_total',
       help: 'Learning events by source, type and outcome (applied, duplicate, rejected)',

@@ -1,26 +1,30 @@
-import type { StudentRef } from '../../ports/mastery-store.port';
-
 /**
  * Every key this service writes, in one place. All of a student's keys share the hash tag
- * `{tenant/student}`, so a Lua script may touch them together and a Redis Cluster keeps them in
- * one slot. `/` cannot occur in an id (see ID_PATTERN), so no two (tenant, student) pairs map
- * to the same tag.
+ * `{tenant/pseudonym}`, so a Lua script may touch them together and a Redis Cluster keeps them
+ * in one slot. The pseudonym (a keyed hash of tenant and student id) keeps student ids out of key
+ * names, which matters for the erasure record: it must outlive the data without naming the
+ * student. `/` cannot occur in a tenant id (see ID_PATTERN), so tags cannot collide.
  */
 export const KEY_PREFIX = 'me:';
 
-const tag = (ref: StudentRef): string => `{${ref.tenantId}/${ref.studentId}}`;
+/** A student's key tag; `pseudonym` comes from the Pseudonymizer port. */
+export const studentTag = (tenantId: string, pseudonym: string): string => `{${tenantId}/${pseudonym}}`;
 
-export const studentKeys = (ref: StudentRef) => ({
+export const studentKeys = (tag: string) => ({
   /** hash: topic id -> `${version}|${state JSON}` */
-  topics: `${KEY_PREFIX}${tag(ref)}:topics`,
+  topics: `${KEY_PREFIX}${tag}:topics`,
   /** hash: `${topic id}|${YYYY-MM-DD}` -> snapshot JSON */
-  history: `${KEY_PREFIX}${tag(ref)}:history`,
+  history: `${KEY_PREFIX}${tag}:history`,
   /** sorted set: event id scored by processing time (epoch ms) */
-  events: `${KEY_PREFIX}${tag(ref)}:events`,
+  events: `${KEY_PREFIX}${tag}:events`,
+  /** hash: analytics ('1' | '0'), updated_at (epoch ms): the student's consent */
+  profile: `${KEY_PREFIX}${tag}:profile`,
+  /** string: epoch ms of the student's erasure; kept for the erasure retention after the data is gone */
+  erased: `${KEY_PREFIX}${tag}:erased`,
 });
 
 /** Pattern matching every key of one student (for scans in tests and audits). */
-export const studentKeyPattern = (ref: StudentRef): string => `${KEY_PREFIX}${tag(ref)}:*`;
+export const studentKeyPattern = (tag: string): string => `${KEY_PREFIX}${tag}:*`;
 
 /** hash: cohort id -> cohort JSON, one per tenant. */
 export const cohortsKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:cohorts`;
@@ -31,3 +35,12 @@ export const cohortsKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantI
  * SCAN. No hash tag: the `rl:` segment keeps it apart from student keys, which start `me:{`.
  */
 export const rateLimitKey = (key: string): string => `${KEY_PREFIX}rl:${key}`;
+
+/** stream: the tenant's hash-chained audit log; the one key without a TTL (trimmed by age instead). */
+export const auditKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit`;
+
+/** string: `${seq}|${hash}` of the last audit record appended; no TTL, like the stream. */
+export const auditHeadKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit-head`;
+
+/** string: `${seq}|${hash}` of the last audit record removed by retention; no TTL. */
+export const auditAnchorKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit-anchor`;

@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import type { Consent } from '../../domain/consent';
 import { cloneTopicState, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/topic-state';
 import {
   StoreUnavailableError,
@@ -9,21 +10,27 @@ import {
   type StudentRef,
   type TopicChange,
 } from '../../ports/mastery-store.port';
+import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import commitScript from './commit.lua' with { type: 'text' };
 import { guard } from './guard';
-import { studentKeys } from './keys';
+import eraseScript from './erase.lua' with { type: 'text' };
+import { studentKeys, studentTag } from './keys';
 
 export interface RedisStoreOptions {
   stateTtlSeconds: number;
   idempotencyRetentionMs: number;
+  /** How long an erasure is remembered to refuse late events (seconds). */
+  erasureRetentionSeconds: number;
+  pseudonymize: Pseudonymizer;
   /** Rounds of read-compute-commit before giving up on a topic other writers keep changing. */
   maxConflictRetries?: number;
   /** Students whose last written topic versions are kept to skip the read before a commit. */
   cachedStudents?: number;
 }
 
-type CommitFn = (topics: string, history: string, events: string, ...argv: (string | number)[]) => Promise<number>;
-type RedisWithCommit = Redis & { masteryCommit: CommitFn };
+type CommitFn = (topics: string, history: string, events: string, profile: string, erased: string, ...argv: (string | number)[]) => Promise<number>;
+type EraseFn = (topics: string, history: string, events: string, profile: string, erased: string, at: number, retentionSeconds: number) => Promise<number>;
+type RedisWithScripts = Redis & { masteryCommit: CommitFn; masteryErase: EraseFn };
 
 const DAY_SECONDS = 86_400;
 
@@ -92,7 +99,7 @@ class KeyedQueue {
  * STATE_TTL_DAYS after their last activity.
  */
 export class RedisMasteryStore implements MasteryStore {
-  private readonly redis: RedisWithCommit;
+  private readonly redis: RedisWithScripts;
   private readonly queue = new KeyedQueue();
   private readonly cache: VersionCache;
 
@@ -103,13 +110,18 @@ export class RedisMasteryStore implements MasteryStore {
     if (opts.idempotencyRetentionMs > opts.stateTtlSeconds * 1000) {
       throw new Error('idempotency retention must not exceed the state TTL: the idempotency set expires with the state');
     }
-    redis.defineCommand('masteryCommit', { numberOfKeys: 3, lua: commitScript });
-    this.redis = redis as RedisWithCommit;
+    redis.defineCommand('masteryCommit', { numberOfKeys: 5, lua: commitScript });
+    redis.defineCommand('masteryErase', { numberOfKeys: 5, lua: eraseScript });
+    this.redis = redis as RedisWithScripts;
     this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
   }
 
+  private keysOf(ref: StudentRef) {
+    return studentKeys(studentTag(ref.tenantId, this.opts.pseudonymize(ref.tenantId, ref.studentId)));
+  }
+
   applyEvent(req: ApplyRequest, change: (current: TopicState | undefined) => TopicChange): Promise<ApplyOutcome> {
-    const keys = studentKeys(req);
+    const keys = this.keysOf(req);
     return this.queue.run(keys.topics, () => guard(() => this.applyWithRetry(req, keys, change)));
   }
 
@@ -132,6 +144,8 @@ export class RedisMasteryStore implements MasteryStore {
         keys.topics,
         keys.history,
         keys.events,
+        keys.profile,
+        keys.erased,
         req.eventId,
         req.topicId,
         current.version,
@@ -141,12 +155,16 @@ export class RedisMasteryStore implements MasteryStore {
         req.now,
         req.now - this.opts.idempotencyRetentionMs,
         this.opts.stateTtlSeconds,
+        req.occurredAt,
+        req.consentByDefault ? '1' : '0',
       );
       if (result === 1) {
         this.cache.set(keys.topics, req.topicId, { version: current.version + 1, state: cloneTopicState(state) });
         return { kind: 'applied', state };
       }
       if (result === 0) return { kind: 'duplicate' };
+      if (result === 2) return { kind: 'erased' };
+      if (result === 3) return { kind: 'no_consent' };
       // The topic changed since we read it (another replica, an expiry or an erasure). Retry
       // from a fresh read, after a short jittered pause so racing replicas do not collide again.
       this.cache.forget(keys.topics);
@@ -157,21 +175,21 @@ export class RedisMasteryStore implements MasteryStore {
 
   getTopic(ref: StudentRef, topicId: string): Promise<TopicState | undefined> {
     return guard(async () => {
-      const raw = await this.redis.hget(studentKeys(ref).topics, topicId);
+      const raw = await this.redis.hget(this.keysOf(ref).topics, topicId);
       return raw === null ? undefined : decodeTopic(raw).state;
     });
   }
 
   listTopics(ref: StudentRef): Promise<Map<string, TopicState>> {
     return guard(async () => {
-      const all = await this.redis.hgetall(studentKeys(ref).topics);
+      const all = await this.redis.hgetall(this.keysOf(ref).topics);
       return new Map(Object.entries(all).map(([topic, raw]) => [topic, decodeTopic(raw).state]));
     });
   }
 
   getHistory(q: HistoryQuery): Promise<DaySnapshot[]> {
     return guard(async () => {
-      const all = await this.redis.hgetall(studentKeys(q).history);
+      const all = await this.redis.hgetall(this.keysOf(q).history);
       return selectSnapshots(
         Object.values(all).map((raw) => JSON.parse(raw) as DaySnapshot),
         q,
@@ -179,11 +197,29 @@ export class RedisMasteryStore implements MasteryStore {
     });
   }
 
-  deleteStudent(ref: StudentRef): Promise<void> {
+  getConsent(ref: StudentRef): Promise<Consent | undefined> {
     return guard(async () => {
-      const k = studentKeys(ref);
+      const raw = await this.redis.hgetall(this.keysOf(ref).profile);
+      return raw.analytics === undefined ? undefined : { analytics: raw.analytics === '1', updatedAt: Number(raw.updated_at) };
+    });
+  }
+
+  setConsent(ref: StudentRef, consent: Consent): Promise<void> {
+    return guard(async () => {
+      const key = this.keysOf(ref).profile;
+      await this.redis
+        .multi()
+        .hset(key, 'analytics', consent.analytics ? '1' : '0', 'updated_at', String(consent.updatedAt))
+        .expire(key, this.opts.stateTtlSeconds)
+        .exec();
+    });
+  }
+
+  eraseStudent(ref: StudentRef, at: number): Promise<void> {
+    return guard(async () => {
+      const k = this.keysOf(ref);
       this.cache.forget(k.topics);
-      await this.redis.del(k.topics, k.history, k.events);
+      await this.redis.masteryErase(k.topics, k.history, k.events, k.profile, k.erased, at, this.opts.erasureRetentionSeconds);
     });
   }
 }

@@ -1,4 +1,5 @@
 import CircuitBreaker from 'opossum';
+import type { Consent } from '../../domain/consent';
 import type { TopicState } from '../../domain/topic-state';
 import {
   StoreUnavailableError,
@@ -102,7 +103,13 @@ export class BreakerMasteryStore implements MasteryStore {
   getHistory(query: HistoryQuery) {
     return this.call(() => this.inner.getHistory(query));
   }
-  deleteStudent(ref: StudentRef): Promise<void> {
-    return this.call(() => this.inner.deleteStudent(ref));
+  getConsent(ref: StudentRef): Promise<Consent | undefined> {
+    return this.call(() => this.inner.getConsent(ref));
+  }
+  setConsent(ref: StudentRef, consent: Consent): Promise<void> {
+    return this.call(() => this.inner.setConsent(ref, consent));
+  }
+  eraseStudent(ref: StudentRef, at: number): Promise<void> {
+    return this.call(() => this.inner.eraseStudent(ref, at));
   }
 }

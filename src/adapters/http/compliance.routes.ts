@@ -1,0 +1,212 @@
+import { Elysia, t } from 'elysia';
+import type { Principal } from '../../domain/access';
+import { verifyChain, type AuditRecord, type Sha256 } from '../../domain/audit';
+import { consentView, eraseStudent, exportStudent, getConsent, setConsent, type ComplianceDeps, type ConsentView } from '../../domain/compliance';
+import type { RateLimiter } from '../../ports/rate-limiter.port';
+import { audit, auditInBackground, type HttpAuditDeps } from './audit';
+import { ApiError } from './errors';
+import { studentMasteryWire } from './mastery.routes';
+import { principalOf } from './request-context';
+import { API_ERRORS, ComponentsSchema, Id, SECURED, StudentMasterySchema } from './schemas';
+
+export interface ComplianceRouteDeps extends HttpAuditDeps {
+  compliance: ComplianceDeps;
+  rateLimiter: RateLimiter;
+  sha256: Sha256;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Data subjects act on their own data; admins on anyone's in their tenant; nobody else. */
+async function requireSelfOrAdmin(deps: ComplianceRouteDeps, request: Request, action: string, studentId: string): Promise<Principal> {
+  const principal = principalOf(request);
+  if (principal.role === 'admin' || (principal.role === 'student' && principal.subject === studentId)) return principal;
+  await audit(deps, request, action, { studentId }, 'denied');
+  throw new ApiError('forbidden', 'only the student themselves or an admin may do this');
+}
+
+async function requireAdmin(deps: ComplianceRouteDeps, request: Request, action: string): Promise<Principal> {
+  const principal = principalOf(request);
+  if (principal.role === 'admin') return principal;
+  await audit(deps, request, action, null, 'denied');
+  throw new ApiError('forbidden', 'only admins may read the audit log');
+}
+
+const consentWire = (c: ConsentView) => ({ analytics: c.analytics, updated_at: iso(c.updatedAt), source: c.source });
+const auditWire = (r: AuditRecord) => ({
+  seq: r.seq,
+  at: new Date(r.at).toISOString(),
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  request_id: r.requestId,
+  outcome: r.outcome,
+  prev_hash: r.prevHash,
+  hash: r.hash,
+});
+
+const ConsentSchema = t.Object({ analytics: t.Boolean(), updated_at: t.Nullable(t.String({ format: 'date-time' })), source: t.Union([t.Literal('recorded'), t.Literal('default')]) });
+const AuditEntrySchema = t.Object({
+  seq: t.Integer({ minimum: 0 }),
+  at: t.String({ format: 'date-time' }),
+  actor: t.String(),
+  action: t.String(),
+  target: t.Nullable(t.String()),
+  request_id: t.String(),
+  outcome: t.Union([t.Literal('success'), t.Literal('denied'), t.Literal('failure')]),
+  prev_hash: t.String(),
+  hash: t.String(),
+});
+const DecayedMeanSchema = t.Object({ s: t.Number(), w: t.Number(), t: t.Number(), n: t.Integer() });
+
+/** The export document; docs/export.schema.json is this schema, checked by a test. */
+export const ExportSchema = t.Object(
+  {
+    format_version: t.String(),
+    generated_at: t.String({ format: 'date-time' }),
+    tenant_id: t.String(),
+    student_id: t.String(),
+    mastery: StudentMasterySchema,
+    state: t.Record(
+      t.String(),
+      t.Object({
+        lessons_completed: t.Array(t.String()),
+        quiz: DecayedMeanSchema,
+        quality: DecayedMeanSchema,
+        practice_minutes: t.Number(),
+        active_days: t.Array(t.String({ format: 'date' })),
+        event_count: t.Integer(),
+        first_event_at: t.String({ format: 'date-time' }),
+        last_event_at: t.String({ format: 'date-time' }),
+      }),
+    ),
+    history: t.Array(t.Object({ topic_id: t.String(), day: t.String({ format: 'date' }), mastery_score: t.Number(), components: ComponentsSchema, at: t.String({ format: 'date-time' }) })),
+    consent: ConsentSchema,
+    cohorts: t.Array(t.Object({ cohort_id: t.String(), name: t.String() })),
+    audit: t.Array(AuditEntrySchema),
+  },
+  { additionalProperties: false, $id: 'https://learnflow.example/schemas/mastery-engine/export-1.0.json', title: 'Mastery Engine student data export', description: 'Everything the service holds about one student (GDPR Art. 15 and 20).' },
+);
+
+const dayOfEpoch = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
+
+export const complianceRoutes = (deps: ComplianceRouteDeps) =>
+  new Elysia({ prefix: '/api/v1/compliance', name: 'compliance-routes' })
+    .get(
+      '/export/:student_id',
+      async ({ params, request }) => {
+        const principal = await requireSelfOrAdmin(deps, request, 'gdpr.export', params.student_id);
+        const ref = { tenantId: principal.tenantId, studentId: params.student_id };
+        const doc = await exportStudent(deps.compliance, ref);
+        await audit(deps, request, 'gdpr.export', { studentId: params.student_id }, 'success');
+        return {
+          format_version: doc.formatVersion,
+          generated_at: new Date(doc.generatedAt).toISOString(),
+          tenant_id: doc.tenantId,
+          student_id: doc.studentId,
+          mastery: studentMasteryWire(doc.mastery),
+          state: Object.fromEntries(
+            Object.entries(doc.state).map(([topic, s]) => [
+              topic,
+              {
+                lessons_completed: s.lessons,
+                quiz: s.quiz,
+                quality: s.quality,
+                practice_minutes: s.practiceMinutes,
+                active_days: s.activeDays.map(dayOfEpoch),
+                event_count: s.eventCount,
+                first_event_at: new Date(s.firstAt).toISOString(),
+                last_event_at: new Date(s.lastAt).toISOString(),
+              },
+            ]),
+          ),
+          history: doc.history.map((h) => ({ topic_id: h.topicId, day: h.day, mastery_score: h.masteryScore, components: h.components, at: new Date(h.at).toISOString() })),
+          consent: consentWire(consentView(doc.consent, deps.compliance.consentByDefault)),
+          cohorts: doc.cohorts.map((c) => ({ cohort_id: c.cohortId, name: c.name })),
+          audit: doc.audit.map(auditWire),
+        };
+      },
+      {
+        params: t.Object({ student_id: Id }),
+        response: { 200: ExportSchema, ...API_ERRORS },
+        detail: { tags: ['compliance'], summary: 'Export everything held about a student (the student, or an admin)', ...SECURED },
+      },
+    )
+    .delete(
+      '/student/:student_id',
+      async ({ params, request }) => {
+        const principal = await requireSelfOrAdmin(deps, request, 'gdpr.erase', params.student_id);
+        const ref = { tenantId: principal.tenantId, studentId: params.student_id };
+        const { erasedAt } = await eraseStudent(deps.compliance, ref);
+        await deps.rateLimiter.forget(`p:${ref.tenantId}/${ref.studentId}`).catch(() => undefined);
+        await audit(deps, request, 'gdpr.erase', { studentId: params.student_id }, 'success');
+        return { student_id: params.student_id, status: 'erased' as const, erased_at: new Date(erasedAt).toISOString() };
+      },
+      {
+        params: t.Object({ student_id: Id }),
+        response: { 200: t.Object({ student_id: t.String(), status: t.Literal('erased'), erased_at: t.String({ format: 'date-time' }) }), ...API_ERRORS },
+        detail: { tags: ['compliance'], summary: 'Erase everything about a student (idempotent; the student, or an admin)', ...SECURED },
+      },
+    )
+    .get(
+      '/consent/:student_id',
+      async ({ params, request }) => {
+        const principal = await requireSelfOrAdmin(deps, request, 'consent.read', params.student_id);
+        const consent = await getConsent(deps.compliance, { tenantId: principal.tenantId, studentId: params.student_id });
+        auditInBackground(deps, request, 'consent.read', { studentId: params.student_id }, 'success');
+        return consentWire(consent);
+      },
+      {
+        params: t.Object({ student_id: Id }),
+        response: { 200: ConsentSchema, ...API_ERRORS },
+        detail: { tags: ['compliance'], summary: "A student's analytics consent", ...SECURED },
+      },
+    )
+    .put(
+      '/consent/:student_id',
+      async ({ params, body, request }) => {
+        const principal = await requireSelfOrAdmin(deps, request, 'consent.update', params.student_id);
+        const consent = await setConsent(deps.compliance, { tenantId: principal.tenantId, studentId: params.student_id }, body.analytics);
+        await audit(deps, request, 'consent.update', { studentId: params.student_id }, 'success');
+        return consentWire(consent);
+      },
+      {
+        params: t.Object({ student_id: Id }),
+        body: t.Object({ analytics: t.Boolean() }, { additionalProperties: false }),
+        response: { 200: ConsentSchema, ...API_ERRORS },
+        detail: { tags: ['compliance'], summary: 'Set analytics consent (the student, or an admin)', ...SECURED },
+      },
+    )
+    .get(
+      '/audit',
+      async ({ query, request }) => {
+        const principal = await requireAdmin(deps, request, 'audit.read');
+        const entries = await deps.compliance.audit.list({ tenantId: principal.tenantId, fromSeq: query.from_seq ?? 0, limit: query.limit ?? 100 });
+        await audit(deps, request, 'audit.read', null, 'success');
+        return { entries: entries.map(auditWire), next_seq: entries.length > 0 ? entries.at(-1)!.seq + 1 : null };
+      },
+      {
+        query: t.Object({ from_seq: t.Optional(t.Integer({ minimum: 0 })), limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000 })) }),
+        response: { 200: t.Object({ entries: t.Array(AuditEntrySchema), next_seq: t.Nullable(t.Integer()) }), ...API_ERRORS },
+        detail: { tags: ['compliance'], summary: "The tenant's audit log, oldest first (admins)", ...SECURED },
+      },
+    )
+    .get(
+      '/audit/verify',
+      async ({ request }) => {
+        const principal = await requireAdmin(deps, request, 'audit.verify');
+        // Pending entries first, so the verdict covers everything recorded until now.
+        await deps.auditTrail.flush();
+        const { records, head, anchor } = await deps.compliance.audit.readAll(principal.tenantId);
+        const verdict = verifyChain(records, { head, anchor }, deps.sha256);
+        await audit(deps, request, 'audit.verify', null, verdict.intact ? 'success' : 'failure');
+        return { intact: verdict.intact, length: verdict.length, first_broken_position: verdict.firstBrokenPosition, ...(verdict.reason ? { reason: verdict.reason } : {}) };
+      },
+      {
+        response: {
+          200: t.Object({ intact: t.Boolean(), length: t.Integer(), first_broken_position: t.Nullable(t.Integer()), reason: t.Optional(t.String()) }),
+          ...API_ERRORS,
+        },
+        detail: { tags: ['compliance'], summary: "Whether the tenant's audit hash chain is intact, and where it first breaks (admins)", ...SECURED },
+      },
+    );

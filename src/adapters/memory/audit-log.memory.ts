@@ -1,0 +1,50 @@
+import { chain, type AuditEvent, type AuditRecord, type ChainEnds, type ChainLink, type Sha256 } from '../../domain/audit';
+import type { AuditLog, AuditQuery } from '../../ports/audit-log.port';
+import type { Clock } from '../../ports/clock.port';
+
+interface TenantLog {
+  records: AuditRecord[];
+  head?: ChainLink;
+  anchor?: ChainLink;
+}
+
+const link = (r: AuditRecord): ChainLink => ({ seq: r.seq, hash: r.hash });
+
+/** The audit log in arrays per tenant; appends are synchronous, so the chain cannot fork. */
+export class MemoryAuditLog implements AuditLog {
+  private readonly tenants = new Map<string, TenantLog>();
+
+  constructor(private readonly opts: { sha256: Sha256; clock: Clock; retentionMs: number }) {}
+
+  async append(tenantId: string, events: readonly AuditEvent[]): Promise<AuditRecord[]> {
+    const log = this.tenants.get(tenantId) ?? { records: [] };
+    const cutoff = this.opts.clock.now() - this.opts.retentionMs;
+    const expired = log.records.filter((r) => r.at < cutoff);
+    if (expired.length > 0) {
+      log.anchor = link(expired.at(-1)!);
+      log.records = log.records.slice(expired.length);
+    }
+    const records = chain(events, log.head, this.opts.sha256);
+    log.records.push(...records);
+    if (records.length > 0) log.head = link(records.at(-1)!);
+    this.tenants.set(tenantId, log);
+    return records.map((r) => ({ ...r }));
+  }
+
+  async list(q: AuditQuery): Promise<AuditRecord[]> {
+    return (this.tenants.get(q.tenantId)?.records ?? [])
+      .filter((r) => (q.target === undefined || r.target === q.target) && r.seq >= (q.fromSeq ?? 0))
+      .slice(0, q.limit ?? Number.POSITIVE_INFINITY)
+      .map((r) => ({ ...r }));
+  }
+
+  async readAll(tenantId: string): Promise<{ records: AuditRecord[] } & ChainEnds> {
+    const log = this.tenants.get(tenantId);
+    return { records: (log?.records ?? []).map((r) => ({ ...r })), head: log?.head && { ...log.head }, anchor: log?.anchor && { ...log.anchor } };
+  }
+
+  /** The stored records themselves, for tamper tests only. */
+  rawRecords(tenantId: string): AuditRecord[] {
+    return this.tenants.get(tenantId)?.records ?? [];
+  }
+}

@@ -1,0 +1,96 @@
+import type Redis from 'ioredis';
+import { chain, type AuditEvent, type AuditRecord, type ChainEnds, type ChainLink, type Sha256 } from '../../domain/audit';
+import type { AuditLog, AuditQuery } from '../../ports/audit-log.port';
+import type { Clock } from '../../ports/clock.port';
+import appendScript from './audit-append.lua' with { type: 'text' };
+import { auditAnchorKey, auditHeadKey, auditKey } from './keys';
+
+type AppendFn = (stream: string, headKey: string, anchorKey: string, expectedHead: string, cutoff: number, head: string, width: number, ...fields: (string | number)[]) => Promise<number>;
+type RedisWithAppend = Redis & { auditAppend: AppendFn };
+type StreamEntry = [id: string, fields: string[]];
+
+const FIELDS = ['seq', 'at', 'actor', 'action', 'target', 'request_id', 'outcome', 'prev', 'hash'] as const;
+
+function encode(r: AuditRecord): (string | number)[] {
+  const values = [r.seq, r.at, r.actor, r.action, r.target ?? '', r.requestId, r.outcome, r.prevHash, r.hash];
+  return FIELDS.flatMap((f, i) => [f, values[i]!]);
+}
+
+function decode([, fields]: StreamEntry): AuditRecord {
+  const f: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  return {
+    seq: Number(f.seq),
+    at: Number(f.at),
+    actor: f.actor ?? '',
+    action: f.action ?? '',
+    target: f.target ? f.target : null,
+    requestId: f.request_id ?? '',
+    outcome: (f.outcome ?? 'failure') as AuditRecord['outcome'],
+    prevHash: f.prev ?? '',
+    hash: f.hash ?? '',
+  };
+}
+
+function parseLink(raw: string | null): ChainLink | undefined {
+  if (!raw) return undefined;
+  const bar = raw.indexOf('|');
+  return { seq: Number(raw.slice(0, bar)), hash: raw.slice(bar + 1) };
+}
+
+/**
+ * The audit log as one Redis stream per tenant. A writer reads the head, chains its batch in
+ * TypeScript (Redis Lua has no SHA-256), and appends with a script that refuses if another writer
+ * appended in between; it then re-reads and re-chains. The stream, head and anchor keys have no
+ * TTL: records are removed by age to the audit retention, independent of the state TTL.
+ */
+export class RedisAuditLog implements AuditLog {
+  private readonly redis: RedisWithAppend;
+
+  constructor(
+    redis: Redis,
+    private readonly opts: { sha256: Sha256; clock: Clock; retentionMs: number; maxConflictRetries?: number },
+  ) {
+    redis.defineCommand('auditAppend', { numberOfKeys: 3, lua: appendScript });
+    this.redis = redis as RedisWithAppend;
+  }
+
+  async append(tenantId: string, events: readonly AuditEvent[]): Promise<AuditRecord[]> {
+    if (events.length === 0) return [];
+    for (let round = 0; round < (this.opts.maxConflictRetries ?? 100); round++) {
+      const rawHead = await this.redis.get(auditHeadKey(tenantId));
+      const records = chain(events, parseLink(rawHead), this.opts.sha256);
+      const cutoff = this.opts.clock.now() - this.opts.retentionMs;
+      const head = records.at(-1)!;
+      const ok = await this.redis.auditAppend(
+        auditKey(tenantId),
+        auditHeadKey(tenantId),
+        auditAnchorKey(tenantId),
+        rawHead ?? '',
+        cutoff,
+        `${head.seq}|${head.hash}`,
+        FIELDS.length * 2,
+        ...records.flatMap(encode),
+      );
+      if (ok === 1) return records;
+      // Another writer appended since we read the head: chain again from the new head.
+      await Bun.sleep(Math.random() * Math.min(20, 2 ** round));
+    }
+    throw new Error('audit log kept changing; append abandoned');
+  }
+
+  async list(q: AuditQuery): Promise<AuditRecord[]> {
+    return (await this.records(q.tenantId))
+      .filter((r) => (q.target === undefined || r.target === q.target) && r.seq >= (q.fromSeq ?? 0))
+      .slice(0, q.limit ?? Number.POSITIVE_INFINITY);
+  }
+
+  async readAll(tenantId: string): Promise<{ records: AuditRecord[] } & ChainEnds> {
+    const [records, head, anchor] = await Promise.all([this.records(tenantId), this.redis.get(auditHeadKey(tenantId)), this.redis.get(auditAnchorKey(tenantId))]);
+    return { records, head: parseLink(head), anchor: parseLink(anchor) };
+  }
+
+  private async records(tenantId: string): Promise<AuditRecord[]> {
+    return ((await this.redis.xrange(auditKey(tenantId), '-', '+')) as StreamEntry[]).map(decode);
+  }
+}

@@ -1,0 +1,100 @@
+import type { AuditLog } from '../ports/audit-log.port';
+import type { CohortStore } from '../ports/cohort-store.port';
+import type { StudentRef } from '../ports/mastery-store.port';
+import type { MasteryUpdates } from '../ports/mastery-updates.port';
+import type { Pseudonymizer } from '../ports/pseudonymizer.port';
+import type { AuditRecord } from './audit';
+import type { Consent } from './consent';
+import { queryMastery, type EngineDeps, type StudentMastery } from './engine';
+import type { DaySnapshot, TopicState } from './topic-state';
+
+export interface ComplianceDeps extends EngineDeps {
+  cohorts: CohortStore;
+  audit: AuditLog;
+  pseudonymize: Pseudonymizer;
+  /** Where erasures are announced to downstream readers (Kafka), when configured. */
+  updates?: MasteryUpdates;
+}
+
+/** Bumped whenever the export's shape changes, so a reader can tell which schema applies. */
+export const EXPORT_FORMAT_VERSION = '1.0';
+
+export interface StudentExport {
+  formatVersion: string;
+  generatedAt: number;
+  tenantId: string;
+  studentId: string;
+  mastery: StudentMastery;
+  /** The raw state held per topic: what the scores are computed from. */
+  state: Record<string, TopicState>;
+  history: DaySnapshot[];
+  consent: Consent | undefined;
+  cohorts: { cohortId: string; name: string }[];
+  /** Audit entries whose target is this student (by pseudonym). */
+  audit: AuditRecord[];
+}
+
+/** GDPR Art. 15 and 20: everything held about the student, in one machine-readable document. */
+export async function exportStudent(deps: ComplianceDeps, ref: StudentRef): Promise<StudentExport> {
+  const [mastery, state, history, consent, cohorts, audit] = await Promise.all([
+    queryMastery(deps, ref),
+    deps.store.listTopics(ref),
+    deps.store.getHistory(ref),
+    deps.store.getConsent(ref),
+    deps.cohorts.list(ref.tenantId),
+    deps.audit.list({ tenantId: ref.tenantId, target: deps.pseudonymize(ref.tenantId, ref.studentId) }),
+  ]);
+  if (mastery.kind !== 'ok') throw new Error('querying all topics cannot name unknown topics');
+  return {
+    formatVersion: EXPORT_FORMAT_VERSION,
+    generatedAt: deps.clock.now(),
+    tenantId: ref.tenantId,
+    studentId: ref.studentId,
+    mastery: mastery.mastery,
+    state: Object.fromEntries(state),
+    history,
+    consent,
+    cohorts: cohorts.filter((c) => c.studentIds.includes(ref.studentId)).map((c) => ({ cohortId: c.cohortId, name: c.name })),
+    audit,
+  };
+}
+
+/**
+ * GDPR Art. 17: forgets the student everywhere this core reaches: state, history, idempotency
+ * records and consent (one atomic step in the store, which keeps only a pseudonymous erasure
+ * time so late events cannot bring the data back), cohort rosters, and downstream readers.
+ * Idempotent.
+ */
+export async function eraseStudent(deps: ComplianceDeps, ref: StudentRef): Promise<{ erasedAt: number }> {
+  const erasedAt = deps.clock.now();
+  await deps.store.eraseStudent(ref, erasedAt);
+  const rosters = await deps.cohorts.list(ref.tenantId);
+  await Promise.all(
+    rosters
+      .filter((c) => c.studentIds.includes(ref.studentId))
+      .map((c) => deps.cohorts.put({ ...c, studentIds: c.studentIds.filter((s) => s !== ref.studentId) })),
+  );
+  await deps.updates?.publishErasure(ref);
+  return { erasedAt };
+}
+
+export interface ConsentView {
+  analytics: boolean;
+  updatedAt: number | null;
+  /** `recorded` when the student set it, `default` when the deployment's default applies. */
+  source: 'recorded' | 'default';
+}
+
+/** What applies to a student: their recorded choice, or the deployment's default. */
+export const consentView = (c: Consent | undefined, consentByDefault: boolean): ConsentView =>
+  c ? { analytics: c.analytics, updatedAt: c.updatedAt, source: 'recorded' } : { analytics: consentByDefault, updatedAt: null, source: 'default' };
+
+export async function getConsent(deps: ComplianceDeps, ref: StudentRef): Promise<ConsentView> {
+  return consentView(await deps.store.getConsent(ref), deps.consentByDefault);
+}
+
+export async function setConsent(deps: ComplianceDeps, ref: StudentRef, analytics: boolean): Promise<ConsentView> {
+  const consent: Consent = { analytics, updatedAt: deps.clock.now() };
+  await deps.store.setConsent(ref, consent);
+  return { analytics, updatedAt: consent.updatedAt, source: 'recorded' };
+}

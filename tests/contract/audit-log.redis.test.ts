@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { sha256 } from '../../src/adapters/crypto/hashing';
+import { RedisAuditLog } from '../../src/adapters/redis/audit-log.redis';
+import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
+import { auditKey } from '../../src/adapters/redis/keys';
+import { verifyChain } from '../../src/domain/audit';
+import { requireService, uniqueId } from '../support/services';
+import { auditClock, auditEvent, describeAuditLogContract } from './audit-log.contract';
+
+const url = requireService('REDIS_URL');
+const clients = [createRedisClient(url, 2000), createRedisClient(url, 2000)] as const;
+beforeAll(() => Promise.all(clients.map((c) => waitUntilReady(c, 5000))));
+afterAll(() => Promise.all(clients.map((c) => c.quit())));
+const YEAR = 365 * 86_400_000;
+
+describeAuditLogContract('redis', () => {
+  const clock = auditClock();
+  return {
+    log: new RedisAuditLog(clients[0], { sha256, clock, retentionMs: YEAR }),
+    peer: new RedisAuditLog(clients[1], { sha256, clock, retentionMs: YEAR }),
+    clock,
+  };
+});
+
+test.each([0, 500, 999])('deleting entry %d of 1,000 from the stream is found at its position', async (position) => {
+  const log = new RedisAuditLog(clients[0], { sha256, clock: auditClock(), retentionMs: YEAR });
+  const tenant = uniqueId('t');
+  await log.append(tenant, Array.from({ length: 1000 }, (_, i) => auditEvent(i)));
+  const ids = (await clients[0].xrange(auditKey(tenant), '-', '+')).map(([id]) => id);
+  await clients[0].xdel(auditKey(tenant), ids[position]!);
+  const { records, head, anchor } = await log.readAll(tenant);
+  expect(verifyChain(records, { head, anchor }, sha256)).toMatchObject({ intact: false, firstBrokenPosition: position });
+});
+
+test('the audit stream is the one kind of key without a TTL', async () => {
+  const tenant = uniqueId('t');
+  await new RedisAuditLog(clients[0], { sha256, clock: auditClock(), retentionMs: YEAR }).append(tenant, [auditEvent(0)]);
+  expect(await clients[0].ttl(auditKey(tenant))).toBe(-1);
+});

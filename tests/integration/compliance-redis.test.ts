@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
+import { AUDIENCE, ISSUER, SECRET, token } from '../support/http';
+import { startService, type RunningService } from '../support/service-process';
+import { requireService, uniqueId } from '../support/services';
+
+const redisUrl = requireService('REDIS_URL');
+const PSEUDONYM_KEY = 'test-pseudonym-key-with-at-least-32-bytes';
+const env = { STATE_BACKEND: 'redis', REDIS_URL: redisUrl, JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, APP_ENV: 'production', PSEUDONYM_KEY };
+const redis = createRedisClient(redisUrl, 5000);
+beforeAll(() => waitUntilReady(redis, 5000));
+afterAll(() => redis.quit());
+
+/** Every key of the service (prefix me:), by SCAN, as an operator would look. */
+async function serviceKeys(r: Redis): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await r.scan(cursor, 'MATCH', 'me:*', 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
+/** A key's whole content as text, whatever its type. */
+async function contentOf(r: Redis, key: string): Promise<string> {
+  switch (await r.type(key)) {
+    case 'string':
+      return (await r.get(key)) ?? '';
+    case 'hash':
+      return JSON.stringify(await r.hgetall(key));
+    case 'zset':
+      return JSON.stringify(await r.zrange(key, 0, -1));
+    case 'stream':
+      return JSON.stringify(await r.xrange(key, '-', '+'));
+    default:
+      return '';
+  }
+}
+
+describe('compliance on the Redis backend, through the real service', () => {
+  let service: RunningService;
+  beforeAll(async () => {
+    service = await startService(env);
+  });
+  afterAll(() => service.stop('SIGKILL'));
+
+  const call = async (method: string, path: string, auth: string, body?: unknown) => {
+    const res = await fetch(`${service.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${auth}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, json: (await res.json()) as any };
+  };
+
+  test('after erasure no key names or holds the student id, and redelivered events bring nothing back', async () => {
+    const tenant = uniqueId('tenant');
+    const studentId = uniqueId('learner');
+    const platform = await token({ role: 'service', sub: 'platform', tenant });
+    const admin = await token({ role: 'admin', sub: 'admin-1', tenant });
+    const student = await token({ role: 'student', sub: studentId, tenant });
+    const events = ['2026-01-10T10:00:00Z', '2026-01-11T10:00:00Z'].map((at, i) => ({
+      event_id: `${studentId}-e${i}`,
+      event_type: 'quiz.completed',
+      student_id: studentId,
+      topic_id: 'oop',
+      occurred_at: at,
+      data: { quiz_id: 'q', score: 0.5 },
+    }));
+    expect((await call('POST', '/api/v1/events', platform, events)).json.applied).toBe(2);
+    await call('PUT', '/api/v1/compliance/consent/' + studentId, student, { analytics: true });
+    await call('PUT', '/api/v1/cohorts/c1', admin, { name: 'c1', teacher_ids: [], student_ids: [studentId] });
+    await call('GET', `/api/v1/students/${studentId}/mastery`, student);
+    expect((await call('GET', `/api/v1/compliance/export/${studentId}`, student)).json.state.oop.event_count).toBe(2);
+
+    const erased = await call('DELETE', `/api/v1/compliance/student/${studentId}`, student);
+    expect(erased.status).toBe(200);
+
+    const ours = (await serviceKeys(redis)).filter((k) => k.includes(tenant));
+    expect(ours.some((k) => k.endsWith(':erased'))).toBe(true);
+    for (const key of ours) {
+      expect(key).not.toContain(studentId);
+      expect(await contentOf(redis, key)).not.toContain(studentId);
+    }
+    const again = await call('POST', '/api/v1/events', platform, events);
+    expect(again.json.results.map((r: { reason: string }) => r.reason)).toEqual(['erased', 'erased']);
+    expect((await call('GET', `/api/v1/compliance/export/${studentId}`, admin)).json).toMatchObject({ state: {}, history: [], cohorts: [] });
+  });
+
+  test('every key the service wrote expires, except the audit log', async () => {
+    const keys = await serviceKeys(redis);
+    expect(keys.length).toBeGreaterThan(0);
+    const withoutTtl: string[] = [];
+    for (const key of keys) if ((await redis.ttl(key)) === -1) withoutTtl.push(key);
+    expect(withoutTtl.filter((k) => !/:audit(-head|-anchor)?$/.test(k))).toEqual([]);
+    expect(withoutTtl.length).toBeGreaterThan(0);
+  });
+
+  test('two replicas writing the audit log concurrently keep one intact chain', async () => {
+    const other = await startService(env);
+    try {
+      const tenant = uniqueId('tenant');
+      const admin = await token({ role: 'admin', sub: 'admin-1', tenant });
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          fetch(`${(i % 2 ? service : other).url}/api/v1/students/s${i}/mastery`, { headers: { authorization: `Bearer ${admin}` } }),
+        ),
+      );
+      await Bun.sleep(200);
+      const verdict = await call('GET', '/api/v1/compliance/audit/verify', admin);
+      expect(verdict.json).toMatchObject({ intact: true, first_broken_position: null });
+      expect(verdict.json.length).toBeGreaterThanOrEqual(40);
+    } finally {
+      await other.stop('SIGKILL');
+    }
+  }, 30_000);
+});
+
+describe('TLS', () => {
+  test('with TLS_CERT_FILE and TLS_KEY_FILE the service answers HTTPS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mastery-tls-'));
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const made = Bun.spawnSync([
+      'openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
+    ]);
+    expect(made.exitCode).toBe(0);
+    const service = await startService({ ...env, TLS_CERT_FILE: cert, TLS_KEY_FILE: key });
+    try {
+      const url = service.url.replace('http://', 'https://');
+      const res = await fetch(`${url}/health`, { tls: { ca: readFileSync(cert, 'utf8') } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'healthy' });
+      const root = (await (await fetch(`${url}/`, { tls: { ca: readFileSync(cert, 'utf8') } })).json()) as { backends: { tls: string } };
+      expect(root.backends.tls).toBe('on');
+    } finally {
+      await service.stop('SIGKILL');
+    }
+  }, 30_000);
+});

@@ -1,0 +1,23 @@
+import { createPseudonymizer } from '../../src/adapters/crypto/hashing';
+import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
+import { studentKeyPattern, studentTag } from '../../src/adapters/redis/keys';
+import { ttlSeconds, type RedisStoreOptions } from '../../src/adapters/redis/mastery-store.redis';
+import { DAY_MS } from '../../src/domain/topic-state';
+import type { Clock } from '../../src/ports/clock.port';
+import type { StudentRef } from '../../src/ports/mastery-store.port';
+
+/** The settings every test store shares: 90-day state, 7-day idempotency, 30-day erasure memory. */
+export const testPseudonymize = createPseudonymizer('test-pseudonym-key-with-at-least-32-bytes');
+
+export const memoryStore = (clock: Clock) =>
+  new MemoryMasteryStore({ clock, stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS, erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize });
+
+export const redisStoreOptions: RedisStoreOptions = {
+  stateTtlSeconds: ttlSeconds(90),
+  idempotencyRetentionMs: 7 * DAY_MS,
+  erasureRetentionSeconds: ttlSeconds(30),
+  pseudonymize: testPseudonymize,
+};
+
+/** The Redis key pattern of one student's keys, as the store names them. */
+export const redisKeysOf = (ref: StudentRef): string => studentKeyPattern(studentTag(ref.tenantId, testPseudonymize(ref.tenantId, ref.studentId)));

@@ -5,9 +5,6 @@
  * applying them all; then the event-to-state latency at half the measured maximum rate. Writes
  * its own section of docs/benchmarks.md.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -16,13 +13,12 @@ import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client'
 import { RedisMasteryStore, ttlSeconds } from '../src/adapters/redis/mastery-store.redis';
 import { BreakerMasteryStore } from '../src/adapters/resilience/mastery-store.breaker';
 import type { KafkaConfig } from '../src/config/config';
-import { parseCurriculum } from '../src/domain/curriculum';
 import type { EngineDeps } from '../src/domain/engine';
 import { DAY_MS } from '../src/domain/topic-state';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';
+import { benchEvent, curriculum, writeBenchSection } from './support';
 
-const ROOT = join(import.meta.dir, '..');
 const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 100_000);
 const STUDENTS = 10_000;
 const PARTITIONS = 6;
@@ -31,30 +27,7 @@ const TARGET_RATIO = 0.5;
 const TARGET_RATE = 10_000;
 const TARGET_P99_MS = 500;
 
-const parsedCurriculum = parseCurriculum(JSON.parse(readFileSync(join(ROOT, 'data/curriculum.json'), 'utf8')));
-if (!parsedCurriculum.ok) throw new Error(parsedCurriculum.errors.join('; '));
-const curriculum = parsedCurriculum.curriculum;
-const topics = [...curriculum.topics.values()];
 
-function makeEvent(run: string, i: number) {
-  const topic = topics[i % topics.length]!;
-  const base = {
-    event_id: `${run}-${i}`,
-    student_id: `s${i % STUDENTS}`,
-    topic_id: topic.topicId,
-    occurred_at: new Date(Date.parse('2026-01-01T00:00:00Z') + (i % 30) * DAY_MS + i).toISOString(),
-  };
-  switch (i % 4) {
-    case 0:
-      return { ...base, event_type: 'lesson.completed', data: { lesson_id: topic.lessons[i % topic.lessons.length] } };
-    case 1:
-      return { ...base, event_type: 'quiz.completed', data: { quiz_id: `q${i}`, score: (i % 10) / 10 } };
-    case 2:
-      return { ...base, event_type: 'code.assessed', data: { submission_id: `c${i}`, quality_score: (i % 7) / 7 } };
-    default:
-      return { ...base, event_type: 'practice.session', data: { minutes: 20 } };
-  }
-}
 
 /**
  * The real store, recording when each event's state write completed (for latency). A proxy, so
@@ -79,7 +52,7 @@ async function produceAll(producer: Producer, topic: string, run: string, from: 
   const chunk = 5000;
   for (let i = from; i < from + count; i += chunk) {
     const n = Math.min(chunk, from + count - i);
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, k) => ({ key: `s${(i + k) % STUDENTS}`, value: JSON.stringify(makeEvent(run, i + k)) })) });
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, k) => ({ key: `s${(i + k) % STUDENTS}`, value: JSON.stringify(benchEvent(run, i + k, STUDENTS)) })) });
   }
 }
 
@@ -173,7 +146,7 @@ async function main() {
         const from = EVENTS + s * perSlice;
         const at = performance.now();
         for (let k = 0; k < perSlice; k++) sentAt.set(`${run}-${from + k}`, at);
-        await producer.send({ topic: config.topics.events, acks: -1, messages: Array.from({ length: perSlice }, (_, k) => ({ key: `s${(from + k) % STUDENTS}`, value: JSON.stringify(makeEvent(run, from + k)) })) });
+        await producer.send({ topic: config.topics.events, acks: -1, messages: Array.from({ length: perSlice }, (_, k) => ({ key: `s${(from + k) % STUDENTS}`, value: JSON.stringify(benchEvent(run, from + k, STUDENTS)) })) });
         const wait = started + (s + 1) * 50 - performance.now();
         if (wait > 0) await Bun.sleep(wait);
       }
@@ -206,7 +179,7 @@ async function main() {
       'What limits the end-to-end rate is the state write, not Kafka: it runs at about the rate of the Redis-backed ingest without Kafka (the state-store section above, same machine), one Lua commit per event on a single-threaded Redis and one Bun process sharing 2 cores with Redis and the broker. The raw kafkajs rate only decodes record batches, so the 50% ratio would need the apply path itself to reach half of it.',
       '',
     ].join('\n');
-    writeSection(section, cpus().length);
+    writeBenchSection('kafka-ingest', section, 'bun bench/ingest.ts');
     if (!met.ratio || !met.rate || !met.p99) process.exitCode = 1;
   } finally {
     await producer.disconnect();
@@ -216,21 +189,5 @@ async function main() {
   }
 }
 
-/** Replaces this bench's section of docs/benchmarks.md, keeping the sections other benches write. */
-function writeSection(section: string, cpuCount: number) {
-  const file = join(ROOT, 'docs/benchmarks.md');
-  const begin = '<!-- bench:kafka-ingest -->';
-  const end = '<!-- /bench:kafka-ingest -->';
-  let doc: string;
-  try {
-    doc = readFileSync(file, 'utf8');
-  } catch {
-    doc = '# Benchmarks\n\n';
-  }
-  const stamp = `_Last run: ${new Date().toISOString()}, Bun ${Bun.version}, ${cpuCount} CPUs. Command: \`bun bench/ingest.ts\`._\n\n`;
-  const block = `${begin}\n${section}\n${stamp}${end}`;
-  doc = doc.includes(begin) ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block) : `${doc.trimEnd()}\n\n${block}\n`;
-  writeFileSync(file, doc);
-}
 
 await main();

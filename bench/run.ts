@@ -3,12 +3,8 @@
  * baseline measured in the same run, so the ratios hold on a noisy machine. Writes
  * docs/benchmarks.md.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
 import { RedisMasteryStore, ttlSeconds } from '../src/adapters/redis/mastery-store.redis';
-import { parseCurriculum } from '../src/domain/curriculum';
 import { ingestEvent, type EngineDeps } from '../src/domain/engine';
 import { parseLearningEvent } from '../src/domain/event';
 import { applyEvent, DAY_MS, type ModelPolicy, type TopicState } from '../src/domain/topic-state';
@@ -16,44 +12,19 @@ import type { Clock } from '../src/ports/clock.port';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';
 import { memoryStore, redisStoreOptions } from '../tests/support/stores';
+import { benchEvent, curriculum, topics, writeBenchSection } from './support';
 
-const ROOT = join(import.meta.dir, '..');
+/** The run's events, in wire format. */
+const makeEvents = (run: string): unknown[] => Array.from({ length: EVENTS }, (_, i) => benchEvent(run, i, STUDENTS));
+
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const STUDENTS = 1_000;
 const CONCURRENCY = 64;
 const ROUNDS = 5;
 
 const policy: ModelPolicy = { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] };
-const parsedCurriculum = parseCurriculum(JSON.parse(readFileSync(join(ROOT, 'data/curriculum.json'), 'utf8')));
-if (!parsedCurriculum.ok) throw new Error(parsedCurriculum.errors.join('; '));
-const curriculum = parsedCurriculum.curriculum;
-const topics = [...curriculum.topics.values()];
 const clock: Clock = { now: () => Date.parse('2026-02-01T00:00:00Z') };
 
-/** A realistic mix: a third lessons, a third quizzes, the rest code reviews and practice. */
-function makeEvents(run: string): unknown[] {
-  return Array.from({ length: EVENTS }, (_, i) => {
-    const topic = topics[i % topics.length]!;
-    const base = {
-      event_id: `${run}-${i}`,
-      student_id: `s${i % STUDENTS}`,
-      topic_id: topic.topicId,
-      occurred_at: new Date(Date.parse('2026-01-01T00:00:00Z') + (i % 30) * DAY_MS + i).toISOString(),
-    };
-    switch (i % 6) {
-      case 0:
-      case 1:
-        return { ...base, event_type: 'lesson.completed', data: { lesson_id: topic.lessons[i % topic.lessons.length] } };
-      case 2:
-      case 3:
-        return { ...base, event_type: 'quiz.completed', data: { quiz_id: `q${i}`, score: (i % 10) / 10 } };
-      case 4:
-        return { ...base, event_type: 'code.assessed', data: { submission_id: `c${i}`, quality_score: (i % 7) / 7 } };
-      default:
-        return { ...base, event_type: 'practice.session', data: { minutes: 20 } };
-    }
-  });
-}
 
 /** Runs `task` over `items` with at most `limit` in flight; returns items per second. */
 async function throughput<T>(items: T[], limit: number, task: (item: T) => Promise<unknown>): Promise<number> {
@@ -159,25 +130,9 @@ async function main() {
     `**Redis-backed apply / baseline (median of the per-round ratios): ${(ratio * 100).toFixed(1)}%** (target: at least 50%). ${ratio >= 0.5 ? 'Target met.' : 'Target NOT met.'}`,
     '',
   ].join('\n');
-  writeSection(section, { cpus: cpus().length, ratio });
+  writeBenchSection('state-store', section, 'bun run bench');
   if (ratio < 0.5) process.exitCode = 1;
 }
 
-/** Replaces this bench's section of docs/benchmarks.md, keeping sections other benches write. */
-function writeSection(section: string, meta: { cpus: number; ratio: number }) {
-  const file = join(ROOT, 'docs/benchmarks.md');
-  const begin = '<!-- bench:state-store -->';
-  const end = '<!-- /bench:state-store -->';
-  let doc: string;
-  try {
-    doc = readFileSync(file, 'utf8');
-  } catch {
-    doc = '# Benchmarks\n\nProduced by `bun run bench` (which first runs `bun run services:up`). Every figure is measured against a baseline in the same run, because absolute numbers on a shared 2-core machine move from run to run; the ratios are what the targets are about.\n\n';
-  }
-  const stamp = `_Last run: ${new Date().toISOString()}, Bun ${Bun.version}, ${meta.cpus} CPUs. Command: \`bun run bench\`._\n\n`;
-  const block = `${begin}\n${section}\n${stamp}${end}`;
-  doc = doc.includes(begin) ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block) : `${doc.trimEnd()}\n\n${block}\n`;
-  writeFileSync(file, doc);
-}
 
 await main();

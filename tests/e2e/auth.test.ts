@@ -71,6 +71,15 @@ describe('authentication', () => {
     expect(res.status).toBe(200);
   });
 
+  test('a token accepted before is refused once it expires (verified tokens are cached, their expiry is not)', async () => {
+    const authenticate = createAuthenticator({ algorithm: 'HS256', key: new TextEncoder().encode(SECRET), issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: 0 });
+    const { call } = testApp({ authenticate });
+    const shortLived = { authorization: `Bearer ${await token({ exp: nowS() + 1 })}` };
+    expect((await call('GET', '/api/v1/students/student-1/mastery', { headers: shortLived })).status).toBe(200);
+    await Bun.sleep(2100);
+    expect((await call('GET', '/api/v1/students/student-1/mastery', { headers: shortLived })).status).toBe(401);
+  });
+
   test('every /api/v1 route requires a token', async () => {
     const { call } = testApp();
     for (const [method, path] of [

@@ -28,8 +28,14 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
  * `nbf` are checked with a bounded clock tolerance, and the role must be one we know.
  */
 export function createAuthenticator(settings: AuthSettings) {
+  // jose imports a raw HMAC secret on every verify; importing it once saves that work per request.
+  const key: Promise<Uint8Array | CryptoKey> =
+    settings.key instanceof Uint8Array
+      ? crypto.subtle.importKey('raw', settings.key as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+      : Promise.resolve(settings.key);
   // @elysiajs/jwt's verify checks nothing beyond the signature unless given jose's options.
-  const verifier = jwt({ name: 'jwt', secret: settings.key, alg: settings.algorithm }).decorator.jwt;
+  const verifier = key.then((k) => jwt({ name: 'jwt', secret: k, alg: settings.algorithm }).decorator.jwt);
+  const verified = new VerifiedTokens(settings.clockToleranceSeconds);
   const options: JWTVerifyOptions = {
     algorithms: [settings.algorithm],
     issuer: settings.issuer,
@@ -48,8 +54,13 @@ export function createAuthenticator(settings: AuthSettings) {
     const token = BEARER.exec(header.trim())?.[1];
     if (!token) return { ok: false, reason: 'the Authorization header must be "Bearer <jwt>"' };
 
-    const claims = (await verifier.verify(token, options)) as Record<string, unknown> | false;
-    if (!claims) return { ok: false, reason: 'the token is invalid, expired or not meant for this service' };
+    let claims = verified.get(token);
+    if (!claims) {
+      const checked = (await (await verifier).verify(token, options)) as Record<string, unknown> | false;
+      if (!checked) return { ok: false, reason: 'the token is invalid, expired or not meant for this service' };
+      verified.add(token, checked);
+      claims = checked;
+    }
     const { sub, role, tenant } = claims;
     if (typeof sub !== 'string' || !ID_PATTERN.test(sub)) return { ok: false, reason: 'the token subject is not a valid id' };
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return { ok: false, reason: 'the token role is unknown' };
@@ -59,3 +70,34 @@ export function createAuthenticator(settings: AuthSettings) {
 }
 
 export type Authenticate = ReturnType<typeof createAuthenticator>;
+
+/**
+ * Tokens whose signature and claims were verified, so a client's next requests skip the
+ * signature check; the time claims (exp, nbf) are checked again on every use. Bounded: the
+ * oldest entry goes first.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, Record<string, unknown>>();
+  constructor(
+    private readonly toleranceSeconds: number,
+    private readonly max = 10_000,
+  ) {}
+
+  get(token: string): Record<string, unknown> | undefined {
+    const claims = this.entries.get(token);
+    if (!claims) return undefined;
+    const now = Date.now() / 1000;
+    const exp = claims.exp as number;
+    const nbf = typeof claims.nbf === 'number' ? claims.nbf : -Infinity;
+    if (now > exp + this.toleranceSeconds || now < nbf - this.toleranceSeconds) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return claims;
+  }
+
+  add(token: string, claims: Record<string, unknown>): void {
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, claims);
+  }
+}

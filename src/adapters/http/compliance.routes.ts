@@ -7,7 +7,7 @@ import { audit, auditInBackground, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { studentMasteryWire } from './mastery.routes';
 import { principalOf } from './request-context';
-import { API_ERRORS, ComponentsSchema, Id, SECURED, StudentMasterySchema } from './schemas';
+import { API_ERRORS, ComponentsSchema, Id, Int, SECURED, StudentMasterySchema } from './schemas';
 
 export interface ComplianceRouteDeps extends HttpAuditDeps {
   compliance: ComplianceDeps;
@@ -47,7 +47,7 @@ const auditWire = (r: AuditRecord) => ({
 
 const ConsentSchema = t.Object({ analytics: t.Boolean(), updated_at: t.Nullable(t.String({ format: 'date-time' })), source: t.Union([t.Literal('recorded'), t.Literal('default')]) });
 const AuditEntrySchema = t.Object({
-  seq: t.Integer({ minimum: 0 }),
+  seq: Int({ minimum: 0 }),
   at: t.String({ format: 'date-time' }),
   actor: t.String(),
   action: t.String(),
@@ -57,7 +57,7 @@ const AuditEntrySchema = t.Object({
   prev_hash: t.String(),
   hash: t.String(),
 });
-const DecayedMeanSchema = t.Object({ s: t.Number(), w: t.Number(), t: t.Number(), n: t.Integer() });
+const DecayedMeanSchema = t.Object({ s: t.Number(), w: t.Number(), t: t.Number(), n: Int() });
 
 /** The export document; docs/export.schema.json is this schema, checked by a test. */
 export const ExportSchema = t.Object(
@@ -75,7 +75,7 @@ export const ExportSchema = t.Object(
         quality: DecayedMeanSchema,
         practice_minutes: t.Number(),
         active_days: t.Array(t.String({ format: 'date' })),
-        event_count: t.Integer(),
+        event_count: Int(),
         first_event_at: t.String({ format: 'date-time' }),
         last_event_at: t.String({ format: 'date-time' }),
       }),
@@ -187,7 +187,7 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
       },
       {
         query: t.Object({ from_seq: t.Optional(t.Integer({ minimum: 0 })), limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000 })) }),
-        response: { 200: t.Object({ entries: t.Array(AuditEntrySchema), next_seq: t.Nullable(t.Integer()) }), ...API_ERRORS },
+        response: { 200: t.Object({ entries: t.Array(AuditEntrySchema), next_seq: t.Nullable(Int()) }), ...API_ERRORS },
         detail: { tags: ['compliance'], summary: "The tenant's audit log, oldest first (admins)", ...SECURED },
       },
     )
@@ -204,7 +204,7 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
       },
       {
         response: {
-          200: t.Object({ intact: t.Boolean(), length: t.Integer(), first_broken_position: t.Nullable(t.Integer()), reason: t.Optional(t.String()) }),
+          200: t.Object({ intact: t.Boolean(), length: Int(), first_broken_position: t.Nullable(Int()), reason: t.Optional(t.String()) }),
           ...API_ERRORS,
         },
         detail: { tags: ['compliance'], summary: "Whether the tenant's audit hash chain is intact, and where it first breaks (admins)", ...SECURED },

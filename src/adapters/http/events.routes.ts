@@ -5,7 +5,7 @@ import type { Metrics } from '../observability/metrics';
 import { audit, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { principalOf } from './request-context';
-import { API_ERRORS, SECURED } from './schemas';
+import { API_ERRORS, Int, SECURED } from './schemas';
 
 /** Large enough for a platform's periodic flush, small enough to answer within a request timeout. */
 export const MAX_BATCH = 500;
@@ -19,7 +19,7 @@ type Outcome = {
 };
 
 const OutcomeSchema = t.Object({
-  index: t.Integer(),
+  index: Int(),
   event_id: t.Optional(t.String()),
   status: t.Union([t.Literal('applied'), t.Literal('duplicate'), t.Literal('discarded'), t.Literal('rejected')]),
   reason: t.Optional(t.Union([t.Literal('erased'), t.Literal('no_consent')], { description: 'why a valid event was discarded' })),
@@ -101,7 +101,7 @@ export const eventRoutes = (deps: { engine: EngineDeps; metrics: Metrics } & Htt
         description: `one event object, or an array of at most ${MAX_BATCH}; each is validated on its own (see docs/mastery-model.md)`,
       }),
       response: {
-        202: t.Object({ received: t.Integer(), applied: t.Integer(), duplicate: t.Integer(), discarded: t.Integer(), rejected: t.Integer(), results: t.Array(OutcomeSchema) }),
+        202: t.Object({ received: Int(), applied: Int(), duplicate: Int(), discarded: Int(), rejected: Int(), results: t.Array(OutcomeSchema) }),
         ...API_ERRORS,
       },
       detail: { tags: ['events'], summary: 'Ingest one learning event or a batch (idempotent by event_id)', ...SECURED },

@@ -37,6 +37,28 @@ const SECURITY_HEADERS = {
 /** The interactive docs page loads its script and styles; it still may not be framed. */
 const DOCS_CSP = "default-src 'self' https: 'unsafe-inline'; img-src 'self' data: https:; frame-ancestors 'none'";
 
+/**
+ * Reads a body that declared no length with a running count, so it cannot exceed the limit
+ * either; a declared length was already checked against the limit before parsing.
+ */
+async function readBounded(request: Request, limit: number): Promise<string> {
+  const reader = request.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new ApiError('payload_too_large', `the body may be at most ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** IETF draft-ietf-httpapi-ratelimit-headers: the policy, and what is left of it. */
 function rateLimitHeaders(d: RateLimitDecision): Record<string, string> {
   return {
@@ -164,23 +186,9 @@ export function createGate(deps: GateDeps) {
     })
     .onParse({ as: 'global' }, async ({ request }, contentType) => {
       if (!/^application\/json/i.test(contentType)) return;
-      // Read with a running count, so a body without Content-Length cannot exceed the limit either.
-      const reader = request.body?.getReader();
-      if (!reader) return undefined;
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > settings.bodyLimitBytes) {
-          await reader.cancel();
-          throw new ApiError('payload_too_large', `the body may be at most ${settings.bodyLimitBytes} bytes`);
-        }
-        chunks.push(value);
-      }
+      const text = request.headers.has('content-length') ? await request.text() : await readBounded(request, settings.bodyLimitBytes);
       try {
-        return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+        return JSON.parse(text) as unknown;
       } catch {
         throw new ApiError('malformed_json', 'the body is not valid JSON');
       }

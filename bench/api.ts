@@ -1,0 +1,426 @@
+/**
+ * HTTP API bench: authenticated `POST /api/v1/mastery/query` on the Redis backend, against a
+ * baseline measured in the same run (bench/baseline-server.ts: a bare Elysia route doing one
+ * Redis GET of a real mastery response). Both run as child processes and are driven by wrk
+ * (bench/api.lua) at the same connection count; rounds alternate baseline/service so a burst of
+ * load elsewhere on the machine hits both sides of the ratio alike. Writes the `http-api` section
+ * of docs/benchmarks.md; exits non-zero when a request failed or a target is missed.
+ * Usage: scripts/bun.sh bench/api.ts   (env: BENCH_API_SECONDS, BENCH_API_ROUNDS)
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Subprocess } from 'bun';
+import { SignJWT } from 'jose';
+import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
+import { ROOT, writeBenchSection } from './support';
+
+const THREADS = 2;
+const CONNECTIONS = 64;
+const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_API_ROUNDS ?? 3);
+const WARMUP_SECONDS = 3;
+const STUDENTS = 1_000;
+const TARGET_RATIO = 0.5;
+const TARGET_P99_MS = 10;
+/** Offered load of the paced run, as a fraction of the service's saturated throughput. */
+const PACED_LOAD = 0.5;
+const ISSUER = 'mastery-engine';
+const AUDIENCE = 'learnflow';
+// The config schema's maximum: far above what 1,000 principals at a few thousand requests/s reach
+// in a minute, so the limiter is exercised on every request but never refuses one.
+const RATE_LIMIT = 1_000_000;
+
+const runId = `apibench${Date.now().toString(36)}`;
+// A tenant of its own: the run's keys are easy to find and delete, and never mix with other data.
+const tenant = runId;
+const baselinePrefix = `bench:api:${runId}:`;
+const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex');
+const pairsFile = join(tmpdir(), `mastery-${runId}.tsv`);
+const children: { name: string; proc: Subprocess }[] = [];
+/** What the children logged (warnings and errors only, at LOG_LEVEL=warn): a disturbed run shows here. */
+const childLog: string[] = [];
+
+interface WrkResult {
+  requests: number;
+  duration_us: number;
+  errors: { connect: number; read: number; write: number; status: number; timeout: number };
+  latency_us: { p50: number; p75: number; p90: number; p95: number; p99: number; max: number; mean: number };
+  nonSuccess: number;
+  rps: number;
+}
+
+async function run(cmd: string[], opts: { env?: Record<string, string | undefined> } = {}): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn(cmd, { cwd: ROOT, stdout: 'pipe', stderr: 'pipe', env: opts.env ?? process.env });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, out, err };
+}
+
+async function ensureWrk(): Promise<string> {
+  const found = Bun.which('wrk');
+  if (found) return found;
+  if (process.getuid?.() !== 0 || !Bun.which('apt-get')) {
+    throw new Error('wrk is not installed: install it (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk) and run again');
+  }
+  console.log('installing wrk with apt-get ...');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = await run(['apt-get', 'install', '-y', '-qq', 'wrk'], { env });
+  if (r.code !== 0) {
+    await run(['apt-get', 'update', '-qq'], { env });
+    r = await run(['apt-get', 'install', '-y', '-qq', 'wrk'], { env });
+  }
+  const installed = Bun.which('wrk');
+  if (r.code !== 0 || !installed) throw new Error(`could not install wrk with apt-get:\n${r.err}`);
+  return installed;
+}
+
+async function ensureRedis(): Promise<string> {
+  const r = await run(['scripts/redis.sh', 'up']);
+  const url = /REDIS_URL=(\S+)/.exec(r.out)?.[1];
+  if (r.code !== 0 || !url) throw new Error(`scripts/redis.sh up failed:\n${r.out}${r.err}`);
+  return url;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `bun <args>` and waits until `healthUrl` answers 200. Its stdout is kept in childLog, stderr goes to ours. */
+async function startChild(name: string, args: string[], env: Record<string, string>, healthUrl: string): Promise<void> {
+  const proc = Bun.spawn([process.execPath, ...args], { cwd: ROOT, env, stdout: 'pipe', stderr: 'inherit' });
+  children.push({ name, proc });
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stdout) childLog.push(...decoder.decode(chunk, { stream: true }).split('\n').filter((l) => l.startsWith('{')));
+  })();
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`${name} exited with code ${proc.exitCode} before it was ready`);
+    try {
+      if ((await fetch(healthUrl)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await Bun.sleep(100);
+  }
+  throw new Error(`${name} did not become ready at ${healthUrl} within 20 s`);
+}
+
+async function stopChildren(): Promise<void> {
+  await Promise.all(
+    children.splice(0).map(async ({ proc }) => {
+      if (proc.exitCode !== null) return;
+      proc.kill('SIGTERM');
+      const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(5_000).then(() => false)]);
+      if (!exited) proc.kill('SIGKILL');
+    }),
+  );
+}
+
+const sign = (claims: { sub: string; role: string }) => {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ ...claims, tenant })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(new TextEncoder().encode(secret));
+};
+
+const studentId = (i: number) => `s${i}`;
+
+/**
+ * Student i has events on 4 to 12 of the curriculum's topics (lessons, quizzes, code reviews,
+ * practice over the last 30 days), so responses range from small to the full curriculum.
+ */
+function seedEvents(topics: { topic_id: string; lessons: string[] }[]): unknown[] {
+  const events: unknown[] = [];
+  const now = Date.now();
+  for (let s = 0; s < STUDENTS; s++) {
+    const count = 4 + (s % (topics.length - 3));
+    for (let k = 0; k < count; k++) {
+      const topic = topics[(s + k) % topics.length]!;
+      for (let j = 0; j < 3; j++) {
+        const n = events.length;
+        const base = { event_id: `${runId}-${n}`, student_id: studentId(s), topic_id: topic.topic_id, occurred_at: new Date(now - ((n % 30) + 1) * 86_400_000).toISOString() };
+        const type = (s + k + j) % 4;
+        events.push(
+          type === 0
+            ? { ...base, event_type: 'lesson.completed', data: { lesson_id: topic.lessons[(s + j) % topic.lessons.length] } }
+            : type === 1
+              ? { ...base, event_type: 'quiz.completed', data: { quiz_id: `q${n}`, score: (n % 10) / 10 } }
+              : type === 2
+                ? { ...base, event_type: 'code.assessed', data: { submission_id: `c${n}`, quality_score: (n % 7) / 7 } }
+                : { ...base, event_type: 'practice.session', data: { minutes: 20 } },
+        );
+      }
+    }
+  }
+  return events;
+}
+
+async function seed(serviceUrl: string): Promise<number> {
+  const curriculum = JSON.parse(readFileSync(join(ROOT, 'data/curriculum.json'), 'utf8')) as { topics: { topic_id: string; lessons: string[] }[] };
+  const events = seedEvents(curriculum.topics);
+  const auth = `Bearer ${await sign({ sub: 'bench-seeder', role: 'service' })}`;
+  const batches: unknown[][] = [];
+  // 200 events stay well under the default 64 KiB body limit.
+  for (let i = 0; i < events.length; i += 200) batches.push(events.slice(i, i + 200));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        const res = await fetch(`${serviceUrl}/api/v1/events`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+        const body = (await res.json()) as { applied?: number; rejected?: number; results?: unknown[] };
+        if (res.status !== 202 || body.applied !== batch.length) throw new Error(`seeding failed: HTTP ${res.status} ${JSON.stringify(body).slice(0, 500)}`);
+      }
+    }),
+  );
+  return events.length;
+}
+
+/**
+ * Copies each student's real mastery response into the baseline's key, so the baseline moves
+ * exactly as many bytes per request as the service. Returns the response sizes.
+ */
+async function fillBaseline(serviceUrl: string, redisUrl: string): Promise<number[]> {
+  const auth = `Bearer ${await sign({ sub: 'bench-admin-fill', role: 'admin' })}`;
+  const redis = createRedisClient(redisUrl, 5000);
+  await waitUntilReady(redis, 5000);
+  const sizes: number[] = [];
+  try {
+    for (let s = 0; s < STUDENTS; s += 50) {
+      const ids = Array.from({ length: Math.min(50, STUDENTS - s) }, (_, k) => studentId(s + k));
+      const bodies = await Promise.all(
+        ids.map(async (id) => {
+          const res = await fetch(`${serviceUrl}/api/v1/mastery/query`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify({ student_id: id }) });
+          const text = await res.text();
+          const topics = res.ok ? (JSON.parse(text) as { topics: unknown[] }).topics.length : 0;
+          if (topics < 4) throw new Error(`query for ${id} returned HTTP ${res.status} with ${topics} topics: ${text.slice(0, 300)}`);
+          return text;
+        }),
+      );
+      const pipe = redis.pipeline();
+      ids.forEach((id, k) => {
+        pipe.set(baselinePrefix + id, bodies[k]!, 'EX', 3600);
+        sizes.push(Buffer.byteLength(bodies[k]!));
+      });
+      await pipe.exec();
+    }
+  } finally {
+    await redis.quit();
+  }
+  return sizes;
+}
+
+/**
+ * Half the requests are students reading their own mastery, half admins (16 of them) reading
+ * any student: the two roles that need no cohort lookup, and many rate-limit keys.
+ */
+async function writePairs(): Promise<void> {
+  const lines = await Promise.all(
+    Array.from({ length: STUDENTS }, async (_, i) => {
+      const sub = i % 2 === 0 ? studentId(i) : `bench-admin-${i % 16}`;
+      return `${await sign({ sub, role: i % 2 === 0 ? 'student' : 'admin' })}\t${studentId(i)}`;
+    }),
+  );
+  writeFileSync(pairsFile, `${lines.join('\n')}\n`);
+}
+
+/** `pauseMs` set: each connection waits that long before each request (bench/api-paced.lua). */
+const wrkArgs = (seconds: number, url: string, pauseMs?: number) => [
+  '-t' + THREADS,
+  '-c' + CONNECTIONS,
+  `-d${seconds}s`,
+  '--latency',
+  '-s',
+  pauseMs === undefined ? 'bench/api.lua' : 'bench/api-paced.lua',
+  url,
+  '--',
+  pairsFile,
+  ...(pauseMs === undefined ? [] : [String(pauseMs)]),
+];
+
+async function wrk(bin: string, url: string, seconds: number, pauseMs?: number): Promise<WrkResult> {
+  const r = await run([bin, ...wrkArgs(seconds, url, pauseMs)]);
+  const line = /^BENCH_RESULT (.*)$/m.exec(r.out)?.[1];
+  if (r.code !== 0 || !line) throw new Error(`wrk failed (code ${r.code}) against ${url}:\n${r.out}${r.err}`);
+  const parsed = JSON.parse(line) as Omit<WrkResult, 'nonSuccess' | 'rps'>;
+  const nonSuccess = Number(/Non-2xx or 3xx responses: (\d+)/.exec(r.out)?.[1] ?? 0);
+  const e = parsed.errors;
+  const failures = e.connect + e.read + e.write + e.status + e.timeout + nonSuccess;
+  if (failures > 0) throw new Error(`requests failed against ${url}: ${JSON.stringify({ ...e, nonSuccess })}\n${r.out}`);
+  return { ...parsed, nonSuccess, rps: parsed.requests / (parsed.duration_us / 1e6) };
+}
+
+async function cleanup(redisUrl: string): Promise<void> {
+  const redis = createRedisClient(redisUrl, 5000);
+  try {
+    await waitUntilReady(redis, 5000);
+    for (const pattern of [`me:{${tenant}/*`, `me:rl:p:${tenant}/*`, `${baselinePrefix}*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+function logSummary(line: string): string {
+  try {
+    const { msg, error } = JSON.parse(line) as { msg?: string; error?: unknown };
+    return `${msg ?? ''}${error ? `: ${typeof error === 'string' ? error : JSON.stringify(error)}` : ''}`;
+  } catch {
+    return line.slice(0, 200);
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const ms = (us: number) => (us / 1000).toFixed(2);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main(redisUrl: string): Promise<number> {
+  const wrkBin = await ensureWrk();
+  const wrkVersion = (await run([wrkBin, '--version'])).out.split('\n')[0]?.replace(/ Copyright.*/, '').trim() ?? 'wrk';
+  const [servicePort, baselinePort] = [await freePort(), await freePort()];
+  const serviceUrl = `http://127.0.0.1:${servicePort}`;
+  const baselineUrl = `http://127.0.0.1:${baselinePort}`;
+  const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
+
+  console.log(`mastery-engine HTTP API bench: wrk -t${THREADS} -c${CONNECTIONS}, ${ROUNDS} rounds of ${SECONDS} s per side, ${STUDENTS} students`);
+  await startChild(
+    'service',
+    ['src/main.ts'],
+    {
+      ...baseEnv,
+      APP_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(servicePort),
+      STATE_BACKEND: 'redis',
+      REDIS_URL: redisUrl,
+      JWT_SECRET: secret,
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
+      // Per-request info lines would measure the log pipe, not the service (see the doc).
+      LOG_LEVEL: 'warn',
+      KAFKA_BROKERS: '',
+    },
+    `${serviceUrl}/health`,
+  );
+  await startChild('baseline', ['bench/baseline-server.ts'], { ...baseEnv, PORT: String(baselinePort), REDIS_URL: redisUrl, BASELINE_PREFIX: baselinePrefix }, `${baselineUrl}/health`);
+
+  const seeded = await seed(serviceUrl);
+  const sizes = await fillBaseline(serviceUrl, redisUrl);
+  await writePairs();
+  console.log(`seeded ${fmt(seeded)} events; mastery responses ${Math.min(...sizes)}-${Math.max(...sizes)} bytes (median ${Math.round(median(sizes))})`);
+
+  const targets = { baseline: `${baselineUrl}/baseline`, service: `${serviceUrl}/api/v1/mastery/query` };
+  await wrk(wrkBin, targets.baseline, WARMUP_SECONDS);
+  await wrk(wrkBin, targets.service, WARMUP_SECONDS);
+
+  const rounds: { baseline: WrkResult; service: WrkResult }[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const baseline = await wrk(wrkBin, targets.baseline, SECONDS);
+    const service = await wrk(wrkBin, targets.service, SECONDS);
+    rounds.push({ baseline, service });
+    console.log(
+      `round ${r + 1}: baseline ${fmt(baseline.rps)}/s p99 ${ms(baseline.latency_us.p99)} ms | service ${fmt(service.rps)}/s p99 ${ms(service.latency_us.p99)} ms | ratio ${((service.rps / baseline.rps) * 100).toFixed(1)}%`,
+    );
+  }
+
+  const side = (k: 'baseline' | 'service') => {
+    const rs = rounds.map((r) => r[k]);
+    const lat = (p: keyof WrkResult['latency_us']) => median(rs.map((x) => x.latency_us[p]));
+    return { rps: median(rs.map((x) => x.rps)), p50: lat('p50'), p90: lat('p90'), p95: lat('p95'), p99: lat('p99'), worstP99: Math.max(...rs.map((x) => x.latency_us.p99)), requests: rs.reduce((a, x) => a + x.requests, 0) };
+  };
+  const base = side('baseline');
+  const svc = side('service');
+  const ratio = median(rounds.map((r) => r.service.rps / r.baseline.rps));
+
+  // At saturation a closed loop's latency is queueing: mean = connections / throughput, so p99 says
+  // little about the code. The same 64 connections paced to half the service's throughput show
+  // the latency of a load it can carry; both sides get the same offered load.
+  const pauseMs = Math.max(1, Math.round((CONNECTIONS / (svc.rps * PACED_LOAD)) * 1000));
+  const pacedBase = await wrk(wrkBin, targets.baseline, SECONDS, pauseMs);
+  const pacedSvc = await wrk(wrkBin, targets.service, SECONDS, pauseMs);
+  console.log(`paced (mean pause ${pauseMs} ms per connection): baseline ${fmt(pacedBase.rps)}/s p99 ${ms(pacedBase.latency_us.p99)} ms | service ${fmt(pacedSvc.rps)}/s p99 ${ms(pacedSvc.latency_us.p99)} ms`);
+  const ratioOk = ratio >= TARGET_RATIO;
+  const p99Ok = svc.p99 / 1000 <= TARGET_P99_MS;
+  const predecessorOk = svc.rps >= 100 && svc.p95 / 1000 < 200;
+  console.log(`ratio service/baseline (median of per-round ratios): ${(ratio * 100).toFixed(1)}% (target >= ${TARGET_RATIO * 100}%); service p99 ${ms(svc.p99)} ms (target <= ${TARGET_P99_MS} ms)`);
+
+  const cpuModel = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  // Warnings mean the run was disturbed (typically Redis stalling: the rate limiter fails open).
+  const warnings = childLog.length;
+  if (warnings > 0) console.log(`the service logged ${warnings} warnings during the run, e.g.: ${childLog[0]}`);
+  const section = [
+    '## HTTP API: authenticated mastery queries per second',
+    '',
+    `\`POST /api/v1/mastery/query\` on the Redis backend, driven by wrk (${THREADS} threads, ${CONNECTIONS} connections, ${SECONDS} s per round, ${ROUNDS} rounds alternating baseline then service, after a ${WARMUP_SECONDS} s warm-up of each). The service runs as in production (\`bun src/main.ts\`, \`APP_ENV=production\`, \`STATE_BACKEND=redis\`): every request passes the whole gate (request id, trace context, security headers, HS256 JWT verification, a Redis rate-limit hit, metrics) before one \`HGETALL\` and the mastery computation. Requests rotate over ${fmt(STUDENTS)} (token, student) pairs — half students reading their own mastery, half admins (16 tokens) reading any student — over ${fmt(seeded)} seeded events (4 to 12 topics per student; responses ${Math.min(...sizes)}–${Math.max(...sizes)} bytes, median ${Math.round(median(sizes))}).`,
+    '',
+    `The **baseline** is \`bench/baseline-server.ts\`: a bare Elysia route that reads the same body, does one Redis \`GET\` of that student's real mastery response (same ioredis options as the service, via \`createRedisClient\`) and returns it as JSON — the floor for a Bun + Elysia + Redis request on this machine, measured in the same run. wrk, both servers and Redis share the ${cpus().length} CPUs.`,
+    '',
+    `\`LOG_LEVEL=warn\` for the service: at \`info\` it writes one JSON line per request, and on a pipe to a terminal or collector that write would dominate what is measured. \`RATE_LIMIT_PER_MINUTE=${fmt(RATE_LIMIT)}\` (the configuration maximum) keeps the limiter counting on every request without refusing any. Any failed or non-2xx response fails the bench.`,
+    '',
+    '| | requests/s | p50 ms | p90 ms | p95 ms | p99 ms | worst round p99 ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| **baseline**: bare Elysia route, one Redis \`GET\` | ${fmt(base.rps)} | ${ms(base.p50)} | ${ms(base.p90)} | ${ms(base.p95)} | ${ms(base.p99)} | ${ms(base.worstP99)} |`,
+    `| service: \`POST /api/v1/mastery/query\` | ${fmt(svc.rps)} | ${ms(svc.p50)} | ${ms(svc.p90)} | ${ms(svc.p95)} | ${ms(svc.p99)} | ${ms(svc.worstP99)} |`,
+    `| paced baseline (mean pause ${pauseMs} ms per connection) | ${fmt(pacedBase.rps)} | ${ms(pacedBase.latency_us.p50)} | ${ms(pacedBase.latency_us.p90)} | ${ms(pacedBase.latency_us.p95)} | ${ms(pacedBase.latency_us.p99)} | |`,
+    `| paced service (mean pause ${pauseMs} ms per connection) | ${fmt(pacedSvc.rps)} | ${ms(pacedSvc.latency_us.p50)} | ${ms(pacedSvc.latency_us.p90)} | ${ms(pacedSvc.latency_us.p95)} | ${ms(pacedSvc.latency_us.p99)} | |`,
+    '',
+    `The first two rows drive each server as fast as it answers (saturation). There, latency is mostly queueing: with ${CONNECTIONS} connections the mean is ${CONNECTIONS} / throughput (Little's law), so a p99 of ${TARGET_P99_MS} ms at ${CONNECTIONS} connections would need well over ${fmt(CONNECTIONS / (TARGET_P99_MS / 1000))} requests/s. The paced rows keep the same ${CONNECTIONS} connections but have each pause a random time (exponential, mean ${pauseMs} ms) before every request (\`bench/api-paced.lua\`), offering both servers the same load of about ${Math.round(PACED_LOAD * 100)}% of the service's saturated throughput: that is the latency of a load the service can carry.`,
+    '',
+    ...(warnings > 0
+      ? [`**Disturbed run:** the service logged ${warnings} warnings (first: \`${logSummary(childLog[0]!)}\`); treat the figures with care.`, '']
+      : []),
+    `Per round (baseline / service requests/s): ${rounds.map((r) => `${fmt(r.baseline.rps)} / ${fmt(r.service.rps)}`).join('; ')}. Figures are medians over the rounds; latencies are wrk's (not corrected for coordinated omission).`,
+    '',
+    `- **Service / baseline throughput (median of the per-round ratios): ${(ratio * 100).toFixed(1)}%** (target: at least ${TARGET_RATIO * 100}%): ${ratioOk ? 'met' : '**NOT met**'}.`,
+    `- **Service p99 at ${CONNECTIONS} connections, saturated: ${ms(svc.p99)} ms** (median over rounds; target: at most ${TARGET_P99_MS} ms): ${p99Ok ? 'met' : '**NOT met**'}. Paced to ${fmt(pacedSvc.rps)} requests/s: ${ms(pacedSvc.latency_us.p99)} ms (${pacedSvc.latency_us.p99 / 1000 <= TARGET_P99_MS ? 'within' : 'over'} the target).`,
+    `- Predecessor's target (100 requests/s, p95 under 200 ms): ${predecessorOk ? 'met' : '**NOT met**'} (${fmt(svc.rps)} requests/s, p95 ${ms(svc.p95)} ms).`,
+    '',
+    `Command: \`scripts/bun.sh bench/api.ts\`; each round runs \`wrk ${wrkArgs(SECONDS, '<url>').join(' ').replace(pairsFile, '<pairs.tsv>')}\`, the paced runs \`wrk ${wrkArgs(SECONDS, '<url>', pauseMs).join(' ').replace(pairsFile, '<pairs.tsv>')}\`. Machine: ${cpus().length} × ${cpuModel}, Bun ${Bun.version}, ${wrkVersion}.`,
+    '',
+  ].join('\n');
+  writeBenchSection('http-api', section, 'bun bench/api.ts');
+  return ratioOk && p99Ok ? 0 : 1;
+}
+
+
+let redisUrlForCleanup: string | undefined;
+const shutdown = async (code: number) => {
+  await stopChildren();
+  rmSync(pairsFile, { force: true });
+  if (redisUrlForCleanup) await cleanup(redisUrlForCleanup).catch((err) => console.error(`cleanup of the bench's Redis keys failed: ${(err as Error).message}`));
+  process.exit(code);
+};
+process.once('SIGINT', () => void shutdown(130));
+process.once('SIGTERM', () => void shutdown(143));
+
+try {
+  redisUrlForCleanup = await ensureRedis();
+  await shutdown(await main(redisUrlForCleanup));
+} catch (err) {
+  console.error(`bench/api.ts failed: ${(err as Error).message}`);
+  await shutdown(1);
+}

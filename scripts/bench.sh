@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `bun run bench`: every benchmark, each writing its section of docs/benchmarks.md. All run even
+# when one misses its target; the exit status is non-zero if any did.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/services.sh up >/dev/null || exit 1
+status=0
+for bench in bench/run.ts bench/ingest.ts bench/api.ts; do
+  echo "== $bench"
+  scripts/bun.sh "$bench" || status=1
+done
+exit "$status"

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { Consent } from '../../domain/consent';
-import { cloneTopicState, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/topic-state';
+import { cloneTopicState, DAY_MS, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/topic-state';
 import {
   StoreUnavailableError,
   type ApplyOutcome,
@@ -33,6 +33,8 @@ type EraseFn = (topics: string, history: string, events: string, profile: string
 type RedisWithScripts = Redis & { masteryCommit: CommitFn; masteryErase: EraseFn };
 
 const DAY_SECONDS = 86_400;
+/** The topics hash field where commit.lua notes the day it last renewed the TTLs. */
+const RENEWED_FIELD = '~renewed';
 
 /** Splits a stored topic value `${version}|${json}`. */
 function decodeTopic(raw: string): { version: number; state: TopicState } {
@@ -157,6 +159,7 @@ export class RedisMasteryStore implements MasteryStore {
         this.opts.stateTtlSeconds,
         req.occurredAt,
         req.consentByDefault ? '1' : '0',
+        Math.floor(req.now / DAY_MS),
       );
       if (result === 1) {
         this.cache.set(keys.topics, req.topicId, { version: current.version + 1, state: cloneTopicState(state) });
@@ -183,7 +186,11 @@ export class RedisMasteryStore implements MasteryStore {
   listTopics(ref: StudentRef): Promise<Map<string, TopicState>> {
     return guard(async () => {
       const all = await this.redis.hgetall(this.keysOf(ref).topics);
-      return new Map(Object.entries(all).map(([topic, raw]) => [topic, decodeTopic(raw).state]));
+      return new Map(
+        Object.entries(all)
+          .filter(([field]) => field !== RENEWED_FIELD)
+          .map(([topic, raw]) => [topic, decodeTopic(raw).state]),
+      );
     });
   }
 

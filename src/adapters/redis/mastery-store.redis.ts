@@ -26,9 +26,11 @@ export interface RedisStoreOptions {
   maxConflictRetries?: number;
   /** Students whose last written topic versions are kept to skip the read before a commit. */
   cachedStudents?: number;
+  /** Commits sent in one script call at most. */
+  maxCommitsPerCall?: number;
 }
 
-type CommitFn = (topics: string, history: string, events: string, profile: string, erased: string, ...argv: (string | number)[]) => Promise<number>;
+type CommitFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number[]>;
 type EraseFn = (topics: string, history: string, events: string, profile: string, erased: string, at: number, retentionSeconds: number) => Promise<number>;
 type RedisWithScripts = Redis & { masteryCommit: CommitFn; masteryErase: EraseFn };
 
@@ -74,6 +76,51 @@ class VersionCache {
   }
 }
 
+interface PendingCommit {
+  keys: string[];
+  args: (string | number)[];
+  resolve: (code: number) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Gathers the commits issued in one turn of the event loop and sends them in one script call:
+ * with many events in flight (a Kafka batch, an HTTP batch, concurrent requests) the cost of a
+ * call is shared instead of paid per event. Each commit still succeeds or fails on its own.
+ */
+class CommitBatcher {
+  private pending: PendingCommit[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly redis: RedisWithScripts,
+    private readonly maxPerCall: number,
+  ) {}
+
+  submit(keys: string[], args: (string | number)[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ keys, args, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const all = this.pending;
+    this.pending = [];
+    for (let i = 0; i < all.length; i += this.maxPerCall) {
+      const batch = all.slice(i, i + this.maxPerCall);
+      this.redis
+        .masteryCommit(batch.length * 5, ...batch.flatMap((c) => c.keys), ...batch.flatMap((c) => c.args))
+        .then((codes) => batch.forEach((c, j) => c.resolve(Number(codes[j]))))
+        .catch((err: Error) => batch.forEach((c) => c.reject(err)));
+    }
+  }
+}
+
 /**
  * Serialises applies to the same student within this process, so concurrent events for one
  * student queue here instead of failing each other's version checks in Redis; the version
@@ -94,16 +141,18 @@ class KeyedQueue {
 }
 
 /**
- * MasteryStore on Redis. An apply is one Lua commit that checks idempotency and the topic's
- * version and writes state, snapshot, idempotency record and TTLs atomically, in one round trip
- * when this replica's cached version is current; otherwise a pipelined read comes first. A
- * version conflict re-reads and tries again. Every key gets the state TTL on each write, so a student's data expires
- * STATE_TTL_DAYS after their last activity.
+ * MasteryStore on Redis. An apply is one Lua commit that checks erasure, consent, idempotency and
+ * the topic's version and writes state, snapshot and idempotency record atomically, in one round
+ * trip when this replica's cached version is current; otherwise a pipelined read comes first.
+ * Commits issued together share one script call. A version conflict re-reads and tries again.
+ * The keys' TTLs are renewed daily, so a student's data expires STATE_TTL_DAYS after their last
+ * activity.
  */
 export class RedisMasteryStore implements MasteryStore {
   private readonly redis: RedisWithScripts;
   private readonly queue = new KeyedQueue();
   private readonly cache: VersionCache;
+  private readonly commits: CommitBatcher;
 
   constructor(
     redis: Redis,
@@ -112,10 +161,11 @@ export class RedisMasteryStore implements MasteryStore {
     if (opts.idempotencyRetentionMs > opts.stateTtlSeconds * 1000) {
       throw new Error('idempotency retention must not exceed the state TTL: the idempotency set expires with the state');
     }
-    redis.defineCommand('masteryCommit', { numberOfKeys: 5, lua: commitScript });
+    redis.defineCommand('masteryCommit', { lua: commitScript });
     redis.defineCommand('masteryErase', { numberOfKeys: 5, lua: eraseScript });
     this.redis = redis as RedisWithScripts;
     this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
+    this.commits = new CommitBatcher(this.redis, opts.maxCommitsPerCall ?? 128);
   }
 
   private keysOf(ref: StudentRef) {
@@ -142,24 +192,22 @@ export class RedisMasteryStore implements MasteryStore {
         current = raw === null ? { version: 0, state: undefined } : decodeTopic(raw);
       }
       const { state, snapshot } = change(current.state && cloneTopicState(current.state));
-      const result = await this.redis.masteryCommit(
-        keys.topics,
-        keys.history,
-        keys.events,
-        keys.profile,
-        keys.erased,
-        req.eventId,
-        req.topicId,
-        current.version,
-        JSON.stringify(state),
-        `${req.topicId}|${snapshot.day}`,
-        JSON.stringify(snapshot),
-        req.now,
-        req.now - this.opts.idempotencyRetentionMs,
-        this.opts.stateTtlSeconds,
-        req.occurredAt,
-        req.consentByDefault ? '1' : '0',
-        Math.floor(req.now / DAY_MS),
+      const result = await this.commits.submit(
+        [keys.topics, keys.history, keys.events, keys.profile, keys.erased],
+        [
+          req.eventId,
+          req.topicId,
+          current.version,
+          JSON.stringify(state),
+          `${req.topicId}|${snapshot.day}`,
+          JSON.stringify(snapshot),
+          req.now,
+          req.now - this.opts.idempotencyRetentionMs,
+          this.opts.stateTtlSeconds,
+          req.occurredAt,
+          req.consentByDefault ? '1' : '0',
+          Math.floor(req.now / DAY_MS),
+        ],
       );
       if (result === 1) {
         this.cache.set(keys.topics, req.topicId, { version: current.version + 1, state: cloneTopicState(state) });

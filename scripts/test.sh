@@ -37,5 +37,18 @@ failed=$((failures + errors))
 passed=$((tests - failed - skipped))
 if [ "$skipped" -gt 0 ]; then echo "$skipped test(s) were skipped: every test must run"; failed=$((failed + skipped)); fi
 if [ "$tests" -eq 0 ]; then echo "no test ran"; failed=1; fi
+[ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
+
+# Checks beyond the unit, contract, integration and e2e tests; each counts as one test.
+check() {
+  local name="$1"
+  shift
+  echo "== $name"
+  if "$@"; then passed=$((passed + 1)); else echo "FAILED: $name"; failed=$((failed + 1)); fi
+}
+check "deployment artifacts (Dockerfile, compose, Kubernetes, Dapr)" scripts/lint-artifacts.sh
+check "the image's build steps: production install, start, /health, SIGTERM" scripts/image-smoke.sh
+check "k6 smoke against the real service" scripts/load.sh smoke
+
 echo "$passed passed, $failed failed"
-[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
+[ "$failed" -eq 0 ]

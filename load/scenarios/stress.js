@@ -1,0 +1,10 @@
+// k6 scenario "stress": shape and thresholds in ../lib/scenario.js, traffic in ../lib/traffic.js.
+// Run through the runner (starts the service): scripts/load.sh stress
+import { optionsFor } from '../lib/scenario.js';
+import { summaryFor } from '../lib/summary.js';
+import { seed, userAction } from '../lib/traffic.js';
+
+export const options = optionsFor('stress');
+export const setup = seed;
+export default userAction;
+export const handleSummary = summaryFor('stress');

@@ -6,6 +6,7 @@ export interface AuditQuery {
   target?: string;
   /** Entries with seq >= this. */
   fromSeq?: number;
+  /** At most this many entries; all when absent. */
   limit?: number;
 }
 

@@ -1,10 +1,14 @@
--- Appends already-chained audit records to a tenant's stream, but only if the stream's last record
--- is still the one the caller chained from (optimistic concurrency: one linear chain, no fork).
--- Records older than the retention are removed here, and the last one removed becomes the anchor,
--- so a verifier can tell trimming from deletion; the head is kept apart so a cut tail shows.
+-- Appends already-chained audit records to a tenant's stream, but only if the chain's head is
+-- still the one the caller chained from (optimistic concurrency: one linear chain, no fork).
+-- Each record's stream id is 0-(seq+1), so a page of the chain is one XRANGE from a sequence
+-- number. Records about a student also go into that pseudonym's index (a sorted set of seqs), so
+-- a student's entries are found without reading the whole log. Records older than the retention
+-- are removed here, and the last one removed becomes the anchor, so a verifier can tell trimming
+-- from deletion; the head is kept apart so a cut tail shows.
 -- KEYS: 1 stream, 2 head, 3 anchor
 -- ARGV: 1 expected head `seq|hash` ('' for an empty chain), 2 retention cutoff (ms),
---       3 new head `seq|hash`, 4 number of field/value items per record, then the records' items
+--       3 new head `seq|hash`, 4 index key prefix, 5 retention (s), 6 number of field/value items
+--       per record, then the records' items (seq first, target fifth)
 -- Returns 1 appended, 0 conflict.
 local head = redis.call('GET', KEYS[2]) or ''
 if head ~= ARGV[1] then return 0 end
@@ -30,12 +34,19 @@ if #expired > 0 then
   redis.call('SET', KEYS[3], field(last, 'seq') .. '|' .. field(last, 'hash'))
   for _, entry in ipairs(expired) do redis.call('XDEL', KEYS[1], entry[1]) end
 end
-local width = tonumber(ARGV[4])
-local i = 5
+local width = tonumber(ARGV[6])
+local i = 7
 while i <= #ARGV do
   local record = {}
   for j = 0, width - 1 do record[#record + 1] = ARGV[i + j] end
-  redis.call('XADD', KEYS[1], '*', unpack(record))
+  -- record = {'seq', seq, 'at', at, 'actor', actor, 'action', action, 'target', target, ...}
+  local seq = tonumber(record[2])
+  redis.call('XADD', KEYS[1], '0-' .. (seq + 1), unpack(record))
+  if record[10] ~= '' then
+    local index = ARGV[4] .. record[10]
+    redis.call('ZADD', index, seq, seq)
+    redis.call('EXPIRE', index, ARGV[5])
+  end
   i = i + width
 end
 redis.call('SET', KEYS[2], ARGV[3])

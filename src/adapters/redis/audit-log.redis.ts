@@ -3,9 +3,21 @@ import { chain, type AuditEvent, type AuditRecord, type ChainEnds, type ChainLin
 import type { AuditLog, AuditQuery } from '../../ports/audit-log.port';
 import type { Clock } from '../../ports/clock.port';
 import appendScript from './audit-append.lua' with { type: 'text' };
-import { auditAnchorKey, auditHeadKey, auditKey } from './keys';
+import { guard } from './guard';
+import { auditAnchorKey, auditHeadKey, auditKey, auditTargetIndexPrefix } from './keys';
 
-type AppendFn = (stream: string, headKey: string, anchorKey: string, expectedHead: string, cutoff: number, head: string, width: number, ...fields: (string | number)[]) => Promise<number>;
+type AppendFn = (
+  stream: string,
+  headKey: string,
+  anchorKey: string,
+  expectedHead: string,
+  cutoff: number,
+  head: string,
+  indexPrefix: string,
+  retentionSeconds: number,
+  width: number,
+  ...fields: (string | number)[]
+) => Promise<number>;
 type RedisWithAppend = Redis & { auditAppend: AppendFn };
 type StreamEntry = [id: string, fields: string[]];
 
@@ -32,6 +44,10 @@ function decode([, fields]: StreamEntry): AuditRecord {
   };
 }
 
+/** Stream ids follow sequence numbers, so reading from a seq needs no scan. */
+const streamId = (seq: number): string => `0-${seq + 1}`;
+const READ_PAGE = 1000;
+
 function parseLink(raw: string | null): ChainLink | undefined {
   if (!raw) return undefined;
   const bar = raw.indexOf('|');
@@ -55,7 +71,11 @@ export class RedisAuditLog implements AuditLog {
     this.redis = redis as RedisWithAppend;
   }
 
-  async append(tenantId: string, events: readonly AuditEvent[]): Promise<AuditRecord[]> {
+  append(tenantId: string, events: readonly AuditEvent[]): Promise<AuditRecord[]> {
+    return guard(() => this.appendChained(tenantId, events));
+  }
+
+  private async appendChained(tenantId: string, events: readonly AuditEvent[]): Promise<AuditRecord[]> {
     if (events.length === 0) return [];
     for (let round = 0; round < (this.opts.maxConflictRetries ?? 100); round++) {
       const rawHead = await this.redis.get(auditHeadKey(tenantId));
@@ -69,6 +89,8 @@ export class RedisAuditLog implements AuditLog {
         rawHead ?? '',
         cutoff,
         `${head.seq}|${head.hash}`,
+        auditTargetIndexPrefix(tenantId),
+        Math.ceil(this.opts.retentionMs / 1000),
         FIELDS.length * 2,
         ...records.flatMap(encode),
       );
@@ -79,18 +101,34 @@ export class RedisAuditLog implements AuditLog {
     throw new Error('audit log kept changing; append abandoned');
   }
 
-  async list(q: AuditQuery): Promise<AuditRecord[]> {
-    return (await this.records(q.tenantId))
-      .filter((r) => (q.target === undefined || r.target === q.target) && r.seq >= (q.fromSeq ?? 0))
-      .slice(0, q.limit ?? Number.POSITIVE_INFINITY);
+  list(q: AuditQuery): Promise<AuditRecord[]> {
+    return guard(async () => {
+      const from = q.fromSeq ?? 0;
+      const limit = q.limit ?? Number.MAX_SAFE_INTEGER;
+      if (q.target === undefined) return this.page(q.tenantId, from, limit);
+      // A student's entries through their index; ids trimmed by retention are simply not found.
+      const seqs = await this.redis.zrangebyscore(auditTargetIndexPrefix(q.tenantId) + q.target, from, '+inf', 'LIMIT', 0, limit);
+      const entries = await Promise.all(seqs.map((seq) => this.redis.xrange(auditKey(q.tenantId), streamId(Number(seq)), streamId(Number(seq))) as Promise<StreamEntry[]>));
+      return entries.flat().map(decode);
+    });
   }
 
-  async readAll(tenantId: string): Promise<{ records: AuditRecord[] } & ChainEnds> {
-    const [records, head, anchor] = await Promise.all([this.records(tenantId), this.redis.get(auditHeadKey(tenantId)), this.redis.get(auditAnchorKey(tenantId))]);
-    return { records, head: parseLink(head), anchor: parseLink(anchor) };
+  readAll(tenantId: string): Promise<{ records: AuditRecord[] } & ChainEnds> {
+    return guard(async () => {
+      const [head, anchor] = await Promise.all([this.redis.get(auditHeadKey(tenantId)), this.redis.get(auditAnchorKey(tenantId))]);
+      const records: AuditRecord[] = [];
+      for (let from = 0; ; ) {
+        const page = await this.page(tenantId, from, READ_PAGE);
+        records.push(...page);
+        if (page.length < READ_PAGE) break;
+        from = page.at(-1)!.seq + 1;
+      }
+      return { records, head: parseLink(head), anchor: parseLink(anchor) };
+    });
   }
 
-  private async records(tenantId: string): Promise<AuditRecord[]> {
-    return ((await this.redis.xrange(auditKey(tenantId), '-', '+')) as StreamEntry[]).map(decode);
+  /** Records from sequence number `from` on, in chain order: one XRANGE, since ids are 0-(seq+1). */
+  private async page(tenantId: string, from: number, count: number): Promise<AuditRecord[]> {
+    return ((await this.redis.xrange(auditKey(tenantId), streamId(from), '+', 'COUNT', count)) as StreamEntry[]).map(decode);
   }
 }

@@ -44,3 +44,6 @@ export const auditHeadKey = (tenantId: string): string => `${KEY_PREFIX}{${tenan
 
 /** string: `${seq}|${hash}` of the last audit record removed by retention; no TTL. */
 export const auditAnchorKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit-anchor`;
+
+/** Prefix of the per-student audit indexes: sorted sets of the seqs of entries whose target is that pseudonym. */
+export const auditTargetIndexPrefix = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit-target:`;

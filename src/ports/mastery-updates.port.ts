@@ -1,3 +1,4 @@
+import type { LearningEvent } from '../domain/event';
 import type { Components, Level } from '../domain/mastery';
 import type { StudentRef } from './mastery-store.port';
 
@@ -24,4 +25,18 @@ export interface MasteryUpdate extends StudentRef {
 export interface MasteryUpdates {
   publish(updates: readonly MasteryUpdate[]): Promise<void>;
   publishErasure(ref: StudentRef): Promise<void>;
+}
+
+/** The update announcing `mastery` of the event's topic after `event`. */
+export function masteryUpdateOf(event: LearningEvent, mastery: { masteryScore: number; level: Level; components: Components }): MasteryUpdate {
+  return {
+    tenantId: event.tenantId,
+    studentId: event.studentId,
+    topicId: event.topicId,
+    masteryScore: mastery.masteryScore,
+    level: mastery.level,
+    components: mastery.components,
+    eventId: event.eventId,
+    occurredAt: event.occurredAt,
+  };
 }

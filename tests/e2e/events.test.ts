@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { MAX_BATCH } from '../../src/adapters/http/events.routes';
 import { StoreUnavailableError } from '../../src/ports/mastery-store.port';
+import type { MasteryUpdate, MasteryUpdates } from '../../src/ports/mastery-updates.port';
 import { bearer, event, testApp } from '../support/http';
 
 describe('POST /api/v1/events', () => {
@@ -88,5 +89,37 @@ describe('POST /api/v1/events', () => {
     down = false;
     const retried = await call('POST', '/api/v1/events', { body: batch, headers });
     expect(retried.json.applied).toBe(2);
+  });
+});
+
+describe('announcing mastery changes', () => {
+  /** A topic in memory: what was published, in order. */
+  class MemoryTopic implements MasteryUpdates {
+    readonly updates: MasteryUpdate[] = [];
+    down = false;
+    async publish(updates: readonly MasteryUpdate[]) {
+      if (this.down) throw new Error('broker unreachable');
+      this.updates.push(...updates);
+    }
+    async publishErasure() {}
+  }
+
+  test('events applied over HTTP are announced like those from Kafka; duplicates and rejects are not', async () => {
+    const topic = new MemoryTopic();
+    const { call } = testApp({ updates: topic });
+    const e = event({ data: { quiz_id: 'q', score: 1 } });
+    await call('POST', '/api/v1/events', { body: [e, e, { bad: true }], headers: await bearer('service', 'platform') });
+    expect(topic.updates).toHaveLength(1);
+    expect(topic.updates[0]).toMatchObject({ tenantId: 'default', studentId: 'student-1', topicId: 'python-basics', eventId: e.event_id, level: 'novice' });
+  });
+
+  test('a failed announcement keeps the events applied, answers 202 and is counted', async () => {
+    const topic = new MemoryTopic();
+    topic.down = true;
+    const { call } = testApp({ updates: topic });
+    const res = await call('POST', '/api/v1/events', { body: event(), headers: await bearer('service', 'platform') });
+    expect(res.status).toBe(202);
+    expect(res.json.applied).toBe(1);
+    expect((await call('GET', '/metrics')).text).toContain('http_mastery_updates_publish_failures_total 1');
   });
 });

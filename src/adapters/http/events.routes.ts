@@ -1,6 +1,8 @@
 import { Elysia, t } from 'elysia';
+import type { Logger } from 'pino';
 import { canIngestEvents, type Principal } from '../../domain/access';
 import { ingestEvent, type EngineDeps, type IngestOutcome } from '../../domain/engine';
+import { masteryUpdateOf, type MasteryUpdate, type MasteryUpdates } from '../../ports/mastery-updates.port';
 import type { Metrics } from '../observability/metrics';
 import { audit, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
@@ -59,8 +61,13 @@ function toOutcome(index: number, out: IngestOutcome): Outcome {
  * Applies a batch: events of one student in the order given (their state depends on it only
  * through idempotency), different students concurrently.
  */
-async function ingestBatch(deps: { engine: EngineDeps; metrics: Metrics }, principal: Principal, events: unknown[]): Promise<Outcome[]> {
+async function ingestBatch(
+  deps: { engine: EngineDeps; metrics: Metrics },
+  principal: Principal,
+  events: unknown[],
+): Promise<{ outcomes: Outcome[]; updates: MasteryUpdate[] }> {
   const outcomes: Outcome[] = new Array(events.length);
+  const updates: MasteryUpdate[] = [];
   const byStudent = new Map<string, number[]>();
   events.forEach((raw, i) => {
     const student = String((raw as { student_id?: unknown } | null)?.student_id ?? '');
@@ -70,18 +77,26 @@ async function ingestBatch(deps: { engine: EngineDeps; metrics: Metrics }, princ
     [...byStudent.values()].map(async (indexes) => {
       for (const i of indexes) {
         const scoped = scopeToTenant(events[i], principal);
-        const outcome: Outcome = Array.isArray(scoped)
-          ? { index: i, status: 'rejected', errors: scoped as Outcome['errors'] }
-          : toOutcome(i, await ingestEvent(deps.engine, scoped));
+        const result = Array.isArray(scoped) ? undefined : await ingestEvent(deps.engine, scoped);
+        if (result?.kind === 'applied') updates.push(masteryUpdateOf(result.event, result.mastery));
+        const outcome: Outcome = result ? toOutcome(i, result) : { index: i, status: 'rejected', errors: scoped as Outcome['errors'] };
         deps.metrics.eventsIngested.inc({ source: 'http', type: eventTypeOf(events[i]), outcome: outcome.status });
         outcomes[i] = outcome;
       }
     }),
   );
-  return outcomes;
+  return { outcomes, updates };
 }
 
-export const eventRoutes = (deps: { engine: EngineDeps; metrics: Metrics } & HttpAuditDeps) =>
+interface Deps extends HttpAuditDeps {
+  engine: EngineDeps;
+  metrics: Metrics;
+  logger: Logger;
+  /** Where applied events are announced (Kafka's mastery.updated), when configured. */
+  updates?: MasteryUpdates;
+}
+
+export const eventRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api/v1', name: 'event-routes' }).post(
     '/events',
     async ({ body, request, set }) => {
@@ -91,7 +106,15 @@ export const eventRoutes = (deps: { engine: EngineDeps; metrics: Metrics } & Htt
         throw new ApiError('forbidden', 'only services and admins may send learning events');
       }
       const events = Array.isArray(body) ? body : [body];
-      const results = await ingestBatch(deps, principal, events);
+      const { outcomes: results, updates } = await ingestBatch(deps, principal, events);
+      // Announced like the Kafka path's, but best effort: the events are applied already, and an
+      // announcement lost here is refreshed by the topic's next update.
+      if (deps.updates && updates.length > 0) {
+        await deps.updates.publish(updates).catch((err: Error) => {
+          deps.metrics.updatesPublishFailures.inc();
+          deps.logger.warn({ error: err.message, updates: updates.length }, 'publishing mastery updates failed');
+        });
+      }
       set.status = 202;
       const count = (s: Outcome['status']) => results.filter((r) => r.status === s).length;
       return { received: results.length, applied: count('applied'), duplicate: count('duplicate'), discarded: count('discarded'), rejected: count('rejected'), results };

@@ -1,6 +1,6 @@
 import { ingestEvent, queryMastery, type EngineDeps } from '../../domain/engine';
-import { DEFAULT_TENANT, EVENT_TYPES, type FieldError, type LearningEvent } from '../../domain/event';
-import type { MasteryUpdate } from '../../ports/mastery-updates.port';
+import { DEFAULT_TENANT, EVENT_TYPES, type FieldError } from '../../domain/event';
+import { masteryUpdateOf, type MasteryUpdate } from '../../ports/mastery-updates.port';
 import { decodeEventMessage } from './envelope';
 
 /**
@@ -49,25 +49,13 @@ function deadReason(errors: readonly FieldError[]): DeadReason {
 
 const describeErrors = (errors: readonly FieldError[]): string => errors.map((e) => `${e.field || '(event)'}: ${e.message}`).join('; ').slice(0, MAX_DETAIL);
 
-function updateOf(event: LearningEvent, m: { masteryScore: number; level: MasteryUpdate['level']; components: MasteryUpdate['components'] }): MasteryUpdate {
-  return {
-    tenantId: event.tenantId,
-    studentId: event.studentId,
-    topicId: event.topicId,
-    masteryScore: m.masteryScore,
-    level: m.level,
-    components: m.components,
-    eventId: event.eventId,
-    occurredAt: event.occurredAt,
-  };
-}
 
 async function ingestOne(engine: EngineDeps, envelope: Record<string, unknown>, eventType: string): Promise<MessageOutcome> {
   try {
     const outcome = await ingestEvent(engine, envelope);
     switch (outcome.kind) {
       case 'applied':
-        return { kind: 'applied', eventType, update: updateOf(outcome.event, outcome.mastery), occurredAt: outcome.event.occurredAt, appliedAt: Date.now() };
+        return { kind: 'applied', eventType, update: masteryUpdateOf(outcome.event, outcome.mastery), occurredAt: outcome.event.occurredAt, appliedAt: Date.now() };
       case 'rejected':
         return { kind: 'dead', eventType, reason: deadReason(outcome.errors), detail: describeErrors(outcome.errors) };
       case 'discarded':
@@ -81,7 +69,7 @@ async function ingestOne(engine: EngineDeps, envelope: Record<string, unknown>, 
         const current = await queryMastery(engine, { tenantId: e.tenantId, studentId: e.studentId }, [e.topicId]);
         const topic = current.kind === 'ok' ? current.mastery.topics[0] : undefined;
         if (!topic) throw new Error(`no mastery for topic ${e.topicId} after a duplicate`);
-        return { kind: 'duplicate', eventType, update: updateOf(e, topic) };
+        return { kind: 'duplicate', eventType, update: masteryUpdateOf(e, topic) };
       }
     }
   } catch (err) {

@@ -38,6 +38,11 @@ export function createMetrics(breakers: () => BreakerStatus[] = () => []) {
       help: 'Audit entries that could not be written (reads are served anyway; GDPR actions fail)',
       registers: [registry],
     }),
+    updatesPublishFailures: new Counter({
+      name: 'http_mastery_updates_publish_failures_total',
+      help: 'Batches of mastery updates from HTTP ingest that could not be published (the events stay applied)',
+      registers: [registry],
+    }),
     eventsIngested: new Counter({
       name: 'events_ingested_total',
       help: 'Learning events by source, type and outcome (applied, duplicate, rejected)',

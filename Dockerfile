@@ -10,8 +10,7 @@ ARG BUN_VERSION=1.4.5
 FROM oven/bun:${BUN_VERSION}-alpine AS deps
 WORKDIR /app
 COPY package.json bun.lock bunfig.toml ./
-# Lifecycle scripts are not needed by any runtime dependency (protobufjs' postinstall only
-# prints a version notice), so skip them rather than trusting them.
+# No runtime dependency needs a lifecycle script, so skip them rather than trusting them.
 RUN --mount=type=cache,target=/root/.bun/install/cache \
     bun install --frozen-lockfile --production --ignore-scripts
 

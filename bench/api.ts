@@ -317,6 +317,7 @@ async function main(redisUrl: string): Promise<number> {
       STATE_BACKEND: 'redis',
       REDIS_URL: redisUrl,
       JWT_SECRET: secret,
+      PSEUDONYM_KEY: `bench-pseudonym-key-${secret}`,
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
       RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),

@@ -21,6 +21,8 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const STUDENTS = 1_000;
 const CONCURRENCY = 64;
 const ROUNDS = 5;
+/** About the size of a stored day snapshot. */
+const SNAPSHOT_BYTES = 150;
 
 const policy: ModelPolicy = { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] };
 const clock: Clock = { now: () => Date.parse('2026-02-01T00:00:00Z') };
@@ -97,18 +99,30 @@ async function main() {
   // hits both sides of the ratio alike; the ratio reported is the median of the per-round ratios.
   const store = new RedisMasteryStore(redis, { ...redisStoreOptions, stateTtlSeconds: ttlSeconds(1), idempotencyRetentionMs: 0.5 * DAY_MS });
   const baselineRates: number[] = [];
+  const sameDataRates: number[] = [];
   const applyRates: number[] = [];
+  const snapshot = 'x'.repeat(SNAPSHOT_BYTES);
   for (let r = 0; r < ROUNDS; r++) {
     const keys = Array.from({ length: EVENTS }, (_, i) => `bench:${runId}:${r}:${i % STUDENTS}:${i}`);
     baselineRates.push(await throughput(keys, CONCURRENCY, (k) => redis.set(k, value, 'EX', 600)));
+    // The same data an apply stores (state, snapshot, event id), written plainly in one round trip.
+    sameDataRates.push(
+      await throughput(keys, CONCURRENCY, (k) =>
+        redis.multi().hset(`${k}:t`, 'topic', value).hset(`${k}:h`, 'day', snapshot).zadd(`${k}:e`, 1, k).exec(),
+      ),
+    );
+    // Each round in a tenant of its own, so runs start from the same (empty) state.
     const deps = engineOn(store);
-    applyRates.push(await throughput(makeEvents(`${runId}-x${r}`), CONCURRENCY, (e) => ingestEvent(deps, e)));
+    const tenant = `${runId}-x${r}`;
+    applyRates.push(await throughput(makeEvents(tenant).map((e) => ({ ...(e as object), tenant_id: tenant })), CONCURRENCY, (e) => ingestEvent(deps, e)));
   }
   const baseline = median(baselineRates);
   const redisApply = median(applyRates);
   const ratio = median(applyRates.map((a, i) => a / baselineRates[i]!));
   report(`baseline: redis SET of ${value.length} bytes`, baselineRates);
+  const sameData = report('plain writes of the same data (HSET, HSET, ZADD)', sameDataRates);
   report('redis ingest (validate + atomic idempotent apply)', applyRates);
+  const sameDataRatio = median(applyRates.map((a, i) => a / sameDataRates[i]!));
 
   await redis.quit();
   
@@ -125,9 +139,12 @@ async function main() {
     `| core reducer alone (\`applyEvent\`, no store) | ${fmt(reducer)} |`,
     `| core ingest, in-memory store (validate, curriculum check, idempotent apply, snapshot) | ${fmt(core)} |`,
     `| **baseline**: Redis \`SET\` of the same size | ${fmt(baseline)} |`,
+    `| plain writes of the same data an apply stores (\`HSET\` state, \`HSET\` snapshot, \`ZADD\` event id in one \`MULTI\`) | ${fmt(sameData)} |`,
     `| core ingest, Redis store (read + one Lua commit: idempotency, version check, state, snapshot, TTLs) | ${fmt(redisApply)} |`,
     '',
     `**Redis-backed apply / baseline (median of the per-round ratios): ${(ratio * 100).toFixed(1)}%** (target: at least 50%). ${ratio >= 0.5 ? 'Target met.' : 'Target NOT met.'}`,
+    '',
+    `Against plain writes of the same data: ${(sameDataRatio * 100).toFixed(1)}%. The gap is what makes an apply safe, all inside one atomic script call per batch of commits: the erasure and consent checks, the idempotency check, the optimistic version check, and the daily TTL renewal (see ADR 0002); Redis spends about 30-50 us of CPU per apply against about 5 us per SET.`,
     '',
   ].join('\n');
   writeBenchSection('state-store', section, 'bun run bench');

@@ -3,28 +3,35 @@
 -- the day snapshot, the idempotency record, and once a day the TTLs and the pruning of old
 -- idempotency records. One call carries every commit a process issued in the same tick, so the
 -- per-call cost is shared. Commits in one call never share a student (the caller queues them).
--- KEYS, 5 per commit: topics hash, history hash, events zset, profile hash, erased marker
+-- Besides one field per topic, the topics hash holds '~renewed' (the day the TTLs were last
+-- renewed; present once a commit succeeded), '~erased' (a copy of the erasure marker, so the
+-- marker is read only when the hash is new) and '~consent' / '~consent_at'. None is a valid topic id.
+-- KEYS, 4 per commit: topics hash, history hash, events zset, erased marker
 -- ARGV, 12 per commit: event id, topic id, expected version, state JSON, history field,
 --   snapshot JSON, now (ms), idempotency cutoff (ms), state TTL (s), occurred_at (ms),
 --   consent by default ('1' or '0'), today (days since epoch, of `now`)
 -- Returns one code per commit: 1 applied, 0 duplicate, -1 version conflict (the caller re-reads
 -- and tries again), 2 occurred before the student's erasure, 3 no consent.
 local function commit(k, a)
-  local erased = redis.call('GET', KEYS[k + 5])
+  local found = redis.call('HMGET', KEYS[k + 1], ARGV[a + 2], '~renewed', '~erased', '~consent')
+  local erased = found[3]
+  if not found[2] then erased = redis.call('GET', KEYS[k + 4]) end
   if erased and tonumber(ARGV[a + 10]) <= tonumber(erased) then return 2 end
-  local consent = redis.call('HGET', KEYS[k + 4], 'analytics')
+  local consent = found[4]
   if consent == '0' or (not consent and ARGV[a + 11] == '0') then
     -- A refused event is still activity: a recorded withdrawal lives as long as the student is active.
-    if consent then redis.call('EXPIRE', KEYS[k + 4], ARGV[a + 9]) end
+    if consent then redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 9]) end
     return 3
   end
   if redis.call('ZSCORE', KEYS[k + 3], ARGV[a + 1]) then return 0 end
-  -- '~renewed' (not a valid topic id) holds the day the TTLs were last renewed.
-  local found = redis.call('HMGET', KEYS[k + 1], ARGV[a + 2], '~renewed')
   local version = 0
   if found[1] then version = tonumber(string.match(found[1], '^(%d+)|')) end
   if version ~= tonumber(ARGV[a + 3]) then return -1 end
-  redis.call('HSET', KEYS[k + 1], ARGV[a + 2], (version + 1) .. '|' .. ARGV[a + 4], '~renewed', ARGV[a + 12])
+  if erased and not found[3] then
+    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], (version + 1) .. '|' .. ARGV[a + 4], '~renewed', ARGV[a + 12], '~erased', erased)
+  else
+    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], (version + 1) .. '|' .. ARGV[a + 4], '~renewed', ARGV[a + 12])
+  end
   redis.call('HSET', KEYS[k + 2], ARGV[a + 5], ARGV[a + 6])
   redis.call('ZADD', KEYS[k + 3], ARGV[a + 7], ARGV[a + 1])
   -- Renewing once a day keeps every key within STATE_TTL_DAYS of the last activity (at most a
@@ -34,11 +41,10 @@ local function commit(k, a)
     redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 9])
     redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 9])
     redis.call('EXPIRE', KEYS[k + 3], ARGV[a + 9])
-    if consent then redis.call('EXPIRE', KEYS[k + 4], ARGV[a + 9]) end
   end
   return 1
 end
 
 local codes = {}
-for i = 0, #KEYS / 5 - 1 do codes[i + 1] = commit(i * 5, i * 12) end
+for i = 0, #KEYS / 4 - 1 do codes[i + 1] = commit(i * 4, i * 12) end
 return codes

@@ -11,14 +11,12 @@ export const KEY_PREFIX = 'me:';
 export const studentTag = (tenantId: string, pseudonym: string): string => `{${tenantId}/${pseudonym}}`;
 
 export const studentKeys = (tag: string) => ({
-  /** hash: topic id -> `${version}|${state JSON}` */
+  /** hash: topic id -> `${version}|${state JSON}`, plus the '~' fields of commit.lua (consent among them) */
   topics: `${KEY_PREFIX}${tag}:topics`,
   /** hash: `${topic id}|${YYYY-MM-DD}` -> snapshot JSON */
   history: `${KEY_PREFIX}${tag}:history`,
   /** sorted set: event id scored by processing time (epoch ms) */
   events: `${KEY_PREFIX}${tag}:events`,
-  /** hash: analytics ('1' | '0'), updated_at (epoch ms): the student's consent */
-  profile: `${KEY_PREFIX}${tag}:profile`,
   /** string: epoch ms of the student's erasure; kept for the erasure retention after the data is gone */
   erased: `${KEY_PREFIX}${tag}:erased`,
 });

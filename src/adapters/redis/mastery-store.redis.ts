@@ -31,12 +31,14 @@ export interface RedisStoreOptions {
 }
 
 type CommitFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number[]>;
-type EraseFn = (topics: string, history: string, events: string, profile: string, erased: string, at: number, retentionSeconds: number) => Promise<number>;
+type EraseFn = (topics: string, history: string, events: string, erased: string, at: number, retentionSeconds: number) => Promise<number>;
 type RedisWithScripts = Redis & { masteryCommit: CommitFn; masteryErase: EraseFn };
 
 const DAY_SECONDS = 86_400;
-/** The topics hash field where commit.lua notes the day it last renewed the TTLs. */
-const RENEWED_FIELD = '~renewed';
+/** Fields of the topics hash that are not topics (commit.lua's bookkeeping, the consent) start with '~'. */
+const META_PREFIX = '~';
+const CONSENT_FIELD = '~consent';
+const CONSENT_AT_FIELD = '~consent_at';
 
 /** Splits a stored topic value `${version}|${json}`. */
 function decodeTopic(raw: string): { version: number; state: TopicState } {
@@ -114,7 +116,7 @@ class CommitBatcher {
     for (let i = 0; i < all.length; i += this.maxPerCall) {
       const batch = all.slice(i, i + this.maxPerCall);
       this.redis
-        .masteryCommit(batch.length * 5, ...batch.flatMap((c) => c.keys), ...batch.flatMap((c) => c.args))
+        .masteryCommit(batch.length * 4, ...batch.flatMap((c) => c.keys), ...batch.flatMap((c) => c.args))
         .then((codes) => batch.forEach((c, j) => c.resolve(Number(codes[j]))))
         .catch((err: Error) => batch.forEach((c) => c.reject(err)));
     }
@@ -162,7 +164,7 @@ export class RedisMasteryStore implements MasteryStore {
       throw new Error('idempotency retention must not exceed the state TTL: the idempotency set expires with the state');
     }
     redis.defineCommand('masteryCommit', { lua: commitScript });
-    redis.defineCommand('masteryErase', { numberOfKeys: 5, lua: eraseScript });
+    redis.defineCommand('masteryErase', { numberOfKeys: 4, lua: eraseScript });
     this.redis = redis as RedisWithScripts;
     this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
     this.commits = new CommitBatcher(this.redis, opts.maxCommitsPerCall ?? 128);
@@ -193,7 +195,7 @@ export class RedisMasteryStore implements MasteryStore {
       }
       const { state, snapshot } = change(current.state && cloneTopicState(current.state));
       const result = await this.commits.submit(
-        [keys.topics, keys.history, keys.events, keys.profile, keys.erased],
+        [keys.topics, keys.history, keys.events, keys.erased],
         [
           req.eventId,
           req.topicId,
@@ -236,7 +238,7 @@ export class RedisMasteryStore implements MasteryStore {
       const all = await this.redis.hgetall(this.keysOf(ref).topics);
       return new Map(
         Object.entries(all)
-          .filter(([field]) => field !== RENEWED_FIELD)
+          .filter(([field]) => !field.startsWith(META_PREFIX))
           .map(([topic, raw]) => [topic, decodeTopic(raw).state]),
       );
     });
@@ -254,17 +256,17 @@ export class RedisMasteryStore implements MasteryStore {
 
   getConsent(ref: StudentRef): Promise<Consent | undefined> {
     return guard(async () => {
-      const raw = await this.redis.hgetall(this.keysOf(ref).profile);
-      return raw.analytics === undefined ? undefined : { analytics: raw.analytics === '1', updatedAt: Number(raw.updated_at) };
+      const [analytics, at] = await this.redis.hmget(this.keysOf(ref).topics, CONSENT_FIELD, CONSENT_AT_FIELD);
+      return analytics === null ? undefined : { analytics: analytics === '1', updatedAt: Number(at) };
     });
   }
 
   setConsent(ref: StudentRef, consent: Consent): Promise<void> {
     return guard(async () => {
-      const key = this.keysOf(ref).profile;
+      const key = this.keysOf(ref).topics;
       await this.redis
         .multi()
-        .hset(key, 'analytics', consent.analytics ? '1' : '0', 'updated_at', String(consent.updatedAt))
+        .hset(key, CONSENT_FIELD, consent.analytics ? '1' : '0', CONSENT_AT_FIELD, String(consent.updatedAt))
         .expire(key, this.opts.stateTtlSeconds)
         .exec();
     });
@@ -274,7 +276,7 @@ export class RedisMasteryStore implements MasteryStore {
     return guard(async () => {
       const k = this.keysOf(ref);
       this.cache.forget(k.topics);
-      await this.redis.masteryErase(k.topics, k.history, k.events, k.profile, k.erased, at, this.opts.erasureRetentionSeconds);
+      await this.redis.masteryErase(k.topics, k.history, k.events, k.erased, at, this.opts.erasureRetentionSeconds);
     });
   }
 }

@@ -12,7 +12,7 @@ import { startKafkaIngest } from '../src/adapters/kafka/kafka-ingest';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
 import { RedisMasteryStore, ttlSeconds } from '../src/adapters/redis/mastery-store.redis';
 import { BreakerMasteryStore } from '../src/adapters/resilience/mastery-store.breaker';
-import type { KafkaConfig } from '../src/config/config';
+import { parseConfig, type KafkaConfig } from '../src/config/config';
 import type { EngineDeps } from '../src/domain/engine';
 import { DAY_MS } from '../src/domain/topic-state';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
@@ -91,16 +91,15 @@ async function main() {
   const brokers = requireService('KAFKA_BROKERS').split(',');
   const redisUrl = requireService('REDIS_URL');
   const run = `bench-${Date.now()}`;
+  // The service's defaults, with topics and group of this run's own.
+  const defaults = parseConfig({ KAFKA_BROKERS: brokers.join(',') });
+  if (!defaults.ok) throw new Error(defaults.errors.join('; '));
   const config: KafkaConfig = {
-    brokers,
+    ...defaults.config.kafka,
     clientId: 'mastery-engine-bench',
     groupId: `${run}.group`,
     topics: { events: `${run}.events`, dlq: `${run}.dlq`, updates: `${run}.updated` },
-    sessionTimeoutMs: 30_000,
     partitionConcurrency: PARTITIONS,
-    applyConcurrency: 64,
-    retryInitialMs: 200,
-    retryMaxMs: 5000,
   };
   const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();

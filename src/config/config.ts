@@ -49,7 +49,9 @@ const EnvSchema = Type.Object({
   // Kafka's broker refuses sessions shorter than group.min.session.timeout.ms (6 s by default).
   KAFKA_SESSION_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 6000, maximum: 300_000 }),
   KAFKA_PARTITION_CONCURRENCY: Type.Integer({ default: 6, minimum: 1, maximum: 64 }),
-  KAFKA_APPLY_CONCURRENCY: Type.Integer({ default: 64, minimum: 1, maximum: 1024 }),
+  // Many events in flight let the Redis store share one script call among many commits (measured:
+  // 64 -> 256 raised end-to-end ingest by a fifth); past that, Redis itself is the limit.
+  KAFKA_APPLY_CONCURRENCY: Type.Integer({ default: 256, minimum: 1, maximum: 1024 }),
   KAFKA_RETRY_INITIAL_MS: Type.Integer({ default: 200, minimum: 10, maximum: 60_000 }),
   KAFKA_RETRY_MAX_MS: Type.Integer({ default: 5000, minimum: 10, maximum: 600_000 }),
 });

@@ -240,4 +240,11 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-if (import.meta.main) await main(process.env);
+if (import.meta.main) {
+  // A failure to start (Kafka unreachable after its retries, a bad key file) ends the process with
+  // one clear line and a non-zero status for the orchestrator to restart it, not a stack trace.
+  await main(process.env).catch((err: Error) => {
+    console.error(`mastery-engine: start-up failed: ${err.message}`);
+    process.exit(1);
+  });
+}

@@ -114,6 +114,12 @@ describe('graceful shutdown', () => {
     }
   }, 30_000);
 
+  test('a start-up failure ends the process with one line and no stack trace', async () => {
+    const err = await startService({ JWT_ALGORITHM: 'RS256', JWT_PUBLIC_KEY_FILE: '/nonexistent/key.pem' }, 5000).catch((e: Error) => e);
+    expect((err as Error).message).toContain('start-up failed: ENOENT');
+    expect((err as Error).message).not.toMatch(/\n\s+at /);
+  });
+
   test('production refuses to start without a JWT secret, listing the problem', async () => {
     const err = await startService({ APP_ENV: 'production' }, 5000).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);

@@ -20,9 +20,12 @@ end
 local cutoff = tonumber(ARGV[2])
 local expired = {}
 local cursor = '-'
+-- The oldest record is usually inside the retention: look at it alone before reading in bulk.
+local count = 1
 repeat
-  local batch = redis.call('XRANGE', KEYS[1], cursor, '+', 'COUNT', 100)
-  local done = #batch < 100
+  local batch = redis.call('XRANGE', KEYS[1], cursor, '+', 'COUNT', count)
+  local done = #batch < count
+  count = 100
   for _, entry in ipairs(batch) do
     if tonumber(field(entry, 'at')) >= cutoff then done = true break end
     expired[#expired + 1] = entry

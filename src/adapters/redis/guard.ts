@@ -1,11 +1,16 @@
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
 
-/** Any failure talking to Redis is transient from the caller's point of view; its text stays in our logs. */
-export async function guard<T>(op: () => Promise<T>): Promise<T> {
+type Unavailable = new (message: string, options?: ErrorOptions) => Error;
+
+/**
+ * Any failure talking to Redis is transient from the caller's point of view: it becomes the
+ * port's "unavailable" error (the state store's by default); its text stays in our logs.
+ */
+export async function guard<T>(op: () => Promise<T>, Unavailable: Unavailable = StoreUnavailableError): Promise<T> {
   try {
     return await op();
   } catch (err) {
-    if (err instanceof StoreUnavailableError) throw err;
-    throw new StoreUnavailableError(`redis: ${(err as Error).message}`, { cause: err });
+    if (err instanceof Unavailable) throw err;
+    throw new Unavailable(`redis: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { decide, fixedWindow } from '../../domain/fixed-window';
 import type { Clock } from '../../ports/clock.port';
 import { RateLimiterUnavailableError, type RateLimitDecision, type RateLimiter } from '../../ports/rate-limiter.port';
+import { guard } from './guard';
 import { rateLimitKey } from './keys';
 import hitScript from './rate-limit.lua' with { type: 'text' };
 
@@ -34,22 +35,13 @@ export class RedisRateLimiter implements RateLimiter {
   async hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitDecision> {
     const window = fixedWindow(this.clock.now(), windowSeconds);
     const ttlMs = Math.ceil(window.msLeft) + RATE_LIMIT_TTL_SLACK_MS;
-    const count = await guard(() => this.redis.rateLimitHit(rateLimitKey(key), windowSeconds, window.index, ttlMs));
+    const count = await guard(() => this.redis.rateLimitHit(rateLimitKey(key), windowSeconds, window.index, ttlMs), RateLimiterUnavailableError);
     return decide(count, limit, window);
   }
 
   forget(key: string): Promise<void> {
     return guard(async () => {
       await this.redis.del(rateLimitKey(key));
-    });
-  }
-}
-
-/** Like ./guard, but names this port's error, so the HTTP layer can fail open on exactly this. */
-async function guard<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    throw new RateLimiterUnavailableError(`redis: ${(err as Error).message}`, { cause: err });
+    }, RateLimiterUnavailableError);
   }
 }

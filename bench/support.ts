@@ -2,14 +2,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { parseCurriculum } from '../src/domain/curriculum';
 import { DAY_MS } from '../src/domain/topic-state';
+import { shippedCurriculum } from '../tests/support/curriculum';
 
 export const ROOT = join(import.meta.dir, '..');
 
-const parsed = parseCurriculum(JSON.parse(readFileSync(join(ROOT, 'data/curriculum.json'), 'utf8')));
-if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-export const curriculum = parsed.curriculum;
+export const curriculum = shippedCurriculum;
 export const topics = [...curriculum.topics.values()];
 
 /**

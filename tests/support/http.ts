@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import pino from 'pino';
@@ -12,8 +11,8 @@ import { MemoryAuditLog } from '../../src/adapters/memory/audit-log.memory';
 import { MemoryRateLimiter } from '../../src/adapters/memory/rate-limiter.memory';
 import { createMetrics } from '../../src/adapters/observability/metrics';
 import type { Role } from '../../src/domain/access';
-import { parseCurriculum } from '../../src/domain/curriculum';
 import { DAY_MS } from '../../src/domain/topic-state';
+import { shippedCurriculum } from './curriculum';
 import { FixedClock } from './fixed-clock';
 import { memoryStore, testPseudonymize } from './stores';
 
@@ -22,11 +21,7 @@ export const ISSUER = 'mastery-engine';
 export const AUDIENCE = 'learnflow';
 export const NOW = Date.parse('2026-01-20T12:00:00Z');
 
-const curriculum = (() => {
-  const r = parseCurriculum(JSON.parse(readFileSync('data/curriculum.json', 'utf8')));
-  if (!r.ok) throw new Error(r.errors.join('; '));
-  return r.curriculum;
-})();
+const curriculum = shippedCurriculum;
 
 export interface Claims {
   sub?: string;

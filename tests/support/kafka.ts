@@ -3,7 +3,6 @@
  * engine wired the way main.ts wires it, a generator of realistic events, and the model the
  * final state is checked against.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Admin, type IHeaders, type Producer } from 'kafkajs';
 import type Redis from 'ioredis';
@@ -13,20 +12,19 @@ import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memo
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { RedisMasteryStore, ttlSeconds } from '../../src/adapters/redis/mastery-store.redis';
 import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store.breaker';
-import { parseCurriculum, type Curriculum } from '../../src/domain/curriculum';
+import type { Curriculum } from '../../src/domain/curriculum';
 import { ingestEvent, type EngineDeps } from '../../src/domain/engine';
 import { DAY_MS, type ModelPolicy, type TopicState } from '../../src/domain/topic-state';
 import type { MasteryStore } from '../../src/ports/mastery-store.port';
 import type { Pseudonymizer } from '../../src/ports/pseudonymizer.port';
+import { shippedCurriculum } from './curriculum';
 import type { WireEvent } from './events';
 import { requireService, uniqueId } from './services';
 
 export const ROOT = join(import.meta.dir, '..', '..');
 export const policy: ModelPolicy = { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] };
 
-const parsed = parseCurriculum(JSON.parse(readFileSync(join(ROOT, 'data/curriculum.json'), 'utf8')));
-if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-export const curriculum: Curriculum = parsed.curriculum;
+export const curriculum: Curriculum = shippedCurriculum;
 const topics = [...curriculum.topics.values()];
 
 /** Logs that stay quiet unless a test is debugged with TEST_LOG_LEVEL. */

@@ -1,15 +1,12 @@
 import { describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
-import { parseCurriculum, type Curriculum } from '../../src/domain/curriculum';
 import { ingestEvent, queryMastery, type EngineDeps } from '../../src/domain/engine';
 import { DAY_MS } from '../../src/domain/topic-state';
+import { shippedCurriculum } from '../support/curriculum';
 import { FixedClock } from '../support/fixed-clock';
 import { memoryStore } from '../support/stores';
 import { wireEvent } from '../support/events';
 
-const shipped = parseCurriculum(JSON.parse(readFileSync('data/curriculum.json', 'utf8')));
-if (!shipped.ok) throw new Error(shipped.errors.join('; '));
-const curriculum: Curriculum = shipped.curriculum;
+const curriculum = shippedCurriculum;
 
 function engine(now = Date.parse('2026-01-14T12:00:00Z')): EngineDeps & { clock: FixedClock } {
   const clock = new FixedClock(now);

@@ -50,13 +50,14 @@ export async function ingestEvent(deps: EngineDeps, raw: unknown): Promise<Inges
   if (errors.length > 0) return { kind: 'rejected', eventId: event.eventId, errors };
 
   const lessons = lessonsIn(deps.curriculum, event.topicId);
+  const now = deps.clock.now();
   const outcome = await deps.store.applyEvent(
     {
       tenantId: event.tenantId,
       studentId: event.studentId,
       topicId: event.topicId,
       eventId: event.eventId,
-      now: deps.clock.now(),
+      now,
       occurredAt: event.occurredAt,
       consentByDefault: deps.consentByDefault,
     },
@@ -67,7 +68,7 @@ export async function ingestEvent(deps: EngineDeps, raw: unknown): Promise<Inges
   );
   switch (outcome.kind) {
     case 'applied':
-      return { kind: 'applied', event, mastery: masteryOf(outcome.state, lessons, deps.clock.now(), deps.policy) };
+      return { kind: 'applied', event, mastery: masteryOf(outcome.state, lessons, now, deps.policy) };
     case 'duplicate':
       return { kind: 'duplicate', event };
     case 'erased':

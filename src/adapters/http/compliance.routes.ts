@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia';
 import type { Principal } from '../../domain/access';
 import { verifyChain, type AuditRecord, type Sha256 } from '../../domain/audit';
+import { isoDay } from '../../domain/topic-state';
 import { consentView, eraseStudent, exportStudent, getConsent, setConsent, type ComplianceDeps, type ConsentView } from '../../domain/compliance';
 import type { RateLimiter } from '../../ports/rate-limiter.port';
 import { audit, auditInBackground, type HttpAuditDeps } from './audit';
@@ -88,8 +89,6 @@ export const ExportSchema = t.Object(
   { additionalProperties: false, $id: 'https://learnflow.example/schemas/mastery-engine/export-1.0.json', title: 'Mastery Engine student data export', description: 'Everything the service holds about one student (GDPR Art. 15 and 20).' },
 );
 
-const dayOfEpoch = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
-
 export const complianceRoutes = (deps: ComplianceRouteDeps) =>
   new Elysia({ prefix: '/api/v1/compliance', name: 'compliance-routes' })
     .get(
@@ -113,7 +112,7 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
                 quiz: s.quiz,
                 quality: s.quality,
                 practice_minutes: s.practiceMinutes,
-                active_days: s.activeDays.map(dayOfEpoch),
+                active_days: s.activeDays.map(isoDay),
                 event_count: s.eventCount,
                 first_event_at: new Date(s.firstAt).toISOString(),
                 last_event_at: new Date(s.lastAt).toISOString(),

@@ -7,6 +7,10 @@
 export const EVENT_TYPES = ['lesson.completed', 'quiz.completed', 'code.assessed', 'practice.session'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** An event's type when it is one we know, else `fallback`: bounded, so safe as a metric label. */
+export const eventTypeLabel = (v: unknown, fallback: string): string =>
+  typeof v === 'string' && (EVENT_TYPES as readonly string[]).includes(v) ? v : fallback;
+
 /** Ids end up inside storage keys and logs: a closed alphabet keeps injection out by construction. */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export const ID_PATTERN_SOURCE = '^[A-Za-z0-9._:-]{1,128}$';

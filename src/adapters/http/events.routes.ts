@@ -2,8 +2,10 @@ import { Elysia, t } from 'elysia';
 import type { Logger } from 'pino';
 import { canIngestEvents, type Principal } from '../../domain/access';
 import { ingestEvent, type EngineDeps, type IngestOutcome } from '../../domain/engine';
+import { eventTypeLabel } from '../../domain/event';
 import { masteryUpdateOf, type MasteryUpdate, type MasteryUpdates } from '../../ports/mastery-updates.port';
 import type { Metrics } from '../observability/metrics';
+import { inOrderPerKey } from '../ingest/per-key-order';
 import { audit, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { principalOf } from './request-context';
@@ -40,10 +42,6 @@ function scopeToTenant(raw: unknown, principal: Principal): unknown | Outcome['e
   return raw;
 }
 
-const eventTypeOf = (raw: unknown): string => {
-  const type = (raw as { event_type?: unknown } | null)?.event_type;
-  return typeof type === 'string' && /^[a-z.]{1,32}$/.test(type) ? type : 'invalid';
-};
 
 function toOutcome(index: number, out: IngestOutcome): Outcome {
   switch (out.kind) {
@@ -68,23 +66,16 @@ async function ingestBatch(
 ): Promise<{ outcomes: Outcome[]; updates: MasteryUpdate[] }> {
   const outcomes: Outcome[] = new Array(events.length);
   const updates: MasteryUpdate[] = [];
-  const byStudent = new Map<string, number[]>();
-  events.forEach((raw, i) => {
-    const student = String((raw as { student_id?: unknown } | null)?.student_id ?? '');
-    byStudent.set(student, [...(byStudent.get(student) ?? []), i]);
+  const students = events.map((raw) => String((raw as { student_id?: unknown } | null)?.student_id ?? ''));
+  await inOrderPerKey(students, events.length, async (i) => {
+    const scoped = scopeToTenant(events[i], principal);
+    const result = Array.isArray(scoped) ? undefined : await ingestEvent(deps.engine, scoped);
+    if (result?.kind === 'applied') updates.push(masteryUpdateOf(result.event, result.mastery));
+    const outcome: Outcome = result ? toOutcome(i, result) : { index: i, status: 'rejected', errors: scoped as Outcome['errors'] };
+    deps.metrics.eventsIngested.inc({ source: 'http', type: eventTypeLabel((events[i] as { event_type?: unknown } | null)?.event_type, 'invalid'), outcome: outcome.status });
+    outcomes[i] = outcome;
+    return true;
   });
-  await Promise.all(
-    [...byStudent.values()].map(async (indexes) => {
-      for (const i of indexes) {
-        const scoped = scopeToTenant(events[i], principal);
-        const result = Array.isArray(scoped) ? undefined : await ingestEvent(deps.engine, scoped);
-        if (result?.kind === 'applied') updates.push(masteryUpdateOf(result.event, result.mastery));
-        const outcome: Outcome = result ? toOutcome(i, result) : { index: i, status: 'rejected', errors: scoped as Outcome['errors'] };
-        deps.metrics.eventsIngested.inc({ source: 'http', type: eventTypeOf(events[i]), outcome: outcome.status });
-        outcomes[i] = outcome;
-      }
-    }),
-  );
   return { outcomes, updates };
 }
 

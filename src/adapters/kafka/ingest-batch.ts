@@ -1,6 +1,7 @@
 import { ingestEvent, queryMastery, type EngineDeps } from '../../domain/engine';
-import { DEFAULT_TENANT, EVENT_TYPES, type FieldError } from '../../domain/event';
+import { DEFAULT_TENANT, eventTypeLabel, type FieldError } from '../../domain/event';
 import { masteryUpdateOf, type MasteryUpdate } from '../../ports/mastery-updates.port';
+import { inOrderPerKey } from '../ingest/per-key-order';
 import { decodeEventMessage } from './envelope';
 
 /**
@@ -21,8 +22,6 @@ export type MessageOutcome =
   /** A redelivery: the state already has it. `update` is the topic's current mastery, re-announced. */
   | { kind: 'duplicate'; eventType: string; update: MasteryUpdate }
   | { kind: 'dead'; eventType: string; reason: DeadReason; detail: string }
-  /** Valid but not to be processed (the student was erased after it occurred, or has not consented): skipped, not dead-lettered. */
-  | { kind: 'discarded'; eventType: string; reason: string }
   /** Valid but not processed (the student was erased after it occurred, or has not consented): counted, committed, not announced. */
   | { kind: 'discarded'; eventType: string; reason: 'erased' | 'no_consent' }
   /** Transient (store down, breaker open, timeout): retry later, never dead-letter. */
@@ -41,14 +40,11 @@ export interface BatchOutcome {
 
 const MAX_DETAIL = 1000;
 
-const typeLabel = (v: unknown): string => (typeof v === 'string' && (EVENT_TYPES as readonly string[]).includes(v) ? v : 'unknown');
-
 function deadReason(errors: readonly FieldError[]): DeadReason {
   return errors.some((e) => e.field === 'event_type') ? 'unknown_event_type' : 'schema_violation';
 }
 
 const describeErrors = (errors: readonly FieldError[]): string => errors.map((e) => `${e.field || '(event)'}: ${e.message}`).join('; ').slice(0, MAX_DETAIL);
-
 
 async function ingestOne(engine: EngineDeps, envelope: Record<string, unknown>, eventType: string): Promise<MessageOutcome> {
   try {
@@ -58,8 +54,6 @@ async function ingestOne(engine: EngineDeps, envelope: Record<string, unknown>, 
         return { kind: 'applied', eventType, update: masteryUpdateOf(outcome.event, outcome.mastery), occurredAt: outcome.event.occurredAt, appliedAt: Date.now() };
       case 'rejected':
         return { kind: 'dead', eventType, reason: deadReason(outcome.errors), detail: describeErrors(outcome.errors) };
-      case 'discarded':
-        return { kind: 'discarded', eventType, reason: outcome.reason };
       case 'discarded':
         return { kind: 'discarded', eventType, reason: outcome.reason };
       case 'duplicate': {
@@ -88,39 +82,31 @@ export async function ingestBatch(engine: EngineDeps, messages: readonly Inbound
   const outcomes: (MessageOutcome | undefined)[] = new Array(messages.length).fill(undefined);
   const eventTypes: string[] = [];
   const work: (() => Promise<MessageOutcome>)[] = [];
-  const groups = new Map<string, number[]>();
+  const students: string[] = [];
 
   messages.forEach((m, i) => {
     const decoded = decodeEventMessage(m.value);
     if (!decoded.ok) {
       eventTypes.push('unknown');
+      students.push(`#${i}`);
       outcomes[i] = { kind: 'dead', eventType: 'unknown', reason: decoded.reason, detail: decoded.message };
       return;
     }
     const env = decoded.envelope;
-    const eventType = typeLabel(env.event_type);
+    const eventType = eventTypeLabel(env.event_type, 'unknown');
     eventTypes.push(eventType);
     // Group by the student the event names (not the Kafka key), since that is what orders state.
-    const student = typeof env.student_id === 'string' ? `${typeof env.tenant_id === 'string' ? env.tenant_id : DEFAULT_TENANT}\u0000${env.student_id}` : `#${i}`;
-    const group = groups.get(student) ?? [];
-    group.push(i);
-    groups.set(student, group);
+    students.push(typeof env.student_id === 'string' ? `${typeof env.tenant_id === 'string' ? env.tenant_id : DEFAULT_TENANT}\u0000${env.student_id}` : `#${i}`);
     work[i] = () => ingestOne(engine, env, eventType);
   });
 
-  const queue = [...groups.values()];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-      while (next < queue.length) {
-        for (const i of queue[next++]!) {
-          const outcome = await work[i]!();
-          outcomes[i] = outcome;
-          if (outcome.kind === 'failed') break;
-        }
-      }
-    }),
-  );
+  await inOrderPerKey(students, concurrency, async (i) => {
+    const run = work[i];
+    if (!run) return true; // undecodable: already dead
+    const outcome = await run();
+    outcomes[i] = outcome;
+    return outcome.kind !== 'failed';
+  });
 
   let done = 0;
   while (done < outcomes.length && outcomes[done] !== undefined && outcomes[done]!.kind !== 'failed') done++;

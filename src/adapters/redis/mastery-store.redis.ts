@@ -35,6 +35,8 @@ type EraseFn = (topics: string, history: string, events: string, erased: string,
 type RedisWithScripts = Redis & { masteryCommit: CommitFn; masteryErase: EraseFn };
 
 const DAY_SECONDS = 86_400;
+/** commit.lua takes each commit's keys as topics, history, events, erased marker. */
+const KEYS_PER_COMMIT = 4;
 /** Fields of the topics hash that are not topics (commit.lua's bookkeeping, the consent) start with '~'. */
 const META_PREFIX = '~';
 const CONSENT_FIELD = '~consent';
@@ -116,7 +118,7 @@ class CommitBatcher {
     for (let i = 0; i < all.length; i += this.maxPerCall) {
       const batch = all.slice(i, i + this.maxPerCall);
       this.redis
-        .masteryCommit(batch.length * 4, ...batch.flatMap((c) => c.keys), ...batch.flatMap((c) => c.args))
+        .masteryCommit(batch.length * KEYS_PER_COMMIT, ...batch.flatMap((c) => c.keys), ...batch.flatMap((c) => c.args))
         .then((codes) => batch.forEach((c, j) => c.resolve(Number(codes[j]))))
         .catch((err: Error) => batch.forEach((c) => c.reject(err)));
     }

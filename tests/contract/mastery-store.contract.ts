@@ -171,6 +171,21 @@ export function describeMasteryStoreContract(name: string, setup: () => StoreUnd
       expect((await store.getTopic(ref, 'python-basics'))?.eventCount).toBe(1);
     });
 
+    test('an erasure through one handle never lets the other bring erased data back or lose a newer event', async () => {
+      const { store, peer } = setup();
+      const [a, b] = [store, peer ?? store];
+      const ref = freshStudent();
+      expect((await applyWire(a, ref, { event_type: 'lesson.completed', occurred_at: '2026-01-14T10:00:00Z', data: { lesson_id: 'python-basics.intro' } })).kind).toBe('applied');
+      await b.eraseStudent(ref, Date.parse('2026-01-15T00:00:00Z'));
+      const lesson2 = { event_type: 'lesson.completed', occurred_at: '2026-01-16T10:00:00Z', data: { lesson_id: 'python-basics.variables' } };
+      expect((await applyWire(b, ref, lesson2)).kind).toBe('applied');
+      expect((await applyWire(a, ref, { event_type: 'practice.session', occurred_at: '2026-01-16T11:00:00Z', data: { minutes: 20 } })).kind).toBe('applied');
+      const state = await b.getTopic(ref, 'python-basics');
+      expect(state?.lessons).toEqual(['python-basics.variables']);
+      expect(state?.eventCount).toBe(2);
+      expect(state?.practiceMinutes).toBe(20);
+    });
+
     test('the latest erasure time wins', async () => {
       const { store } = setup();
       const ref = freshStudent();

@@ -7,9 +7,14 @@
 -- renewed; present once a commit succeeded), '~erased' (a copy of the erasure marker, so the
 -- marker is read only when the hash is new) and '~consent' / '~consent_at'. None is a valid topic id.
 -- KEYS, 4 per commit: topics hash, history hash, events zset, erased marker
--- ARGV, 12 per commit: event id, topic id, expected version, state JSON, history field,
---   snapshot JSON, now (ms), idempotency cutoff (ms), state TTL (s), occurred_at (ms),
---   consent by default ('1' or '0'), today (days since epoch, of `now`)
+-- ARGV, 13 per commit: event id, topic id, expected version ('' when the writer saw no topic),
+--   state JSON, history field, snapshot JSON, now (ms), idempotency cutoff (ms), state TTL (s),
+--   occurred_at (ms), consent by default ('1' or '0'), today (days since epoch, of `now`),
+--   new version
+-- A version is an opaque token the writer draws at random (122 bits) for each commit, never a
+-- counter: a counter restarts when an erasure deletes the hash, so a replica holding a cached
+-- state from before the erasure would find its old version current again and write erased data
+-- back. A token that never repeats cannot match anything but the write it names.
 -- Returns one code per commit: 1 applied, 0 duplicate, -1 version conflict (the caller re-reads
 -- and tries again), 2 occurred before the student's erasure, 3 no consent.
 local function commit(k, a)
@@ -24,13 +29,14 @@ local function commit(k, a)
     return 3
   end
   if redis.call('ZSCORE', KEYS[k + 3], ARGV[a + 1]) then return 0 end
-  local version = 0
-  if found[1] then version = tonumber(string.match(found[1], '^(%d+)|')) end
-  if version ~= tonumber(ARGV[a + 3]) then return -1 end
+  local version = ''
+  if found[1] then version = string.match(found[1], '^([^|]*)|') end
+  if version ~= ARGV[a + 3] then return -1 end
+  local value = ARGV[a + 13] .. '|' .. ARGV[a + 4]
   if erased and not found[3] then
-    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], (version + 1) .. '|' .. ARGV[a + 4], '~renewed', ARGV[a + 12], '~erased', erased)
+    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], value, '~renewed', ARGV[a + 12], '~erased', erased)
   else
-    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], (version + 1) .. '|' .. ARGV[a + 4], '~renewed', ARGV[a + 12])
+    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], value, '~renewed', ARGV[a + 12])
   end
   redis.call('HSET', KEYS[k + 2], ARGV[a + 5], ARGV[a + 6])
   redis.call('ZADD', KEYS[k + 3], ARGV[a + 7], ARGV[a + 1])
@@ -46,5 +52,5 @@ local function commit(k, a)
 end
 
 local codes = {}
-for i = 0, #KEYS / 4 - 1 do codes[i + 1] = commit(i * 4, i * 12) end
+for i = 0, #KEYS / 4 - 1 do codes[i + 1] = commit(i * 4, i * 13) end
 return codes

@@ -43,20 +43,26 @@ const CONSENT_FIELD = '~consent';
 const CONSENT_AT_FIELD = '~consent_at';
 
 /** Splits a stored topic value `${version}|${json}`. */
-function decodeTopic(raw: string): { version: number; state: TopicState } {
+function decodeTopic(raw: string): VersionedTopic {
   const bar = raw.indexOf('|');
-  return { version: Number(raw.slice(0, bar)), state: JSON.parse(raw.slice(bar + 1)) as TopicState };
+  return { version: raw.slice(0, bar), state: JSON.parse(raw.slice(bar + 1)) as TopicState };
 }
 
+/** The version written with a topic's state: a random token, unique to the commit that wrote it ('' for no topic). */
 interface VersionedTopic {
-  version: number;
+  version: string;
   state: TopicState | undefined;
 }
+
+const NO_TOPIC: VersionedTopic = { version: '', state: undefined };
 
 /**
  * The topic states this replica wrote last, with their versions, most recently used last.
  * Kafka keys events by student, so a replica mostly sees the same students and can skip the
- * read before a commit; a stale entry only costs one failed version check and a re-read.
+ * read before a commit. Another replica's write or erasure is never trusted away: every commit
+ * checks the cached version against the stored one in the same Lua step as the write, and a
+ * version is a token drawn at random per commit, so it matches only the very write that made
+ * it, whatever was erased or rewritten since. A stale entry costs one failed check and a re-read.
  */
 class VersionCache {
   private readonly students = new Map<string, Map<string, VersionedTopic>>();
@@ -193,9 +199,10 @@ export class RedisMasteryStore implements MasteryStore {
       if (!current) {
         const [seen, raw] = await Promise.all([this.redis.zscore(keys.events, req.eventId), this.redis.hget(keys.topics, req.topicId)]);
         if (seen !== null) return { kind: 'duplicate' };
-        current = raw === null ? { version: 0, state: undefined } : decodeTopic(raw);
+        current = raw === null ? NO_TOPIC : decodeTopic(raw);
       }
       const { state, snapshot } = change(current.state && cloneTopicState(current.state));
+      const version = crypto.randomUUID();
       const result = await this.commits.submit(
         [keys.topics, keys.history, keys.events, keys.erased],
         [
@@ -211,10 +218,11 @@ export class RedisMasteryStore implements MasteryStore {
           req.occurredAt,
           req.consentByDefault ? '1' : '0',
           Math.floor(req.now / DAY_MS),
+          version,
         ],
       );
       if (result === 1) {
-        this.cache.set(keys.topics, req.topicId, { version: current.version + 1, state: cloneTopicState(state) });
+        this.cache.set(keys.topics, req.topicId, { version, state: cloneTopicState(state) });
         return { kind: 'applied', state };
       }
       if (result === 0) return { kind: 'duplicate' };

@@ -151,7 +151,7 @@ function seedEvents(topics: { topic_id: string; lessons: string[] }[]): unknown[
       const topic = topics[(s + k) % topics.length]!;
       for (let j = 0; j < 3; j++) {
         const n = events.length;
-        const base = { event_id: `${runId}-${n}`, student_id: studentId(s), topic_id: topic.topic_id, occurred_at: new Date(now - ((n % 30) + 1) * 86_400_000).toISOString() };
+        const base = { event_id: `${runId}-${n}`, student_id: studentId(s), topic_id: topic.topic_id, occurred_at: new Date(now - ((n % 6) + 1) * 86_400_000).toISOString() };
         const type = (s + k + j) % 4;
         events.push(
           type === 0

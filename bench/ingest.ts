@@ -52,7 +52,7 @@ async function produceAll(producer: Producer, topic: string, run: string, from: 
   const chunk = 5000;
   for (let i = from; i < from + count; i += chunk) {
     const n = Math.min(chunk, from + count - i);
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, k) => ({ key: `s${(i + k) % STUDENTS}`, value: JSON.stringify(benchEvent(run, i + k, STUDENTS)) })) });
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, k) => ({ key: `s${(i + k) % STUDENTS}`, value: JSON.stringify(benchEvent(run, i + k, STUDENTS, Date.now())) })) });
   }
 }
 
@@ -118,10 +118,10 @@ async function main() {
 
     const appliedAt = new Map<string, number>();
     const store = timedStore(
-      new BreakerMasteryStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(1), idempotencyRetentionMs: 0.5 * DAY_MS, erasureRetentionSeconds: ttlSeconds(1), pseudonymize: (_tenantId, studentId) => studentId }), { name: 'redis-state', timeoutMs: 1000, resetMs: 5000 }),
+      new BreakerMasteryStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(8), idempotencyRetentionMs: 7 * DAY_MS, erasureRetentionSeconds: ttlSeconds(1), pseudonymize: (_tenantId, studentId) => studentId }), { name: 'redis-state', timeoutMs: 1000, resetMs: 5000 }),
       appliedAt,
     );
-    const engine: EngineDeps = { store, clock: { now: () => Date.now() }, curriculum, policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] }, consentByDefault: true };
+    const engine: EngineDeps = { store, clock: { now: () => Date.now() }, curriculum, policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] }, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } };
     const log = pino({ level: 'warn' });
     const ingest = await startKafkaIngest({ config, engine, log, registry: new Registry() });
     let endToEnd: number;
@@ -145,7 +145,7 @@ async function main() {
         const from = EVENTS + s * perSlice;
         const at = performance.now();
         for (let k = 0; k < perSlice; k++) sentAt.set(`${run}-${from + k}`, at);
-        await producer.send({ topic: config.topics.events, acks: -1, messages: Array.from({ length: perSlice }, (_, k) => ({ key: `s${(from + k) % STUDENTS}`, value: JSON.stringify(benchEvent(run, from + k, STUDENTS)) })) });
+        await producer.send({ topic: config.topics.events, acks: -1, messages: Array.from({ length: perSlice }, (_, k) => ({ key: `s${(from + k) % STUDENTS}`, value: JSON.stringify(benchEvent(run, from + k, STUDENTS, Date.now())) })) });
         const wait = started + (s + 1) * 50 - performance.now();
         if (wait > 0) await Bun.sleep(wait);
       }

@@ -15,7 +15,8 @@ import { memoryStore, redisStoreOptions } from '../tests/support/stores';
 import { benchEvent, curriculum, topics, writeBenchSection } from './support';
 
 /** The run's events, in wire format. */
-const makeEvents = (run: string): unknown[] => Array.from({ length: EVENTS }, (_, i) => benchEvent(run, i, STUDENTS));
+const clock: Clock = { now: () => Date.parse('2026-02-01T00:00:00Z') };
+const makeEvents = (run: string): unknown[] => Array.from({ length: EVENTS }, (_, i) => benchEvent(run, i, STUDENTS, clock.now()));
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const STUDENTS = 1_000;
@@ -25,7 +26,6 @@ const ROUNDS = 5;
 const SNAPSHOT_BYTES = 150;
 
 const policy: ModelPolicy = { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] };
-const clock: Clock = { now: () => Date.parse('2026-02-01T00:00:00Z') };
 
 
 /** Runs `task` over `items` with at most `limit` in flight; returns items per second. */
@@ -54,7 +54,7 @@ async function best(label: string, measure: (round: number) => Promise<number>):
   return report(label, results);
 }
 
-const engineOn = (store: MasteryStore): EngineDeps => ({ store, clock, curriculum, policy, consentByDefault: true });
+const engineOn = (store: MasteryStore): EngineDeps => ({ store, clock, curriculum, policy, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } });
 
 async function main() {
   const redisUrl = requireService('REDIS_URL');

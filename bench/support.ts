@@ -12,15 +12,16 @@ export const topics = [...curriculum.topics.values()];
 
 /**
  * Event `i` of a run: a third lessons, a third quizzes, the rest code reviews and practice,
- * spread over `students` and every topic, over 30 days.
+ * spread over `students` and every topic, over the six days before `now` (inside the window
+ * of IDEMPOTENCY_RETENTION_DAYS=7 in which events are accepted).
  */
-export function benchEvent(run: string, i: number, students: number) {
+export function benchEvent(run: string, i: number, students: number, now: number) {
   const topic = topics[i % topics.length]!;
   const base = {
     event_id: `${run}-${i}`,
     student_id: `s${i % students}`,
     topic_id: topic.topicId,
-    occurred_at: new Date(Date.parse('2026-01-01T00:00:00Z') + (i % 30) * DAY_MS + i).toISOString(),
+    occurred_at: new Date(now - 6 * DAY_MS + (i % 6) * DAY_MS + (i % 3600) * 1000).toISOString(),
   };
   switch (i % 6) {
     case 0:

@@ -13,6 +13,32 @@ export interface EngineDeps {
   policy: ModelPolicy;
   /** Whether a student who never set their analytics consent counts as consenting (CONSENT_DEFAULT). */
   consentByDefault: boolean;
+  eventWindow: EventWindow;
+}
+
+/** How far an event's occurred_at may stray from the processing time. */
+export interface EventWindow {
+  /** Clocks of producers run ahead by at most this much (MAX_EVENT_SKEW_S). */
+  maxSkewMs: number;
+  /** How long the store remembers an event id (IDEMPOTENCY_RETENTION_DAYS). */
+  idempotencyRetentionMs: number;
+}
+
+/**
+ * An event from the future would move a topic's decay reference and active-day window ahead of
+ * every real event (and slip past an erasure check); an event older than the idempotency records
+ * could be counted twice on a replay. Both are refused. The oldest accepted instant is
+ * now - retention + skew: the first delivery happened no earlier than occurred_at - skew, so its
+ * record is still kept when a replay is accepted.
+ */
+function timeErrors(event: LearningEvent, now: number, w: EventWindow): FieldError[] {
+  if (event.occurredAt > now + w.maxSkewMs) {
+    return [{ field: 'occurred_at', code: 'in_future', message: `occurred_at is more than ${w.maxSkewMs / 1000} s ahead of the server's clock` }];
+  }
+  if (event.occurredAt < now - w.idempotencyRetentionMs + w.maxSkewMs) {
+    return [{ field: 'occurred_at', code: 'too_old', message: 'occurred_at is older than the window in which duplicates can be detected (IDEMPOTENCY_RETENTION_DAYS less MAX_EVENT_SKEW_S)' }];
+  }
+  return [];
 }
 
 export type IngestOutcome =
@@ -46,11 +72,11 @@ export async function ingestEvent(deps: EngineDeps, raw: unknown): Promise<Inges
     return { kind: 'rejected', ...(id !== undefined ? { eventId: id } : {}), errors: parsed.errors };
   }
   const event = parsed.event;
-  const errors = curriculumErrors(event, deps.curriculum);
+  const now = deps.clock.now();
+  const errors = [...timeErrors(event, now, deps.eventWindow), ...curriculumErrors(event, deps.curriculum)];
   if (errors.length > 0) return { kind: 'rejected', eventId: event.eventId, errors };
 
   const lessons = lessonsIn(deps.curriculum, event.topicId);
-  const now = deps.clock.now();
   const outcome = await deps.store.applyEvent(
     {
       tenantId: event.tenantId,

@@ -37,7 +37,7 @@ export interface LearningEvent {
 
 export interface FieldError {
   field: string;
-  code: 'required' | 'invalid_type' | 'invalid_format' | 'out_of_range' | 'unknown_value';
+  code: 'required' | 'invalid_type' | 'invalid_format' | 'out_of_range' | 'unknown_value' | 'in_future' | 'too_old';
   message: string;
 }
 
@@ -48,6 +48,9 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** ISO 8601 with a date, a time and an explicit offset: a bare local time would be ambiguous. */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+/** UTC years 1970-9999: every stored day then prints as YYYY-MM-DD and is a non-negative day number. */
+const MIN_INSTANT = Date.UTC(1970, 0, 1);
+const MAX_INSTANT = Date.UTC(10_000, 0, 1) - 1;
 
 class Collector {
   readonly errors: FieldError[] = [];
@@ -136,6 +139,8 @@ export function parseLearningEvent(raw: unknown): ParseResult {
   if (raw.occurred_at === undefined || raw.occurred_at === null) c.add('occurred_at', 'required', 'occurred_at is required');
   else if (typeof raw.occurred_at !== 'string' || !ISO_INSTANT.test(raw.occurred_at) || Number.isNaN(Date.parse(raw.occurred_at))) {
     c.add('occurred_at', 'invalid_format', 'occurred_at must be an ISO 8601 date-time with an offset, e.g. 2026-01-14T10:00:00Z');
+  } else if (Date.parse(raw.occurred_at) < MIN_INSTANT || Date.parse(raw.occurred_at) > MAX_INSTANT) {
+    c.add('occurred_at', 'out_of_range', 'occurred_at must fall in the UTC years 1970 to 9999');
   } else occurredAt = Date.parse(raw.occurred_at);
 
   let data: EventData | undefined;

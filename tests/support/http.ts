@@ -69,6 +69,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
       curriculum,
       policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
       consentByDefault: true,
+      eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
     },
     cohorts: new MemoryCohortStore(),
     auditLog,

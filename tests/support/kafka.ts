@@ -127,8 +127,12 @@ export async function produce(producer: Producer, topic: string, messages: reado
   }
 }
 
-/** Valid events of every type over `students` students of one tenant, spread over 30 days. */
+/**
+ * Valid events of every type over `students` students of one tenant, spread over the ten hours
+ * before now: inside the half-day idempotency window of `redisEngine`, in which events are accepted.
+ */
 export function makeEvents(tenant: string, count: number, students: number, prefix = uniqueId('e')): WireEvent[] {
+  const start = Date.now() - 11 * 3_600_000;
   return Array.from({ length: count }, (_, i) => {
     const topic = topics[i % topics.length]!;
     const base = {
@@ -136,7 +140,7 @@ export function makeEvents(tenant: string, count: number, students: number, pref
       tenant_id: tenant,
       student_id: `s${i % students}`,
       topic_id: topic.topicId,
-      occurred_at: new Date(Date.parse('2026-01-01T00:00:00Z') + (i % 30) * DAY_MS + i * 1000).toISOString(),
+      occurred_at: new Date(start + (i % 30) * 20 * 60_000 + (i % 1000) * 1000).toISOString(),
     };
     switch (i % 5) {
       case 0:
@@ -168,18 +172,21 @@ export interface RedisEngine {
   close(): Promise<void>;
 }
 
+/** Half a day of idempotency records (short, so test keys go soon) and the default skew. */
+const WINDOW = { maxSkewMs: 300_000, idempotencyRetentionMs: 0.5 * DAY_MS };
+
 /** Redis store behind the breaker, as main.ts builds it for STATE_BACKEND=redis. */
 export async function redisEngine(url: string, opts: { commandTimeoutMs?: number; breakerTimeoutMs?: number; breakerResetMs?: number } = {}): Promise<RedisEngine> {
   const redis = createRedisClient(url, opts.commandTimeoutMs ?? 500);
   redis.on('error', () => undefined);
   await waitUntilReady(redis, 5000);
-  const store = new BreakerMasteryStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(1), idempotencyRetentionMs: 0.5 * DAY_MS, erasureRetentionSeconds: ttlSeconds(1), pseudonymize: plainIds }), {
+  const store = new BreakerMasteryStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(1), idempotencyRetentionMs: WINDOW.idempotencyRetentionMs, erasureRetentionSeconds: ttlSeconds(1), pseudonymize: plainIds }), {
     name: 'redis-state',
     timeoutMs: opts.breakerTimeoutMs ?? 1000,
     resetMs: opts.breakerResetMs ?? 1000,
   });
   return {
-    engine: { store, clock: { now: () => Date.now() }, curriculum, policy, consentByDefault: true },
+    engine: { store, clock: { now: () => Date.now() }, curriculum, policy, consentByDefault: true, eventWindow: WINDOW },
     redis,
     close: async () => {
       store.shutdown();
@@ -194,7 +201,7 @@ const stateKey = (student: string, topic: string): StateKey => `${student}|${top
 /** What the state must be: the distinct events applied once each, in memory. */
 export async function modelOf(events: readonly WireEvent[]): Promise<Map<StateKey, TopicState>> {
   const store = new MemoryMasteryStore({ clock: { now: () => Date.now() }, stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS, erasureRetentionMs: DAY_MS, pseudonymize: plainIds });
-  const deps: EngineDeps = { store, clock: { now: () => Date.now() }, curriculum, policy, consentByDefault: true };
+  const deps: EngineDeps = { store, clock: { now: () => Date.now() }, curriculum, policy, consentByDefault: true, eventWindow: WINDOW };
   const seen = new Set<string>();
   const students = new Map<string, string>();
   for (const e of events) {

@@ -9,7 +9,7 @@ describe('configuration', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.port).toBe(8005);
-    expect(r.config.state).toEqual({ backend: 'memory', redisUrl: 'redis://127.0.0.1:6379', redisCommandTimeoutMs: 500, ttlDays: 90, idempotencyRetentionDays: 7 });
+    expect(r.config.state).toEqual({ backend: 'memory', redisUrl: 'redis://127.0.0.1:6379', redisCommandTimeoutMs: 500, ttlDays: 90, idempotencyRetentionDays: 7, maxEventSkewSeconds: 300 });
     expect(r.config.model.thresholds).toEqual([0.4, 0.6, 0.8]);
     expect(r.config.breaker).toEqual({ timeoutMs: 1000, resetMs: 5000 });
   });

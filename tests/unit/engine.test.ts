@@ -16,6 +16,7 @@ function engine(now = Date.parse('2026-01-14T12:00:00Z')): EngineDeps & { clock:
     store: memoryStore(clock),
     policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
     consentByDefault: true,
+    eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
   };
 }
 const ref = { tenantId: 'default', studentId: 'student-1' };
@@ -27,6 +28,33 @@ describe('ingesting events', () => {
     expect(out.kind).toBe('applied');
     // 1 of 5 lessons (0.2 * 0.4) and one active day of 14 (0.1 / 14).
     if (out.kind === 'applied') expect(out.mastery.masteryScore).toBe(Math.round((0.08 + 0.1 / 14) * 1e4) / 1e4);
+  });
+
+  test('refuses an event from the future beyond the allowed skew, and changes nothing', async () => {
+    const deps = engine();
+    const now = deps.clock.now();
+    const ahead = await ingestEvent(deps, wireEvent({ occurred_at: new Date(now + 300_001).toISOString() }));
+    expect(ahead.kind === 'rejected' && ahead.errors.map((e) => `${e.field}:${e.code}`)).toEqual(['occurred_at:in_future']);
+    expect((await ingestEvent(deps, wireEvent({ occurred_at: '2099-01-01T00:00:00Z' }))).kind).toBe('rejected');
+    expect((await deps.store.listTopics(ref)).size).toBe(0);
+    expect((await ingestEvent(deps, wireEvent({ occurred_at: new Date(now + 300_000).toISOString() }))).kind).toBe('applied');
+  });
+
+  test('a future-dated event cannot freeze a topic: later real quizzes still move it', async () => {
+    const deps = engine();
+    await ingestEvent(deps, wireEvent({ occurred_at: '2099-01-01T00:00:00Z', data: { quiz_id: 'q', score: 1 } }));
+    for (let i = 0; i < 10; i++) await ingestEvent(deps, wireEvent({ data: { quiz_id: `q${i}`, score: 0 } }));
+    const q = await queryMastery(deps, ref);
+    expect(q.kind === 'ok' && q.mastery.topics[0]!.components.quiz).toBe(0);
+  });
+
+  test('refuses an event older than idempotency can vouch for (retention less skew), so a replay cannot count twice', async () => {
+    const deps = engine();
+    const now = deps.clock.now();
+    const edge = now - 7 * DAY_MS + 300_000;
+    const old = await ingestEvent(deps, wireEvent({ occurred_at: new Date(edge - 1).toISOString() }));
+    expect(old.kind === 'rejected' && old.errors.map((e) => `${e.field}:${e.code}`)).toEqual(['occurred_at:too_old']);
+    expect((await ingestEvent(deps, wireEvent({ occurred_at: new Date(edge).toISOString() }))).kind).toBe('applied');
   });
 
   test('answers duplicate for a repeated event id and counts it once', async () => {

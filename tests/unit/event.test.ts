@@ -73,6 +73,14 @@ describe('parsing a learning event', () => {
     expect(fieldsOf(wireEvent(overrides))).toEqual([expected]);
   });
 
+  test('rejects instants whose UTC year is outside 1970-9999, so no stored day can break a date', () => {
+    expect(fieldsOf(wireEvent({ occurred_at: '1969-12-31T23:59:59Z' }))).toEqual(['occurred_at:out_of_range']);
+    expect(fieldsOf(wireEvent({ occurred_at: '0001-01-01T00:00:00Z' }))).toEqual(['occurred_at:out_of_range']);
+    expect(fieldsOf(wireEvent({ occurred_at: '9999-12-31T23:00:00-05:00' }))).toEqual(['occurred_at:out_of_range']);
+    expect(fieldsOf(wireEvent({ occurred_at: '1970-01-01T00:00:00Z' }))).toEqual([]);
+    expect(fieldsOf(wireEvent({ occurred_at: '9999-12-31T23:59:59Z' }))).toEqual([]);
+  });
+
   test('rejects values that are not objects', () => {
     for (const raw of [null, 42, 'event', [wireEvent()]]) expect(fieldsOf(raw)).toEqual([':invalid_type']);
   });

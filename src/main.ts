@@ -178,6 +178,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     curriculum: curriculum.curriculum,
     policy: { consistencyWindowDays: config.model.consistencyWindowDays, recencyHalfLifeDays: config.model.recencyHalfLifeDays, thresholds: config.model.thresholds },
     consentByDefault: config.privacy.consentByDefault,
+    eventWindow: { maxSkewMs: config.state.maxEventSkewSeconds * 1000, idempotencyRetentionMs: config.state.idempotencyRetentionDays * DAY_MS },
   };
   const auth = await authSettings(config);
   const metrics = createMetrics(backend.breakers);

@@ -16,6 +16,8 @@ const EnvSchema = Type.Object({
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ default: 500, minimum: 10, maximum: 60_000 }),
   STATE_TTL_DAYS: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
   IDEMPOTENCY_RETENTION_DAYS: Type.Integer({ default: 7, minimum: 1, maximum: 365 }),
+  // Producers' clocks drift; an event further ahead than this would move a topic's time reference.
+  MAX_EVENT_SKEW_S: Type.Integer({ default: 300, minimum: 0, maximum: 86_400 }),
   CURRICULUM_FILE: Type.String({ default: 'data/curriculum.json', minLength: 1 }),
   CONSISTENCY_WINDOW_DAYS: Type.Integer({ default: 14, minimum: 1, maximum: 365 }),
   RECENCY_HALF_LIFE_DAYS: Type.Number({ default: 14, exclusiveMinimum: 0, maximum: 3650 }),
@@ -69,6 +71,7 @@ export interface Config {
     readonly redisCommandTimeoutMs: number;
     readonly ttlDays: number;
     readonly idempotencyRetentionDays: number;
+    readonly maxEventSkewSeconds: number;
   };
   readonly model: {
     readonly curriculumFile: string;
@@ -162,6 +165,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
       ttlDays: e.STATE_TTL_DAYS,
       idempotencyRetentionDays: e.IDEMPOTENCY_RETENTION_DAYS,
+      maxEventSkewSeconds: e.MAX_EVENT_SKEW_S,
     },
     model: {
       curriculumFile: e.CURRICULUM_FILE,

@@ -30,7 +30,7 @@ TOPICS=(
   "learning.events 6 retention.ms=$((7 * DAY_MS))"
   # parked poison messages wait for a human; low volume, so 3 partitions; 30 days so they outlive a long weekend plus triage
   "mastery.dlq 3 retention.ms=$((30 * DAY_MS))"
-  # latest mastery per student_id: compaction lets GDPR-erasure null tombstones wipe a student, delete caps age at 7 days, daily segments bound both to ~8 days
+  # latest mastery per tenant_id/student_id: compaction lets GDPR-erasure null tombstones wipe a student, delete caps age at 7 days, daily segments bound both to ~8 days
   "mastery.updated 6 cleanup.policy=compact,delete retention.ms=$((7 * DAY_MS)) segment.ms=$DAY_MS"
 )
 # ------------------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ describe('the Kafka ingest consumer', () => {
       const updates = await readTopic(kafka, config.topics.updates, await countMessages(admin, config.topics.updates));
       expect(new Set(updates.map((u) => JSON.parse(u.value!).event_id))).toEqual(new Set(events.map((e) => e.event_id)));
       const sample = updates.find((u) => JSON.parse(u.value!).event_id === events[0]!.event_id)!;
-      expect(sample.key).toBe(events[0]!.student_id);
+      expect(sample.key).toBe(`${events[0]!.tenant_id}/${events[0]!.student_id}`);
       expect(Object.keys(JSON.parse(sample.value!)).sort()).toEqual(['components', 'event_id', 'level', 'mastery_score', 'occurred_at', 'student_id', 'tenant_id', 'topic_id']);
       expect(await countMessages(admin, config.topics.dlq)).toBe(0);
     } finally {

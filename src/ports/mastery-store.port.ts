@@ -56,13 +56,18 @@ export interface MasteryStore {
   listTopics(ref: StudentRef): Promise<Map<string, TopicState>>;
   /** Day snapshots, ascending by topic then day. */
   getHistory(query: HistoryQuery): Promise<DaySnapshot[]>;
-  /** The student's recorded consent, or undefined when they never set it. */
+  /**
+   * The student's recorded consent, or undefined when they never set it. A grant lives as long as
+   * the state (STATE_TTL_DAYS after the last activity); a withdrawal lasts until the student grants
+   * again, through any TTL and any erasure.
+   */
   getConsent(ref: StudentRef): Promise<Consent | undefined>;
   setConsent(ref: StudentRef, consent: Consent): Promise<void>;
   /**
-   * Forgets everything about the student (state, history, idempotency records, consent) and
+   * Forgets everything about the student (state, history, idempotency records, a consent grant) and
    * remembers, under a pseudonym only, that they were erased at `at`, so late events that occurred
-   * before then are refused. Atomic and idempotent; the latest erasure time wins.
+   * before then are refused, and that they withdrew consent if they did, so nothing is processed
+   * until they grant it again. Atomic and idempotent; the latest erasure time wins.
    */
   eraseStudent(ref: StudentRef, at: number): Promise<void>;
 }

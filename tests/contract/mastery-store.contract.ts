@@ -261,3 +261,36 @@ export function describeMasteryStoreContract(name: string, setup: () => StoreUnd
     });
   });
 }
+
+export interface ShortLivedStore {
+  /** A store of the same kind whose state TTL is short enough to wait out in a test. */
+  store: MasteryStore;
+  /** Lets the state TTL pass with no activity. */
+  passStateTtl(): Promise<void>;
+}
+
+/** Consent withdrawals are a promise to the student, not state: they must outlive both the state TTL and an erasure. */
+export function describeConsentLifetime(name: string, setup: () => ShortLivedStore) {
+  describe(`MasteryStore consent lifetime: ${name}`, () => {
+    test('a withdrawal outlives the state TTL and an erasure: new events are still refused', async () => {
+      const { store, passStateTtl } = setup();
+      const ref = freshStudent();
+      await applyWire(store, ref, { event_id: 'before' });
+      await store.setConsent(ref, { analytics: false, updatedAt: CONTRACT_NOW });
+      await passStateTtl();
+      expect(await store.getTopic(ref, 'python-basics')).toBeUndefined();
+      await store.eraseStudent(ref, CONTRACT_NOW);
+      expect(await store.getConsent(ref)).toEqual({ analytics: false, updatedAt: CONTRACT_NOW });
+      expect((await applyWire(store, ref, { event_id: 'after', occurred_at: '2026-01-20T00:00:01Z' })).kind).toBe('no_consent');
+      expect(await store.getTopic(ref, 'python-basics')).toBeUndefined();
+    });
+
+    test('a grant lives only as long as the state: after the TTL the default applies again', async () => {
+      const { store, passStateTtl } = setup();
+      const ref = freshStudent();
+      await store.setConsent(ref, { analytics: true, updatedAt: CONTRACT_NOW });
+      await passStateTtl();
+      expect(await store.getConsent(ref)).toBeUndefined();
+    });
+  });
+}

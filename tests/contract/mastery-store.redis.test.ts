@@ -5,7 +5,7 @@ import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store
 import { StoreUnavailableError } from '../../src/ports/mastery-store.port';
 import { requireService } from '../support/services';
 import { redisKeysOf, redisStoreOptions } from '../support/stores';
-import { applyWire, describeMasteryStoreContract, freshStudent } from './mastery-store.contract';
+import { applyWire, describeConsentLifetime, describeMasteryStoreContract, freshStudent } from './mastery-store.contract';
 
 const url = requireService('REDIS_URL');
 const clients = [createRedisClient(url, 1000), createRedisClient(url, 1000)] as const;
@@ -20,6 +20,11 @@ afterAll(() => breakers.forEach((b) => b.shutdown()));
 
 describeMasteryStoreContract('redis', () => ({ store: stores[0], peer: stores[1] }));
 describeMasteryStoreContract('redis behind the circuit breaker', () => ({ store: breakers[0], peer: breakers[1] }));
+// One-second state TTL (and so idempotency retention) to wait out for real.
+describeConsentLifetime('redis', () => ({
+  store: new RedisMasteryStore(clients[0], { ...options, stateTtlSeconds: 1, idempotencyRetentionMs: 1000 }),
+  passStateTtl: () => Bun.sleep(2100),
+}));
 
 describe('the redis store', () => {
   test('every key it writes carries a TTL of at most STATE_TTL_DAYS', async () => {

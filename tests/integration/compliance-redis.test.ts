@@ -65,7 +65,7 @@ describe('compliance on the Redis backend, through the real service', () => {
     const platform = await token({ role: 'service', sub: 'platform', tenant });
     const admin = await token({ role: 'admin', sub: 'admin-1', tenant });
     const student = await token({ role: 'student', sub: studentId, tenant });
-    const events = ['2026-01-10T10:00:00Z', '2026-01-11T10:00:00Z'].map((at, i) => ({
+    const events = [2, 1].map((daysAgo) => new Date(Date.now() - daysAgo * 86_400_000).toISOString()).map((at, i) => ({
       event_id: `${studentId}-e${i}`,
       event_type: 'quiz.completed',
       student_id: studentId,
@@ -93,7 +93,7 @@ describe('compliance on the Redis backend, through the real service', () => {
     expect((await call('GET', `/api/v1/compliance/export/${studentId}`, admin)).json).toMatchObject({ state: {}, history: [], cohorts: [] });
   });
 
-  test('every key the service wrote expires, except the audit log', async () => {
+  test('every key the service wrote expires, except the audit log and consent withdrawals', async () => {
     const keys = await serviceKeys(redis);
     expect(keys.length).toBeGreaterThan(0);
     const withoutTtl: string[] = [];
@@ -102,7 +102,10 @@ describe('compliance on the Redis backend, through the real service', () => {
       const ttls = await Promise.all(batch.map((k) => redis.ttl(k)));
       batch.forEach((k, j) => ttls[j] === -1 && withoutTtl.push(k));
     }
-    expect(withoutTtl.filter((k) => !/:audit(-head|-anchor)?$/.test(k))).toEqual([]);
+    // A withdrawal is the student's standing "do not process": it holds a flag and a time, under a pseudonym.
+    const withdrawals = await Promise.all(withoutTtl.filter((k) => k.endsWith(':consent')).map((k) => redis.get(k)));
+    expect(withdrawals.filter((v) => !/^0\|\d+$/.test(v ?? ''))).toEqual([]);
+    expect(withoutTtl.filter((k) => !/:(audit(-head|-anchor)?|consent)$/.test(k))).toEqual([]);
     expect(withoutTtl.length).toBeGreaterThan(0);
   }, 60_000);
 

@@ -10,7 +10,6 @@ interface StudentRecord {
   history: Map<string, DaySnapshot>;
   /** event id -> processing time; insertion order is time order, so pruning reads from the front. */
   events: Map<string, number>;
-  consent?: Consent;
   touchedAt: number;
 }
 
@@ -34,6 +33,11 @@ export class MemoryMasteryStore implements MasteryStore {
   private readonly students = new Map<string, StudentRecord>();
   /** tenant + pseudonym -> erasure time and expiry; never the student id. */
   private readonly erasures = new Map<string, { at: number; expiresAt: number }>();
+  /**
+   * tenant + pseudonym -> recorded consent. A grant lapses with the student's record (state TTL
+   * since the last activity); a withdrawal stays until the student grants again, erasure or not.
+   */
+  private readonly consents = new Map<string, Consent>();
 
   constructor(private readonly opts: MemoryStoreOptions) {}
 
@@ -42,11 +46,7 @@ export class MemoryMasteryStore implements MasteryStore {
     if (erasedAt !== undefined && req.occurredAt <= erasedAt) return { kind: 'erased' };
     const key = keyOf(req);
     const rec: StudentRecord = this.live(key) ?? { topics: new Map(), history: new Map(), events: new Map(), touchedAt: req.now };
-    if (!(rec.consent?.analytics ?? req.consentByDefault)) {
-      // Refused events still count as activity, so a withdrawal lives as long as the student is active.
-      if (rec.consent) rec.touchedAt = req.now;
-      return { kind: 'no_consent' };
-    }
+    if (!(this.consentOf(req)?.analytics ?? req.consentByDefault)) return { kind: 'no_consent' };
     this.pruneEvents(rec, req.now);
     if (rec.events.has(req.eventId)) return { kind: 'duplicate' };
 
@@ -77,7 +77,7 @@ export class MemoryMasteryStore implements MasteryStore {
   }
 
   async getConsent(ref: StudentRef): Promise<Consent | undefined> {
-    const c = this.live(keyOf(ref))?.consent;
+    const c = this.consentOf(ref);
     return c ? { ...c } : undefined;
   }
 
@@ -85,14 +85,15 @@ export class MemoryMasteryStore implements MasteryStore {
     const key = keyOf(ref);
     const now = this.opts.clock.now();
     const rec: StudentRecord = this.live(key) ?? { topics: new Map(), history: new Map(), events: new Map(), touchedAt: now };
-    rec.consent = { ...consent };
     rec.touchedAt = now;
     this.students.set(key, rec);
+    this.consents.set(this.erasureKey(ref), { ...consent });
   }
 
   async eraseStudent(ref: StudentRef, at: number): Promise<void> {
     this.students.delete(keyOf(ref));
     const key = this.erasureKey(ref);
+    if (this.consents.get(key)?.analytics) this.consents.delete(key);
     const latest = Math.max(at, this.erasures.get(key)?.at ?? at);
     this.erasures.set(key, { at: latest, expiresAt: this.opts.clock.now() + this.opts.erasureRetentionMs });
   }
@@ -109,6 +110,17 @@ export class MemoryMasteryStore implements MasteryStore {
       return undefined;
     }
     return e?.at;
+  }
+
+  /** The recorded consent: a withdrawal always, a grant only while the student's record lives. */
+  private consentOf(ref: StudentRef): Consent | undefined {
+    const key = this.erasureKey(ref);
+    const c = this.consents.get(key);
+    if (c?.analytics && !this.live(keyOf(ref))) {
+      this.consents.delete(key);
+      return undefined;
+    }
+    return c;
   }
 
   /** The record, unless it has outlived the state TTL since the student's last activity. */

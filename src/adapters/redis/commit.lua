@@ -4,9 +4,9 @@
 -- idempotency records. One call carries every commit a process issued in the same tick, so the
 -- per-call cost is shared. Commits in one call never share a student (the caller queues them).
 -- Besides one field per topic, the topics hash holds '~renewed' (the day the TTLs were last
--- renewed; present once a commit succeeded), '~erased' (a copy of the erasure marker, so the
--- marker is read only when the hash is new) and '~consent' / '~consent_at'. None is a valid topic id.
--- KEYS, 4 per commit: topics hash, history hash, events zset, erased marker
+-- renewed; present once a commit succeeded) and '~erased' (a copy of the erasure marker, so the
+-- marker is read only when the hash is new). Neither is a valid topic id.
+-- KEYS, 5 per commit: topics hash, history hash, events zset, erased marker, consent
 -- ARGV, 13 per commit: event id, topic id, expected version ('' when the writer saw no topic),
 --   state JSON, history field, snapshot JSON, now (ms), idempotency cutoff (ms), state TTL (s),
 --   occurred_at (ms), consent by default ('1' or '0'), today (days since epoch, of `now`),
@@ -18,16 +18,13 @@
 -- Returns one code per commit: 1 applied, 0 duplicate, -1 version conflict (the caller re-reads
 -- and tries again), 2 occurred before the student's erasure, 3 no consent.
 local function commit(k, a)
-  local found = redis.call('HMGET', KEYS[k + 1], ARGV[a + 2], '~renewed', '~erased', '~consent')
+  local found = redis.call('HMGET', KEYS[k + 1], ARGV[a + 2], '~renewed', '~erased')
   local erased = found[3]
   if not found[2] then erased = redis.call('GET', KEYS[k + 4]) end
   if erased and tonumber(ARGV[a + 10]) <= tonumber(erased) then return 2 end
-  local consent = found[4]
-  if consent == '0' or (not consent and ARGV[a + 11] == '0') then
-    -- A refused event is still activity: a recorded withdrawal lives as long as the student is active.
-    if consent then redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 9]) end
-    return 3
-  end
+  local consent = redis.call('GET', KEYS[k + 5])
+  if consent then consent = string.sub(consent, 1, 1) end
+  if consent == '0' or (not consent and ARGV[a + 11] == '0') then return 3 end
   if redis.call('ZSCORE', KEYS[k + 3], ARGV[a + 1]) then return 0 end
   local version = ''
   if found[1] then version = string.match(found[1], '^([^|]*)|') end
@@ -47,10 +44,11 @@ local function commit(k, a)
     redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 9])
     redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 9])
     redis.call('EXPIRE', KEYS[k + 3], ARGV[a + 9])
+    if consent then redis.call('EXPIRE', KEYS[k + 5], ARGV[a + 9]) end
   end
   return 1
 end
 
 local codes = {}
-for i = 0, #KEYS / 4 - 1 do codes[i + 1] = commit(i * 4, i * 13) end
+for i = 0, #KEYS / 5 - 1 do codes[i + 1] = commit(i * 5, i * 13) end
 return codes

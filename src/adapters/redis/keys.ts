@@ -19,6 +19,12 @@ export const studentKeys = (tag: string) => ({
   events: `${KEY_PREFIX}${tag}:events`,
   /** string: epoch ms of the student's erasure; kept for the erasure retention after the data is gone */
   erased: `${KEY_PREFIX}${tag}:erased`,
+  /**
+   * string: `${'1' | '0'}|${updatedAt ms}`, the student's analytics consent. A grant expires with
+   * the state; a withdrawal has no TTL and survives erasure: it is the student's standing "do not
+   * process", and names no one (the key holds a pseudonym, the value a flag and a time).
+   */
+  consent: `${KEY_PREFIX}${tag}:consent`,
 });
 
 /** Pattern matching every key of one student (for scans in tests and audits). */

@@ -31,19 +31,17 @@ export interface RedisStoreOptions {
 }
 
 type CommitFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number[]>;
-type EraseFn = (topics: string, history: string, events: string, erased: string, at: number, retentionSeconds: number) => Promise<number>;
+type EraseFn = (topics: string, history: string, events: string, erased: string, consent: string, at: number, retentionSeconds: number) => Promise<number>;
 type RedisWithScripts = Redis & { masteryCommit: CommitFn; masteryErase: EraseFn };
 
 const DAY_SECONDS = 86_400;
-/** commit.lua takes each commit's keys as topics, history, events, erased marker. */
-const KEYS_PER_COMMIT = 4;
-/** Fields of the topics hash that are not topics (commit.lua's bookkeeping, the consent) start with '~'. */
+/** commit.lua takes each commit's keys as topics, history, events, erased marker, consent. */
+const KEYS_PER_COMMIT = 5;
+/** Fields of the topics hash that are not topics (commit.lua's bookkeeping) start with '~'. */
 const META_PREFIX = '~';
-const CONSENT_FIELD = '~consent';
-const CONSENT_AT_FIELD = '~consent_at';
 
 /** Splits a stored topic value `${version}|${json}`. */
-function decodeTopic(raw: string): VersionedTopic {
+function decodeTopic(raw: string): { version: string; state: TopicState } {
   const bar = raw.indexOf('|');
   return { version: raw.slice(0, bar), state: JSON.parse(raw.slice(bar + 1)) as TopicState };
 }
@@ -172,7 +170,7 @@ export class RedisMasteryStore implements MasteryStore {
       throw new Error('idempotency retention must not exceed the state TTL: the idempotency set expires with the state');
     }
     redis.defineCommand('masteryCommit', { lua: commitScript });
-    redis.defineCommand('masteryErase', { numberOfKeys: 4, lua: eraseScript });
+    redis.defineCommand('masteryErase', { numberOfKeys: 5, lua: eraseScript });
     this.redis = redis as RedisWithScripts;
     this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
     this.commits = new CommitBatcher(this.redis, opts.maxCommitsPerCall ?? 128);
@@ -204,7 +202,7 @@ export class RedisMasteryStore implements MasteryStore {
       const { state, snapshot } = change(current.state && cloneTopicState(current.state));
       const version = crypto.randomUUID();
       const result = await this.commits.submit(
-        [keys.topics, keys.history, keys.events, keys.erased],
+        [keys.topics, keys.history, keys.events, keys.erased, keys.consent],
         [
           req.eventId,
           req.topicId,
@@ -266,19 +264,18 @@ export class RedisMasteryStore implements MasteryStore {
 
   getConsent(ref: StudentRef): Promise<Consent | undefined> {
     return guard(async () => {
-      const [analytics, at] = await this.redis.hmget(this.keysOf(ref).topics, CONSENT_FIELD, CONSENT_AT_FIELD);
-      return analytics === null ? undefined : { analytics: analytics === '1', updatedAt: Number(at) };
+      const raw = await this.redis.get(this.keysOf(ref).consent);
+      return raw === null ? undefined : { analytics: raw.startsWith('1'), updatedAt: Number(raw.slice(2)) };
     });
   }
 
   setConsent(ref: StudentRef, consent: Consent): Promise<void> {
     return guard(async () => {
-      const key = this.keysOf(ref).topics;
-      await this.redis
-        .multi()
-        .hset(key, CONSENT_FIELD, consent.analytics ? '1' : '0', CONSENT_AT_FIELD, String(consent.updatedAt))
-        .expire(key, this.opts.stateTtlSeconds)
-        .exec();
+      const key = this.keysOf(ref).consent;
+      const value = `${consent.analytics ? '1' : '0'}|${consent.updatedAt}`;
+      // A withdrawal is kept until the student grants again; a grant lives as long as the state.
+      if (consent.analytics) await this.redis.set(key, value, 'EX', this.opts.stateTtlSeconds);
+      else await this.redis.set(key, value);
     });
   }
 
@@ -286,7 +283,7 @@ export class RedisMasteryStore implements MasteryStore {
     return guard(async () => {
       const k = this.keysOf(ref);
       this.cache.forget(k.topics);
-      await this.redis.masteryErase(k.topics, k.history, k.events, k.erased, at, this.opts.erasureRetentionSeconds);
+      await this.redis.masteryErase(k.topics, k.history, k.events, k.erased, k.consent, at, this.opts.erasureRetentionSeconds);
     });
   }
 }

@@ -1,3 +1,5 @@
+import type { AuditLog } from '../ports/audit-log.port';
+
 /**
  * The audit trail: who did what to whose data, when, with what outcome. Entries form a hash
  * chain (each hash covers the previous hash and the entry), so editing, removing or reordering
@@ -48,14 +50,6 @@ export function chain(events: readonly AuditEvent[], last: { seq: number; hash: 
   });
 }
 
-export interface ChainVerdict {
-  intact: boolean;
-  length: number;
-  /** Position (0-based, in the order read) of the first record that does not follow from the one before. */
-  firstBrokenPosition: number | null;
-  reason?: string;
-}
-
 /** A chain position `{seq, hash}` kept apart from the records. */
 export interface ChainLink {
   seq: number;
@@ -73,24 +67,88 @@ export interface ChainEnds {
 }
 
 /**
- * Checks a chain read in storage order: every record must carry the next sequence number after
- * the one before (or the anchor), the previous hash, and a hash over its own content; the last
- * must be the head.
+ * Where a verification run stands: the last link it checked and how many records it checked to
+ * get there. The next call continues the chain from it without re-reading what was checked.
  */
-export function verifyChain(records: readonly AuditRecord[], ends: ChainEnds, sha256: Sha256): ChainVerdict {
-  const start: ChainLink = ends.anchor ?? { seq: -1, hash: GENESIS_HASH };
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    const prev = i === 0 ? start : records[i - 1]!;
-    if (r.seq !== prev.seq + 1) return broken(records.length, i, `sequence jumps from ${prev.seq} to ${r.seq}`);
-    if (r.prevHash !== prev.hash) return broken(records.length, i, 'previous hash does not match');
-    if (sha256(r.prevHash + canonicalEntry(r, r.seq)) !== r.hash) return broken(records.length, i, 'content does not match its hash');
-  }
-  const last: ChainLink = records.at(-1) ?? start;
-  if (ends.head && (last.seq !== ends.head.seq || last.hash !== ends.head.hash)) {
-    return broken(records.length, records.length, `the chain ends before its head (seq ${ends.head.seq})`);
-  }
-  return { intact: true, length: records.length, firstBrokenPosition: null };
+export interface VerifyPoint extends ChainLink {
+  checked: number;
 }
 
-const broken = (length: number, position: number, reason: string): ChainVerdict => ({ intact: false, length, firstBrokenPosition: position, reason });
+export interface AuditVerdict {
+  /** No break found in what this run has checked (so far, while `next` is set). */
+  intact: boolean;
+  /** Records checked by the run, over all its calls. */
+  length: number;
+  /** Records checked by this call. */
+  checked: number;
+  /** Position (0-based, in the order read over the run) of the first record that does not follow from the one before. */
+  firstBrokenPosition: number | null;
+  reason?: string;
+  /** Where the next call continues, when this one stopped at its limit before the head. */
+  next: VerifyPoint | null;
+}
+
+/** What verification reads: the chain's ends, and records by sequence number a page at a time. */
+export type AuditChainReader = Pick<AuditLog, 'chainEnds' | 'list'>;
+
+/**
+ * Checks a tenant's chain read in storage order, a page at a time, holding only the last link
+ * checked: every record must carry the next sequence number after the one before (or the
+ * anchor), the previous hash, and a hash over its own content; the last must be the head read
+ * when the call began (later appends are the next run's). Stops after `limit` records with a
+ * `next` point to continue from; without a limit it runs to the head.
+ */
+export async function verifyAuditLog(
+  log: AuditChainReader,
+  tenantId: string,
+  opts: { from?: VerifyPoint; limit?: number; pageSize: number },
+  sha256: Sha256,
+): Promise<AuditVerdict> {
+  const { head, anchor: firstAnchor } = await log.chainEnds(tenantId);
+  let anchor = firstAnchor;
+  let at: VerifyPoint = opts.from ?? { ...(anchor ?? { seq: -1, hash: GENESIS_HASH }), checked: 0 };
+  const startedAt = at.checked;
+  const verdict = (intact: boolean, extra: Partial<AuditVerdict> = {}): AuditVerdict => ({
+    intact,
+    length: at.checked,
+    checked: at.checked - startedAt,
+    firstBrokenPosition: null,
+    next: null,
+    ...extra,
+  });
+  // Without a head (never written, or removed) there is no end to hold the chain to: read it all.
+  const end = head?.seq ?? Number.POSITIVE_INFINITY;
+  let budget = opts.limit ?? Number.POSITIVE_INFINITY;
+  while (at.seq < end && budget > 0) {
+    const want = Math.min(opts.pageSize, budget, end - at.seq);
+    const page = await log.list({ tenantId, fromSeq: at.seq + 1, limit: want });
+    if (page.length > 0 && page[0]!.seq > at.seq + 1) {
+      // Retention may have trimmed past this point since it was reached: then the chain goes on
+      // from the anchor it left. A gap the anchor does not explain is a deletion, found below.
+      ({ anchor } = await log.chainEnds(tenantId));
+      if (anchor && anchor.seq > at.seq) {
+        at = { ...anchor, checked: at.checked };
+        continue;
+      }
+    }
+    for (const r of page) {
+      const reason =
+        r.seq !== at.seq + 1
+          ? `sequence jumps from ${at.seq} to ${r.seq}`
+          : r.prevHash !== at.hash
+            ? 'previous hash does not match'
+            : sha256(r.prevHash + canonicalEntry(r, r.seq)) !== r.hash
+              ? 'content does not match its hash'
+              : undefined;
+      if (reason) return verdict(false, { firstBrokenPosition: at.checked, reason });
+      at = { seq: r.seq, hash: r.hash, checked: at.checked + 1 };
+    }
+    budget -= page.length;
+    if (page.length < want) break;
+  }
+  if (at.seq < end && budget === 0) return verdict(true, { next: at });
+  if (head && (at.seq !== head.seq || at.hash !== head.hash)) {
+    return verdict(false, { firstBrokenPosition: at.checked, reason: `the chain ends before its head (seq ${head.seq})` });
+  }
+  return verdict(true);
+}

@@ -30,19 +30,30 @@ export interface StudentExport {
   history: DaySnapshot[];
   consent: Consent | undefined;
   cohorts: { cohortId: string; name: string }[];
-  /** Audit entries whose target is this student (by pseudonym). */
-  audit: AuditRecord[];
+  /** Audit entries whose target is this student (by pseudonym), oldest first, read a page at a time as they are consumed. */
+  audit: AsyncIterable<AuditRecord[]>;
+}
+
+/** Audit entries read per page of an export: years of a student's entries never sit in memory at once. */
+export const EXPORT_AUDIT_PAGE = 500;
+
+async function* auditPages(log: AuditLog, query: { tenantId: string; target: string }): AsyncGenerator<AuditRecord[]> {
+  for (let fromSeq = 0; ; ) {
+    const page = await log.list({ ...query, fromSeq, limit: EXPORT_AUDIT_PAGE });
+    if (page.length > 0) yield page;
+    if (page.length < EXPORT_AUDIT_PAGE) return;
+    fromSeq = page.at(-1)!.seq + 1;
+  }
 }
 
 /** GDPR Art. 15 and 20: everything held about the student, in one machine-readable document. */
 export async function exportStudent(deps: ComplianceDeps, ref: StudentRef): Promise<StudentExport> {
-  const [mastery, state, history, consent, cohorts, audit] = await Promise.all([
+  const [mastery, state, history, consent, cohorts] = await Promise.all([
     queryMastery(deps, ref),
     deps.store.listTopics(ref),
     deps.store.getHistory(ref),
     deps.store.getConsent(ref),
     deps.cohorts.list(ref.tenantId),
-    deps.audit.list({ tenantId: ref.tenantId, target: deps.pseudonymize(ref.tenantId, ref.studentId) }),
   ]);
   if (mastery.kind !== 'ok') throw new Error('querying all topics cannot name unknown topics');
   return {
@@ -55,7 +66,7 @@ export async function exportStudent(deps: ComplianceDeps, ref: StudentRef): Prom
     history,
     consent,
     cohorts: cohorts.filter((c) => c.studentIds.includes(ref.studentId)).map((c) => ({ cohortId: c.cohortId, name: c.name })),
-    audit,
+    audit: auditPages(deps.audit, { tenantId: ref.tenantId, target: deps.pseudonymize(ref.tenantId, ref.studentId) }),
   };
 }
 

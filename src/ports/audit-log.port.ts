@@ -6,7 +6,7 @@ export interface AuditQuery {
   target?: string;
   /** Entries with seq >= this. */
   fromSeq?: number;
-  /** At most this many entries; all when absent. */
+  /** At most this many entries (fewer only when there are no more); all when absent. */
   limit?: number;
 }
 
@@ -15,12 +15,13 @@ export interface AuditQuery {
  * - `append` links the events after the tenant's last record atomically: concurrent writers
  *   (also in other processes) produce one linear chain, never a fork.
  * - records are never changed by this port; retention may drop the oldest (by time).
- * - `list` returns records in chain order; `readAll` returns the whole retained chain with its
- *   ends (head and retention anchor, kept apart from the records) for verification.
+ * - `list` returns records in chain order, so callers page by `fromSeq` and `limit` and a long
+ *   log never has to be read at once; `chainEnds` returns the head and the retention anchor,
+ *   kept apart from the records, which verification holds the chain to.
  * - backend failures reject.
  */
 export interface AuditLog {
   append(tenantId: string, events: readonly AuditEvent[]): Promise<AuditRecord[]>;
   list(query: AuditQuery): Promise<AuditRecord[]>;
-  readAll(tenantId: string): Promise<{ records: AuditRecord[] } & ChainEnds>;
+  chainEnds(tenantId: string): Promise<ChainEnds>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { sha256 } from '../../src/adapters/crypto/hashing';
-import { verifyChain, type AuditEvent } from '../../src/domain/audit';
+import { verifyAuditLog, type AuditEvent } from '../../src/domain/audit';
 import type { AuditLog } from '../../src/ports/audit-log.port';
 import { FixedClock } from '../support/fixed-clock';
 import { uniqueId } from '../support/services';
@@ -21,10 +21,9 @@ export const auditEvent = (i: number, target: string | null = `p${i % 5}`): Audi
   at: Date.now(),
 });
 
-const verify = async (log: AuditLog, tenant: string) => {
-  const { records, head, anchor } = await log.readAll(tenant);
-  return verifyChain(records, { head, anchor }, sha256);
-};
+/** Verifies a tenant's whole chain in pages of 7, so every verification here crosses page boundaries. */
+export const verifyTenant = (log: AuditLog, tenant: string) => verifyAuditLog(log, tenant, { pageSize: 7 }, sha256);
+const verify = verifyTenant;
 
 /** The behaviour every AuditLog must have: memory and Redis. */
 export function describeAuditLogContract(name: string, setup: () => AuditLogUnderTest) {
@@ -33,7 +32,8 @@ export function describeAuditLogContract(name: string, setup: () => AuditLogUnde
       const { log } = setup();
       const tenant = uniqueId('t');
       expect(await log.list({ tenantId: tenant })).toEqual([]);
-      expect(await verify(log, tenant)).toEqual({ intact: true, length: 0, firstBrokenPosition: null });
+      expect(await log.chainEnds(tenant)).toEqual({ head: undefined, anchor: undefined });
+      expect(await verify(log, tenant)).toMatchObject({ intact: true, length: 0, firstBrokenPosition: null });
     });
 
     test('appends are chained in order, across calls, and verify', async () => {
@@ -53,6 +53,28 @@ export function describeAuditLogContract(name: string, setup: () => AuditLogUnde
       await log.append(tenant, Array.from({ length: 10 }, (_, i) => auditEvent(i)));
       expect((await log.list({ tenantId: tenant, target: 'p1' })).map((r) => r.seq)).toEqual([1, 6]);
       expect((await log.list({ tenantId: tenant, fromSeq: 7, limit: 2 })).map((r) => r.seq)).toEqual([7, 8]);
+    });
+
+    test("a target's entries page by sequence: every page full but the last", async () => {
+      const { log } = setup();
+      const tenant = uniqueId('t');
+      await log.append(tenant, Array.from({ length: 50 }, (_, i) => auditEvent(i)));
+      const pages: number[][] = [];
+      for (let from = 0; ; ) {
+        const page = await log.list({ tenantId: tenant, target: 'p2', fromSeq: from, limit: 4 });
+        pages.push(page.map((r) => r.seq));
+        if (page.length < 4) break;
+        from = page.at(-1)!.seq + 1;
+      }
+      expect(pages).toEqual([[2, 7, 12, 17], [22, 27, 32, 37], [42, 47]]);
+    });
+
+    test('the ends are the last record appended and the last removed by retention', async () => {
+      const { log, clock } = setup();
+      const tenant = uniqueId('t');
+      const [old] = await log.append(tenant, [{ ...auditEvent(0), at: clock.now() - 400 * 86_400_000 }]);
+      const [last] = await log.append(tenant, [auditEvent(1)]);
+      expect(await log.chainEnds(tenant)).toEqual({ head: { seq: 1, hash: last!.hash }, anchor: { seq: 0, hash: old!.hash } });
     });
 
     test('tenants have separate chains', async () => {
@@ -76,10 +98,13 @@ export function describeAuditLogContract(name: string, setup: () => AuditLogUnde
     test('records older than the retention are removed, and the chain still verifies from its anchor', async () => {
       const { log, clock } = setup();
       const tenant = uniqueId('t');
-      await log.append(tenant, [{ ...auditEvent(0), at: clock.now() - 400 * 86_400_000 }, { ...auditEvent(1), at: clock.now() - 10 * 86_400_000 }]);
-      await log.append(tenant, [auditEvent(2)]);
+      const old = clock.now() - 400 * 86_400_000;
+      await log.append(tenant, [{ ...auditEvent(0, 'p0'), at: old }, { ...auditEvent(1, 'p0'), at: old }, { ...auditEvent(2, 'p0'), at: clock.now() - 10 * 86_400_000 }]);
+      await log.append(tenant, [auditEvent(3, 'p0')]);
       const records = await log.list({ tenantId: tenant });
-      expect(records.map((r) => r.seq)).toEqual([1, 2]);
+      expect(records.map((r) => r.seq)).toEqual([2, 3]);
+      // A target's page holds only retained entries, and is full while there are more.
+      expect((await log.list({ tenantId: tenant, target: 'p0', limit: 1 })).map((r) => r.seq)).toEqual([2]);
       expect(await verify(log, tenant)).toMatchObject({ intact: true, length: 2 });
     });
   });

@@ -1,8 +1,10 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
 import { ExportSchema } from '../../src/adapters/http/compliance.routes';
+import { EXPORT_AUDIT_PAGE } from '../../src/domain/compliance';
 import { MemoryRateLimiter } from '../../src/adapters/memory/rate-limiter.memory';
-import { bearer, event, testApp } from '../support/http';
+import { bearer, event, NOW, testApp } from '../support/http';
 import { FixedClock } from '../support/fixed-clock';
 import { testPseudonymize } from '../support/stores';
 
@@ -40,6 +42,32 @@ describe('GDPR export', () => {
     expect(doc.audit.map((a: { action: string }) => a.action)).toContain('mastery.read');
     expect(JSON.stringify(doc.audit)).not.toContain('student-1');
     expect(doc.audit[0].target).toBe(testPseudonymize('default', 'student-1'));
+  });
+
+  test('a student with years of audit entries gets them all, oldest first, read a page at a time', async () => {
+    const { call, auditLog } = await withStudentData();
+    const me = testPseudonymize('default', 'student-1');
+    for (let i = 0; i < 25; i++) {
+      const at = Date.parse('2026-01-01T00:00:00Z') + i;
+      await auditLog.append('default', Array.from({ length: 100 }, (_, j) => ({ actor: 'admin:admin-1', action: 'mastery.read', target: j % 2 ? me : 'other', requestId: `r${i}-${j}`, outcome: 'success' as const, at })));
+    }
+    const list = auditLog.list.bind(auditLog);
+    const aboutMe = (await list({ tenantId: 'default', target: me })).map((r) => r.seq);
+    expect(aboutMe.length).toBeGreaterThan(2 * EXPORT_AUDIT_PAGE);
+    let largestRead = 0;
+    auditLog.list = async (q) => {
+      const page = await list(q);
+      largestRead = Math.max(largestRead, page.length);
+      return page;
+    };
+    const res = await call('GET', '/api/v1/compliance/export/student-1', { headers: await bearer('student', 'student-1') });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toStartWith('application/json');
+    expect(Value.Check(ExportSchema, res.json)).toBe(true);
+    expect(res.json.audit.map((a: { seq: number }) => a.seq)).toEqual(aboutMe);
+    expect(largestRead).toBeLessThanOrEqual(EXPORT_AUDIT_PAGE);
+    // The export is audited once the document is complete.
+    expect((await list({ tenantId: 'default', target: me })).at(-1)).toMatchObject({ action: 'gdpr.export', outcome: 'success' });
   });
 
   test('docs/export.schema.json is the schema the route answers with', () => {
@@ -180,5 +208,37 @@ describe('the audit log', () => {
     auditLog.rawRecords('default')[3]!.actor = 'admin:someone-else';
     const verify = await call('GET', '/api/v1/compliance/audit/verify', { headers: admin });
     expect(verify.json).toMatchObject({ intact: false, first_broken_position: 3 });
+  });
+
+  test('verify runs in calls of at most `limit` entries, each continuing from the cursor of the one before', async () => {
+    const { call, auditLog } = await withStudentData();
+    const admin = await bearer('admin', 'admin-1');
+    await auditLog.append('default', Array.from({ length: 40 }, (_, i) => ({ actor: 'system', action: 'mastery.read', target: null, requestId: `r${i}`, outcome: 'success' as const, at: NOW })));
+    const run = async () => {
+      const calls = [];
+      let cursor: string | null = null;
+      do {
+        const res = await call('GET', `/api/v1/compliance/audit/verify?limit=10${cursor ? `&cursor=${cursor}` : ''}`, { headers: admin });
+        expect(res.status).toBe(200);
+        calls.push(res.json);
+        cursor = res.json.next_cursor;
+      } while (cursor);
+      return calls;
+    };
+    const intact = await run();
+    expect(intact.every((c) => c.intact && c.checked <= 10)).toBe(true);
+    expect(intact.at(-1)).toMatchObject({ next_cursor: null, first_broken_position: null });
+    // Each call's own audit entry lands after the head it read: the next run checks it.
+    expect(intact.at(-1).length).toBeGreaterThanOrEqual(41);
+    auditLog.rawRecords('default')[25]!.requestId = 'forged';
+    const tampered = await run();
+    expect(tampered.at(-1)).toMatchObject({ intact: false, first_broken_position: 25, next_cursor: null });
+    expect(tampered.length).toBe(3);
+  });
+
+  test('verify refuses a cursor it did not issue the shape of', async () => {
+    const { call } = await withStudentData();
+    const res = await call('GET', '/api/v1/compliance/audit/verify?cursor=not-a-cursor', { headers: await bearer('admin', 'admin-1') });
+    expect(res.status).toBe(400);
   });
 });

@@ -1,6 +1,6 @@
-import { Elysia, t } from 'elysia';
+import { Elysia, t, type Static } from 'elysia';
 import type { Principal } from '../../domain/access';
-import { verifyChain, type AuditRecord, type Sha256 } from '../../domain/audit';
+import { verifyAuditLog, type AuditRecord, type Sha256, type VerifyPoint } from '../../domain/audit';
 import { isoDay } from '../../domain/topic-state';
 import { consentView, eraseStudent, exportStudent, getConsent, setConsent, type ComplianceDeps, type ConsentView } from '../../domain/compliance';
 import type { RateLimiter } from '../../ports/rate-limiter.port';
@@ -58,6 +58,53 @@ const AuditEntrySchema = t.Object({
   prev_hash: t.String(),
   hash: t.String(),
 });
+/**
+ * Sends the export with its audit entries a page at a time: everything else is already in memory,
+ * the entries follow as they are read, so years of them cost one page. `finish` records the export
+ * before the closing bracket, so a document that arrives whole was audited; a failure cuts the
+ * body short, and a cut-off document is not valid JSON.
+ */
+function streamExport(doc: object, pages: AsyncIterable<AuditRecord[]>, finish: (ok: boolean) => Promise<void>): Response {
+  const encoder = new TextEncoder();
+  const iterator = pages[Symbol.asyncIterator]();
+  let separator = '';
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(`${JSON.stringify(doc).slice(0, -1)},"audit":[`));
+    },
+    async pull(controller) {
+      try {
+        const next = await iterator.next();
+        if (next.done) {
+          await finish(true);
+          controller.enqueue(encoder.encode(']}'));
+          controller.close();
+          return;
+        }
+        controller.enqueue(encoder.encode(separator + next.value.map((r) => JSON.stringify(auditWire(r))).join(',')));
+        separator = ',';
+      } catch (err) {
+        controller.error(err);
+        await finish(false).catch(() => undefined);
+      }
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+  return new Response(body, { headers: { 'content-type': 'application/json;charset=utf-8' } });
+}
+
+/** Entries read per page when verifying: bounds a verification's memory, however long the chain. */
+const VERIFY_PAGE = 1000;
+/** A verification cursor, `seq-checked-hash`: the last link checked, so the next call goes on from it. */
+const CURSOR = /^(\d{1,15})-(\d{1,15})-([0-9a-f]{64})$/;
+const cursorOf = (p: VerifyPoint): string => `${p.seq}-${p.checked}-${p.hash}`;
+function pointOf(cursor: string): VerifyPoint {
+  const [, seq, checked, hash] = CURSOR.exec(cursor)!;
+  return { seq: Number(seq), checked: Number(checked), hash: hash! };
+}
+
 const DecayedMeanSchema = t.Object({ s: t.Number(), w: t.Number(), t: t.Number(), n: Int() });
 
 /** The export document; docs/export.schema.json is this schema, checked by a test. */
@@ -97,8 +144,7 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
         const principal = await requireSelfOrAdmin(deps, request, 'gdpr.export', params.student_id);
         const ref = { tenantId: principal.tenantId, studentId: params.student_id };
         const doc = await exportStudent(deps.compliance, ref);
-        await audit(deps, request, 'gdpr.export', { studentId: params.student_id }, 'success');
-        return {
+        const wire: Omit<Static<typeof ExportSchema>, 'audit'> = {
           format_version: doc.formatVersion,
           generated_at: new Date(doc.generatedAt).toISOString(),
           tenant_id: doc.tenantId,
@@ -122,8 +168,8 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
           history: doc.history.map((h) => ({ topic_id: h.topicId, day: h.day, mastery_score: h.masteryScore, components: h.components, at: new Date(h.at).toISOString() })),
           consent: consentWire(consentView(doc.consent, deps.compliance.consentByDefault)),
           cohorts: doc.cohorts.map((c) => ({ cohort_id: c.cohortId, name: c.name })),
-          audit: doc.audit.map(auditWire),
         };
+        return streamExport(wire, doc.audit, (ok) => audit(deps, request, 'gdpr.export', { studentId: params.student_id }, ok ? 'success' : 'failure'));
       },
       {
         params: t.Object({ student_id: Id }),
@@ -192,20 +238,46 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
     )
     .get(
       '/audit/verify',
-      async ({ request }) => {
+      async ({ query, request }) => {
         const principal = await requireAdmin(deps, request, 'audit.verify');
         // Pending entries first, so the verdict covers everything recorded until now.
         await deps.auditTrail.flush();
-        const { records, head, anchor } = await deps.compliance.audit.readAll(principal.tenantId);
-        const verdict = verifyChain(records, { head, anchor }, deps.sha256);
+        const verdict = await verifyAuditLog(
+          deps.compliance.audit,
+          principal.tenantId,
+          { pageSize: VERIFY_PAGE, ...(query.cursor ? { from: pointOf(query.cursor) } : {}), ...(query.limit ? { limit: query.limit } : {}) },
+          deps.sha256,
+        );
         await audit(deps, request, 'audit.verify', null, verdict.intact ? 'success' : 'failure');
-        return { intact: verdict.intact, length: verdict.length, first_broken_position: verdict.firstBrokenPosition, ...(verdict.reason ? { reason: verdict.reason } : {}) };
+        return {
+          intact: verdict.intact,
+          length: verdict.length,
+          checked: verdict.checked,
+          first_broken_position: verdict.firstBrokenPosition,
+          ...(verdict.reason ? { reason: verdict.reason } : {}),
+          next_cursor: verdict.next && cursorOf(verdict.next),
+        };
       },
       {
+        query: t.Object({
+          cursor: t.Optional(t.String({ pattern: CURSOR.source, description: "A previous call's `next_cursor`: go on from where it stopped." })),
+          limit: t.Optional(t.Integer({ minimum: 1 })),
+        }),
         response: {
-          200: t.Object({ intact: t.Boolean(), length: Int(), first_broken_position: t.Nullable(Int()), reason: t.Optional(t.String()) }),
+          200: t.Object({
+            intact: t.Boolean({ description: 'No break in what the run has checked (so far, while `next_cursor` is set).' }),
+            length: Int({ minimum: 0 }),
+            checked: Int({ minimum: 0 }),
+            first_broken_position: t.Nullable(Int()),
+            reason: t.Optional(t.String()),
+            next_cursor: t.Nullable(t.String({ pattern: CURSOR.source })),
+          }),
           ...API_ERRORS,
         },
-        detail: { tags: ['compliance'], summary: "Whether the tenant's audit hash chain is intact, and where it first breaks (admins)", ...SECURED },
+        detail: {
+          tags: ['compliance'],
+          summary: "Whether the tenant's audit hash chain is intact, and where it first breaks (admins); in parts of `limit` entries from `cursor`, or whole",
+          ...SECURED,
+        },
       },
     );

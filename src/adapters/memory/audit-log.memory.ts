@@ -10,6 +10,17 @@ interface TenantLog {
 
 const link = (r: AuditRecord): ChainLink => ({ seq: r.seq, hash: r.hash });
 
+/** Index of the first record with seq >= `seq`, by binary search. */
+function firstAtOrAfter(records: readonly AuditRecord[], seq: number): number {
+  let [lo, hi] = [0, records.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (records[mid]!.seq < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The audit log in arrays per tenant; appends are synchronous, so the chain cannot fork. */
 export class MemoryAuditLog implements AuditLog {
   private readonly tenants = new Map<string, TenantLog>();
@@ -32,15 +43,20 @@ export class MemoryAuditLog implements AuditLog {
   }
 
   async list(q: AuditQuery): Promise<AuditRecord[]> {
-    return (this.tenants.get(q.tenantId)?.records ?? [])
-      .filter((r) => (q.target === undefined || r.target === q.target) && r.seq >= (q.fromSeq ?? 0))
-      .slice(0, q.limit ?? Number.POSITIVE_INFINITY)
-      .map((r) => ({ ...r }));
+    const records = this.tenants.get(q.tenantId)?.records ?? [];
+    const limit = q.limit ?? Number.POSITIVE_INFINITY;
+    const page: AuditRecord[] = [];
+    // Records are in seq order: start where `fromSeq` would be, so paging a long log stays linear.
+    for (let i = firstAtOrAfter(records, q.fromSeq ?? 0); i < records.length && page.length < limit; i++) {
+      const r = records[i]!;
+      if (q.target === undefined || r.target === q.target) page.push({ ...r });
+    }
+    return page;
   }
 
-  async readAll(tenantId: string): Promise<{ records: AuditRecord[] } & ChainEnds> {
+  async chainEnds(tenantId: string): Promise<ChainEnds> {
     const log = this.tenants.get(tenantId);
-    return { records: (log?.records ?? []).map((r) => ({ ...r })), head: log?.head && { ...log.head }, anchor: log?.anchor && { ...log.anchor } };
+    return { head: log?.head && { ...log.head }, anchor: log?.anchor && { ...log.anchor } };
   }
 
   /** The stored records themselves, for tamper tests only. */

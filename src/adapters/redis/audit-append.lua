@@ -3,8 +3,8 @@
 -- Each record's stream id is 0-(seq+1), so a page of the chain is one XRANGE from a sequence
 -- number. Records about a student also go into that pseudonym's index (a sorted set of seqs), so
 -- a student's entries are found without reading the whole log. Records older than the retention
--- are removed here, and the last one removed becomes the anchor, so a verifier can tell trimming
--- from deletion; the head is kept apart so a cut tail shows.
+-- are removed here (and from their student's index), and the last one removed becomes the anchor,
+-- so a verifier can tell trimming from deletion; the head is kept apart so a cut tail shows.
 -- KEYS: 1 stream, 2 head, 3 anchor
 -- ARGV: 1 expected head `seq|hash` ('' for an empty chain), 2 retention cutoff (ms),
 --       3 new head `seq|hash`, 4 index key prefix, 5 retention (s), 6 number of field/value items
@@ -35,7 +35,12 @@ until done or #expired >= 10000
 if #expired > 0 then
   local last = expired[#expired]
   redis.call('SET', KEYS[3], field(last, 'seq') .. '|' .. field(last, 'hash'))
-  for _, entry in ipairs(expired) do redis.call('XDEL', KEYS[1], entry[1]) end
+  for _, entry in ipairs(expired) do
+    redis.call('XDEL', KEYS[1], entry[1])
+    -- Out of the student's index too, so paging their entries never walks over trimmed ones.
+    local target = field(entry, 'target')
+    if target and target ~= '' then redis.call('ZREM', ARGV[4] .. target, field(entry, 'seq')) end
+  end
 end
 local width = tonumber(ARGV[6])
 local i = 7

@@ -46,7 +46,6 @@ function decode([, fields]: StreamEntry): AuditRecord {
 
 /** Stream ids follow sequence numbers, so reading from a seq needs no scan. */
 const streamId = (seq: number): string => `0-${seq + 1}`;
-const READ_PAGE = 1000;
 
 function parseLink(raw: string | null): ChainLink | undefined {
   if (!raw) return undefined;
@@ -102,29 +101,36 @@ export class RedisAuditLog implements AuditLog {
   }
 
   list(q: AuditQuery): Promise<AuditRecord[]> {
-    return guard(async () => {
+    return guard(() => {
       const from = q.fromSeq ?? 0;
       const limit = q.limit ?? Number.MAX_SAFE_INTEGER;
-      if (q.target === undefined) return this.page(q.tenantId, from, limit);
-      // A student's entries through their index; ids trimmed by retention are simply not found.
-      const seqs = await this.redis.zrangebyscore(auditTargetIndexPrefix(q.tenantId) + q.target, from, '+inf', 'LIMIT', 0, limit);
-      const entries = await Promise.all(seqs.map((seq) => this.redis.xrange(auditKey(q.tenantId), streamId(Number(seq)), streamId(Number(seq))) as Promise<StreamEntry[]>));
-      return entries.flat().map(decode);
+      return q.target === undefined ? this.page(q.tenantId, from, limit) : this.pageAbout(q.tenantId, q.target, from, limit);
     });
   }
 
-  readAll(tenantId: string): Promise<{ records: AuditRecord[] } & ChainEnds> {
+  chainEnds(tenantId: string): Promise<ChainEnds> {
     return guard(async () => {
-      const [head, anchor] = await Promise.all([this.redis.get(auditHeadKey(tenantId)), this.redis.get(auditAnchorKey(tenantId))]);
-      const records: AuditRecord[] = [];
-      for (let from = 0; ; ) {
-        const page = await this.page(tenantId, from, READ_PAGE);
-        records.push(...page);
-        if (page.length < READ_PAGE) break;
-        from = page.at(-1)!.seq + 1;
-      }
-      return { records, head: parseLink(head), anchor: parseLink(anchor) };
+      const [head, anchor] = await this.redis.mget(auditHeadKey(tenantId), auditAnchorKey(tenantId));
+      return { head: parseLink(head ?? null), anchor: parseLink(anchor ?? null) };
     });
+  }
+
+  /**
+   * A student's entries through their index. The append script removes trimmed seqs from it, but
+   * a record trimmed between the two reads is not found: read on until the page is full or the
+   * index ends, so a short page always means the end.
+   */
+  private async pageAbout(tenantId: string, target: string, from: number, limit: number): Promise<AuditRecord[]> {
+    const records: AuditRecord[] = [];
+    while (records.length < limit) {
+      const want = limit - records.length;
+      const seqs = await this.redis.zrangebyscore(auditTargetIndexPrefix(tenantId) + target, from, '+inf', 'LIMIT', 0, want);
+      const entries = await Promise.all(seqs.map((seq) => this.redis.xrange(auditKey(tenantId), streamId(Number(seq)), streamId(Number(seq))) as Promise<StreamEntry[]>));
+      records.push(...entries.flat().map(decode));
+      if (seqs.length < want) break;
+      from = Number(seqs.at(-1)) + 1;
+    }
+    return records;
   }
 
   /** Records from sequence number `from` on, in chain order: one XRANGE, since ids are 0-(seq+1). */

@@ -13,13 +13,12 @@ export interface RateLimitDecision {
  * Counts requests per key in fixed windows. Promises:
  * - `hit` counts one request and answers whether it is within `limit` for the current window of
  *   `windowSeconds`; concurrent hits on one key are all counted (no lost increments).
- * - keys are opaque strings; different keys never share a count.
- * - `forget` removes every count of a key (GDPR erasure of a principal); idempotent.
+ * - keys are opaque strings; different keys never share a count. Callers name principals by
+ *   pseudonym, so a count needs no erasure: it names no one and lapses with its window.
  * - a failing backend rejects (the caller decides whether to fail open or closed).
  */
 export interface RateLimiter {
   hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitDecision>;
-  forget(key: string): Promise<void>;
 }
 
 /** The counting backend is unreachable or failed; the caller chooses to fail open or closed. */

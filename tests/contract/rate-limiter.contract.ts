@@ -107,20 +107,5 @@ export function describeRateLimiterContract(name: string, setup: () => LimiterUn
       expect(new Set(allowed.map((d) => d.remaining)).size).toBe(50);
       expect(decisions.filter((d) => !d.allowed).every((d) => d.remaining === 0)).toBe(true);
     });
-
-    test('forget resets every count of a key, and is idempotent', async () => {
-      const { limiter, clock } = setup();
-      toWindowOffset(clock, 1000);
-      const [key, bystander] = [freshKey(), freshKey()];
-      await limiter.forget(key);
-      await limiter.hit(key, 1, WINDOW_S);
-      await limiter.hit(key, 1, 3600);
-      await limiter.hit(bystander, 1, WINDOW_S);
-      await limiter.forget(key);
-      await limiter.forget(key);
-      expect((await limiter.hit(key, 1, WINDOW_S)).allowed).toBe(true);
-      expect((await limiter.hit(key, 1, 3600)).allowed).toBe(true);
-      expect((await limiter.hit(bystander, 1, WINDOW_S)).allowed).toBe(false);
-    });
   });
 }

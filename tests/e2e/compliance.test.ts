@@ -3,9 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { ExportSchema } from '../../src/adapters/http/compliance.routes';
 import { EXPORT_AUDIT_PAGE } from '../../src/domain/compliance';
-import { MemoryRateLimiter } from '../../src/adapters/memory/rate-limiter.memory';
 import { bearer, event, NOW, testApp } from '../support/http';
-import { FixedClock } from '../support/fixed-clock';
 import { testPseudonymize } from '../support/stores';
 
 async function withStudentData(t = testApp()) {
@@ -118,18 +116,6 @@ describe('GDPR erasure', () => {
     t.clock.advance(60_000);
     const later = await t.call('POST', '/api/v1/events', { body: event({ occurred_at: new Date(t.clock.now()).toISOString() }), headers: service });
     expect(later.json.applied).toBe(1);
-  });
-
-  test('clears the student’s rate-limit counters', async () => {
-    const clock = new FixedClock(Date.parse('2026-01-20T12:00:10Z'));
-    const t = testApp({ rateLimiter: new MemoryRateLimiter({ clock }) });
-    t.deps.settings.rateLimitPerMinute = 2;
-    const me = await bearer('student', 'student-1');
-    await t.call('GET', '/api/v1/students/student-1/mastery', { headers: me });
-    await t.call('GET', '/api/v1/students/student-1/mastery', { headers: me });
-    expect((await t.call('GET', '/api/v1/students/student-1/mastery', { headers: me })).status).toBe(429);
-    await t.call('DELETE', '/api/v1/compliance/student/student-1', { headers: await bearer('admin', 'admin-1') });
-    expect((await t.call('GET', '/api/v1/students/student-1/mastery', { headers: me })).status).toBe(200);
   });
 
   test.each([

@@ -34,6 +34,14 @@ describe('rate limits', () => {
     expect((await call('GET', '/api/v1/students/student-1/mastery', { headers: a })).status).toBe(200);
   });
 
+  test('a student cannot reset their own quota by erasing themselves', async () => {
+    const { call } = limited(2);
+    const headers = await bearer('student', 'student-1');
+    expect((await call('GET', '/api/v1/students/student-1/mastery', { headers })).status).toBe(200);
+    expect((await call('DELETE', '/api/v1/compliance/student/student-1', { headers })).status).toBe(200);
+    expect((await call('GET', '/api/v1/students/student-1/mastery', { headers })).status).toBe(429);
+  });
+
   test('unauthenticated requests are limited per client address', async () => {
     const { call } = limited(2);
     const statuses = [];
@@ -57,7 +65,7 @@ describe('rate limits', () => {
   });
 
   test('when the limiter backend is down requests are let through (fail open) and counted', async () => {
-    const broken: RateLimiter = { hit: () => Promise.reject(new RateLimiterUnavailableError('redis down')), forget: async () => {} };
+    const broken: RateLimiter = { hit: () => Promise.reject(new RateLimiterUnavailableError('redis down')) };
     const { call, logs } = testApp({ rateLimiter: broken });
     const res = await call('GET', '/api/v1/students/student-1/mastery', { headers: await bearer('student', 'student-1') });
     expect(res.status).toBe(200);

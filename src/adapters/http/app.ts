@@ -115,7 +115,7 @@ export function createApp(deps: AppDeps) {
     .use(masteryRoutes({ ...deps, ...auditDeps }))
     .use(eventRoutes({ ...deps, ...auditDeps }))
     .use(cohortRoutes({ ...deps, ...auditDeps }))
-    .use(complianceRoutes({ ...auditDeps, compliance, rateLimiter: deps.rateLimiter, sha256 }));
+    .use(complianceRoutes({ ...auditDeps, compliance, sha256 }));
 }
 
 export type App = ReturnType<typeof createApp>;

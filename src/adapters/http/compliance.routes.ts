@@ -3,16 +3,14 @@ import type { Principal } from '../../domain/access';
 import { verifyAuditLog, type AuditRecord, type Sha256, type VerifyPoint } from '../../domain/audit';
 import { isoDay } from '../../domain/topic-state';
 import { consentView, eraseStudent, exportStudent, getConsent, setConsent, type ComplianceDeps, type ConsentView } from '../../domain/compliance';
-import type { RateLimiter } from '../../ports/rate-limiter.port';
 import { audit, auditInBackground, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { studentMasteryWire } from './mastery.routes';
 import { principalOf } from './request-context';
-import { API_ERRORS, ComponentsSchema, Id, Int, SECURED, StudentMasterySchema } from './schemas';
+import { API_ERRORS, ComponentsSchema, Id, Int, QueryInt, SECURED, StudentMasterySchema } from './schemas';
 
 export interface ComplianceRouteDeps extends HttpAuditDeps {
   compliance: ComplianceDeps;
-  rateLimiter: RateLimiter;
   sha256: Sha256;
 }
 
@@ -183,7 +181,6 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
         const principal = await requireSelfOrAdmin(deps, request, 'gdpr.erase', params.student_id);
         const ref = { tenantId: principal.tenantId, studentId: params.student_id };
         const { erasedAt } = await eraseStudent(deps.compliance, ref);
-        await deps.rateLimiter.forget(`p:${ref.tenantId}/${ref.studentId}`).catch(() => undefined);
         await audit(deps, request, 'gdpr.erase', { studentId: params.student_id }, 'success');
         return { student_id: params.student_id, status: 'erased' as const, erased_at: new Date(erasedAt).toISOString() };
       },
@@ -217,6 +214,7 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
       },
       {
         params: t.Object({ student_id: Id }),
+        parse: 'json',
         body: t.Object({ analytics: t.Boolean() }, { additionalProperties: false }),
         response: { 200: ConsentSchema, ...API_ERRORS },
         detail: { tags: ['compliance'], summary: 'Set analytics consent (the student, or an admin)', ...SECURED },
@@ -231,7 +229,7 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
         return { entries: entries.map(auditWire), next_seq: entries.length > 0 ? entries.at(-1)!.seq + 1 : null };
       },
       {
-        query: t.Object({ from_seq: t.Optional(t.Integer({ minimum: 0 })), limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000 })) }),
+        query: t.Object({ from_seq: t.Optional(QueryInt({ minimum: 0 })), limit: t.Optional(QueryInt({ minimum: 1, maximum: 1000 })) }),
         response: { 200: t.Object({ entries: t.Array(AuditEntrySchema), next_seq: t.Nullable(Int()) }), ...API_ERRORS },
         detail: { tags: ['compliance'], summary: "The tenant's audit log, oldest first (admins)", ...SECURED },
       },

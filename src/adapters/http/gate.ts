@@ -160,8 +160,9 @@ export function createGate(deps: GateDeps) {
 
       set.headers['cache-control'] = 'no-store';
       const auth = await deps.authenticate(request, url);
-      const key = auth.ok ? `p:${auth.principal.tenantId}/${auth.principal.subject}` : `ip:${server?.requestIP(request)?.address ?? 'unknown'}`;
-      const decision = await limit(key);
+      // By pseudonym: the count names no one, so an erasure need not (and cannot) reset it.
+      const key = auth.ok ? `p:${auth.principal.tenantId}/${deps.pseudonymize(auth.principal.tenantId, auth.principal.subject)}` : `ip:${address()}`;
+      const decision = await limit(deps.rateLimiter, key, settings.rateLimitPerMinute);
       if (decision) Object.assign(set.headers, rateLimitHeaders(decision));
       if (decision && !decision.allowed) {
         metrics.rateLimited.inc({ kind: auth.ok ? auth.principal.role : 'anonymous' });

@@ -22,7 +22,7 @@ export interface MemoryRateLimiterOptions {
  * and the threshold doubles with the live set so sweeps cost O(1) per hit amortised.
  */
 export class MemoryRateLimiter implements RateLimiter {
-  /** limiter key -> window length in seconds -> counter, so `forget` finds every window of a key. */
+  /** limiter key -> window length in seconds -> counter. */
   private readonly keys = new Map<string, Map<number, Counter>>();
   private readonly minSweepAbove: number;
   private sweepAbove: number;
@@ -47,10 +47,6 @@ export class MemoryRateLimiter implements RateLimiter {
     }
     counter.count += 1;
     return decide(counter.count, limit, window);
-  }
-
-  async forget(key: string): Promise<void> {
-    this.keys.delete(key);
   }
 
   private sweep(now: number): void {

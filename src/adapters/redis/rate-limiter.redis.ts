@@ -38,10 +38,4 @@ export class RedisRateLimiter implements RateLimiter {
     const count = await guard(() => this.redis.rateLimitHit(rateLimitKey(key), windowSeconds, window.index, ttlMs), RateLimiterUnavailableError);
     return decide(count, limit, window);
   }
-
-  forget(key: string): Promise<void> {
-    return guard(async () => {
-      await this.redis.del(rateLimitKey(key));
-    }, RateLimiterUnavailableError);
-  }
 }

@@ -1,4 +1,3 @@
-import { openapi } from '@elysiajs/openapi';
 import { Elysia } from 'elysia';
 import type { Logger } from 'pino';
 import type { ComplianceDeps } from '../../domain/compliance';
@@ -13,6 +12,7 @@ import type { RateLimiter } from '../../ports/rate-limiter.port';
 import type { AuditTrail } from '../audit/audit-trail';
 import { sha256 } from '../crypto/hashing';
 import type { Metrics } from '../observability/metrics';
+import { apiDocs } from './api-docs';
 import type { Authenticate } from './auth';
 import { cohortRoutes } from './cohorts.routes';
 import { complianceRoutes } from './compliance.routes';
@@ -94,20 +94,16 @@ export function createApp(deps: AppDeps) {
       }
     })
     .use(
-      openapi({
-        path: '/docs',
-        specPath: '/docs/json',
-        documentation: {
-          info: { title: 'Mastery Engine API', version: deps.info.version, description: 'Learner mastery per topic: ingest learning events, query mastery, manage cohorts.' },
-          tags: [
-            { name: 'mastery', description: 'Mastery scores and their components' },
-            { name: 'events', description: 'Learning event ingest' },
-            { name: 'cohorts', description: 'Cohorts: which teachers teach which students' },
-            { name: 'compliance', description: 'GDPR export and erasure, consent, the audit log' },
-            { name: 'ops', description: 'Health, readiness, metrics' },
-          ],
-          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-        },
+      apiDocs({
+        info: { title: 'Mastery Engine API', version: deps.info.version, description: 'Learner mastery per topic: ingest learning events, query mastery, manage cohorts.' },
+        tags: [
+          { name: 'mastery', description: 'Mastery scores and their components' },
+          { name: 'events', description: 'Learning event ingest' },
+          { name: 'cohorts', description: 'Cohorts: which teachers teach which students' },
+          { name: 'compliance', description: 'GDPR export and erasure, consent, the audit log' },
+          { name: 'ops', description: 'Health, readiness, metrics' },
+        ],
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       }),
     )
     .use(healthRoutes({ probes: deps.probes, accepting: () => deps.lifecycle.accepting }))

@@ -49,6 +49,7 @@ export const cohortRoutes = (deps: Deps) =>
         return wire(cohort);
       },
       {
+        parse: 'json',
         body: t.Object({ cohort_id: Id, ...CohortBody }, { additionalProperties: false }),
         response: { 201: CohortSchema, 409: ErrorSchema, ...API_ERRORS },
         detail: { tags: ['cohorts'], summary: 'Create a cohort (admins)', ...SECURED },
@@ -85,6 +86,7 @@ export const cohortRoutes = (deps: Deps) =>
       },
       {
         params: t.Object({ cohort_id: Id }),
+        parse: 'json',
         body: t.Object(CohortBody, { additionalProperties: false }),
         response: { 200: CohortSchema, 201: CohortSchema, ...API_ERRORS },
         detail: { tags: ['cohorts'], summary: 'Create or replace a cohort (admins)', ...SECURED },

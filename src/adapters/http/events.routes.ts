@@ -111,6 +111,7 @@ export const eventRoutes = (deps: Deps) =>
       return { received: results.length, applied: count('applied'), duplicate: count('duplicate'), discarded: count('discarded'), rejected: count('rejected'), results };
     },
     {
+      parse: 'json',
       body: t.Union([t.Array(t.Unknown(), { minItems: 1, maxItems: MAX_BATCH }), t.Record(t.String(), t.Unknown())], {
         description: `one event object, or an array of at most ${MAX_BATCH}; each is validated on its own (see docs/mastery-model.md)`,
       }),

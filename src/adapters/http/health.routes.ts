@@ -1,4 +1,4 @@
-import { Elysia } from 'elysia';
+import { Elysia, t } from 'elysia';
 import type { HealthProbe } from '../../ports/health.port';
 
 export interface DependencyStatus {
@@ -40,10 +40,16 @@ export interface HealthRoutesDeps {
   probeTimeoutMs?: number;
 }
 
+const ReadinessSchema = t.Object({
+  status: t.Union([t.Literal('ready'), t.Literal('not_ready')]),
+  shutting_down: t.Boolean(),
+  dependencies: t.Record(t.String(), t.Object({ status: t.Union([t.Literal('up'), t.Literal('down')]), latency_ms: t.Number(), error: t.Optional(t.String()) })),
+});
+
 /** Liveness says the process runs; readiness says it can serve, dependency by dependency. */
 export const healthRoutes = (deps: HealthRoutesDeps) =>
   new Elysia({ name: 'health' })
-    .get('/health', () => ({ status: 'healthy' as const }), { detail: { tags: ['ops'], summary: 'Liveness' } })
+    .get('/health', () => ({ status: 'healthy' as const }), { response: { 200: t.Object({ status: t.Literal('healthy') }) }, detail: { tags: ['ops'], summary: 'Liveness' } })
     .get(
       '/ready',
       async ({ set }) => {
@@ -53,5 +59,8 @@ export const healthRoutes = (deps: HealthRoutesDeps) =>
         set.status = ready ? 200 : 503;
         return { status: ready ? ('ready' as const) : ('not_ready' as const), shutting_down: !deps.accepting(), dependencies };
       },
-      { detail: { tags: ['ops'], summary: 'Readiness, with each dependency status and latency' } },
+      {
+        response: { 200: ReadinessSchema, 503: ReadinessSchema },
+        detail: { tags: ['ops'], summary: 'Readiness, with each dependency status and latency' },
+      },
     );

@@ -1,3 +1,4 @@
+import { withHeaders } from '@elysiajs/openapi';
 import { Elysia, t } from 'elysia';
 import { canReadStudent, type Principal } from '../../domain/access';
 import { queryMastery, type StudentMastery, type EngineDeps } from '../../domain/engine';
@@ -54,16 +55,19 @@ async function readMastery(deps: Deps, request: Request, studentId: string, topi
 /** A weak ETag over the body: equal bodies, equal tags. */
 const etagOf = (body: unknown): string => `W/"${new Bun.CryptoHasher('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 27)}"`;
 
+const ETagHeader = t.String({ description: 'a weak tag of the body: equal bodies, equal tags' });
 const TopicIds = t.Array(Id, { maxItems: 100, uniqueItems: true });
 
 export const masteryRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api/v1', name: 'mastery-routes' })
     .post('/mastery/calculate', ({ body }) => masteryWire(calculateMastery(body.components, deps.engine.policy.thresholds)), {
+      parse: 'json',
       body: t.Object({ components: ComponentsSchema }, { additionalProperties: false }),
       response: { 200: MasteryResult, ...API_ERRORS },
       detail: { tags: ['mastery'], summary: 'Compute mastery from given components (nothing stored)', ...SECURED },
     })
     .post('/mastery/query', ({ body, request }) => readMastery(deps, request, body.student_id, body.topic_ids), {
+      parse: 'json',
       body: t.Object({ student_id: Id, topic_ids: t.Optional(TopicIds) }, { additionalProperties: false }),
       response: { 200: StudentMasterySchema, ...API_ERRORS },
       detail: { tags: ['mastery'], summary: "A student's mastery per topic and overall", ...SECURED },
@@ -85,7 +89,8 @@ export const masteryRoutes = (deps: Deps) =>
       {
         params: t.Object({ student_id: Id }),
         query: t.Object({ topic_ids: t.Optional(t.String({ pattern: '^[A-Za-z0-9._:,-]{1,4000}$', description: 'comma-separated topic ids' })) }),
-        response: { 200: StudentMasterySchema, 304: t.Undefined(), ...API_ERRORS },
+        headers: t.Object({ 'if-none-match': t.Optional(t.String({ description: 'an ETag from an earlier answer: 304 when the mastery is unchanged' })) }),
+        response: { 200: withHeaders(StudentMasterySchema, { ETag: ETagHeader }), 304: withHeaders(t.Undefined(), { ETag: ETagHeader }), ...API_ERRORS },
         detail: { tags: ['mastery'], summary: "A student's mastery (with ETag; send If-None-Match for 304)", ...SECURED },
       },
     );

@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia';
 import type { Metrics } from '../observability/metrics';
+import { ErrorSchema } from './schemas';
 
 export interface ServiceInfo {
   name: string;
@@ -20,6 +21,9 @@ async function totalsBy(metric: { get(): Promise<{ values: { value: number; labe
   return totals;
 }
 
+/** Once shutdown begins the gate refuses these, unlike the probes (gate.ts). */
+const SHUTTING_DOWN = { 503: ErrorSchema } as const;
+
 /** Service information and metrics: unauthenticated, like the probes, and never rate limited. */
 export const opsRoutes = (deps: { metrics: Metrics; info: ServiceInfo; clock: { now(): number } }) =>
   new Elysia({ name: 'ops-routes' })
@@ -33,7 +37,13 @@ export const opsRoutes = (deps: { metrics: Metrics; info: ServiceInfo; clock: { 
         backends: deps.info.backends,
         docs: '/docs',
       }),
-      { detail: { tags: ['ops'], summary: 'Service name, version, commit, uptime and backends' } },
+      {
+        response: {
+          200: t.Object({ name: t.String(), version: t.String(), commit: t.String(), uptime_seconds: t.Number(), backends: t.Record(t.String(), t.String()), docs: t.String() }),
+          ...SHUTTING_DOWN,
+        },
+        detail: { tags: ['ops'], summary: 'Service name, version, commit, uptime and backends' },
+      },
     )
     .get(
       '/metrics',
@@ -41,7 +51,7 @@ export const opsRoutes = (deps: { metrics: Metrics; info: ServiceInfo; clock: { 
         set.headers['content-type'] = deps.metrics.registry.contentType;
         return deps.metrics.registry.metrics();
       },
-      { detail: { tags: ['ops'], summary: 'Prometheus metrics' } },
+      { response: { 200: t.String({ description: 'the Prometheus text format' }), ...SHUTTING_DOWN }, detail: { tags: ['ops'], summary: 'Prometheus metrics' } },
     )
     .get(
       '/metrics/detailed',
@@ -55,17 +65,20 @@ export const opsRoutes = (deps: { metrics: Metrics; info: ServiceInfo; clock: { 
         memory: { rss_bytes: process.memoryUsage().rss, heap_used_bytes: process.memoryUsage().heapUsed },
       }),
       {
-        response: t.Object({
-          uptime_seconds: t.Number(),
-          requests_in_flight: t.Number(),
-          rate_limit_rejections: t.Record(t.String(), t.Number()),
-          rate_limiter_errors: t.Number(),
-          events_by_outcome: t.Record(t.String(), t.Number()),
-          circuit_breakers: t.Array(
-            t.Object({ name: t.String(), state: t.String(), failures: t.Number(), successes: t.Number(), rejects: t.Number(), timeouts: t.Number() }),
-          ),
-          memory: t.Object({ rss_bytes: t.Number(), heap_used_bytes: t.Number() }),
-        }),
+        response: {
+          200: t.Object({
+            uptime_seconds: t.Number(),
+            requests_in_flight: t.Number(),
+            rate_limit_rejections: t.Record(t.String(), t.Number()),
+            rate_limiter_errors: t.Number(),
+            events_by_outcome: t.Record(t.String(), t.Number()),
+            circuit_breakers: t.Array(
+              t.Object({ name: t.String(), state: t.String(), failures: t.Number(), successes: t.Number(), rejects: t.Number(), timeouts: t.Number() }),
+            ),
+            memory: t.Object({ rss_bytes: t.Number(), heap_used_bytes: t.Number() }),
+          }),
+          ...SHUTTING_DOWN,
+        },
         detail: { tags: ['ops'], summary: 'Metrics as JSON, including circuit breakers' },
       },
     );

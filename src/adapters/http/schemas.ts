@@ -12,6 +12,11 @@ export const Unit = t.Number({ minimum: 0, maximum: 1 });
  * of a query's CPU) and documents the field as "string or integer".
  */
 export const Int = (options: { minimum?: number } = {}) => Type.Integer(options);
+/**
+ * A whole number in a query string. Elysia turns a query's text into a number only for t.Number;
+ * t.Integer would be documented as "a string, default 0, or an integer".
+ */
+export const QueryInt = (options: { minimum?: number; maximum?: number }) => t.Number({ ...options, multipleOf: 1 });
 export const Level = t.Union([t.Literal(LEVELS[0]), t.Literal(LEVELS[1]), t.Literal(LEVELS[2]), t.Literal(LEVELS[3])]);
 export const ComponentsSchema = t.Object(
   { completion: Unit, quiz: Unit, quality: Unit, consistency: Unit },

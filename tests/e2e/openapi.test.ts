@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'bun:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { testApp } from '../support/http';
+
+type Operation = {
+  parameters?: { name: string; in: string; schema: Record<string, unknown> }[];
+  requestBody?: { required?: boolean; content: Record<string, { schema?: unknown }> };
+  responses?: Record<string, { content?: Record<string, unknown>; headers?: Record<string, unknown> }>;
+};
+
+async function servedDocument() {
+  const { call } = testApp();
+  const res = await call('GET', '/docs/json');
+  expect(res.status).toBe(200);
+  return res.json as { openapi: string; paths: Record<string, Record<string, Operation>> };
+}
+
+const operations = (doc: Awaited<ReturnType<typeof servedDocument>>) =>
+  Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ name: `${method.toUpperCase()} ${path}`, method, path, op })));
+
+describe('the served OpenAPI document', () => {
+  test('is valid OpenAPI 3.1 by the official schema', async () => {
+    const doc = await servedDocument();
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  test('every operation documents its responses, the operational ones included', async () => {
+    const doc = await servedDocument();
+    for (const { name, op } of operations(doc)) expect([name, Object.keys(op.responses ?? {}).length > 0]).toEqual([name, true]);
+    expect(Object.keys(doc.paths['/ready']!.get!.responses!)).toEqual(expect.arrayContaining(['200', '503']));
+    expect(Object.keys(doc.paths['/health']!.get!.responses!)).toContain('200');
+    expect(Object.keys(doc.paths['/']!.get!.responses!)).toContain('200');
+    expect(Object.keys(doc.paths['/metrics']!.get!.responses!['200']!.content!)).toEqual(['text/plain']);
+  });
+
+  test('every request body is required JSON with its schema', async () => {
+    const doc = await servedDocument();
+    const withBody = operations(doc).filter(({ method }) => method === 'post' || method === 'put');
+    expect(withBody.length).toBeGreaterThan(0);
+    for (const { name, op } of withBody) {
+      expect([name, op.requestBody?.required, Object.keys(op.requestBody?.content ?? {})]).toEqual([name, true, ['application/json']]);
+      expect(op.requestBody!.content['application/json']!.schema).toBeObject();
+    }
+  });
+
+  test('whole-number query parameters are documented as whole numbers, without a string default', async () => {
+    const doc = await servedDocument();
+    const audit = doc.paths['/api/v1/compliance/audit']!.get!;
+    for (const name of ['from_seq', 'limit']) {
+      const schema = audit.parameters!.find((p) => p.name === name)!.schema;
+      expect([name, schema.type, schema.multipleOf, schema.anyOf, schema.default]).toEqual([name, 'number', 1, undefined, undefined]);
+    }
+    expect(audit.parameters!.find((p) => p.name === 'limit')!.schema).toMatchObject({ minimum: 1, maximum: 1000 });
+  });
+
+  test('304 Not Modified has no content and names the ETag header', async () => {
+    const doc = await servedDocument();
+    const notModified = doc.paths['/api/v1/students/{student_id}/mastery']!.get!.responses!['304']!;
+    expect(notModified.content).toBeUndefined();
+    expect(notModified.headers?.ETag).toBeDefined();
+  });
+});

@@ -5,8 +5,11 @@
 // the environment. Replaying sends each message's original key, value and non-dlq headers to the
 // events topic: the service validates it again, so a message whose cause was fixed (curriculum,
 // service version) is applied, one still broken comes back to the DLQ, and one already applied is a
-// duplicate (idempotent by event_id). Reads from the beginning to the current end with a throwaway
-// consumer group, so it commits nothing and can be re-run.
+// duplicate (idempotent by event_id). A letter whose value was cut to fit the topic (header
+// dlq-original-size) is listed as `cut` and never replayed: its value is not the event any more;
+// the original can still be read at its dlq-source-* position while that topic retains it.
+// Reads from the beginning to the current end with a throwaway consumer group, so it commits
+// nothing and can be re-run.
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 
 const args = process.argv.slice(2);
@@ -51,10 +54,13 @@ if (pending.size > 0) {
           seen += 1;
           const h = message.headers ?? {};
           const failedAt = Date.parse(text(h, 'dlq-failed-at'));
-          const match = (!reason || text(h, 'dlq-reason') === reason) && (since === undefined || failedAt >= since);
+          const cut = h['dlq-original-size'] !== undefined;
+          const match = !cut && (!reason || text(h, 'dlq-reason') === reason) && (since === undefined || failedAt >= since);
+          const source = `from=${text(h, 'dlq-source-topic')}[${text(h, 'dlq-source-partition')}]@${text(h, 'dlq-source-offset')}`;
           console.log(
-            `${match ? (apply ? 'REPLAY' : 'match ') : 'skip  '} p${partition}@${message.offset} key=${message.key?.toString() ?? ''} ` +
-              `reason=${text(h, 'dlq-reason')} at=${text(h, 'dlq-failed-at')} detail=${text(h, 'dlq-detail').slice(0, 160)}`,
+            `${cut ? 'cut   ' : match ? (apply ? 'REPLAY' : 'match ') : 'skip  '} p${partition}@${message.offset} key=${message.key?.toString() ?? ''} ` +
+              `reason=${text(h, 'dlq-reason')} at=${text(h, 'dlq-failed-at')} detail=${text(h, 'dlq-detail').slice(0, 160)}` +
+              (cut ? ` ${source} original-size=${text(h, 'dlq-original-size')} sha256=${text(h, 'dlq-original-sha256')}` : ''),
           );
           if (match) {
             const headers = Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith('dlq-'))) as IHeaders;

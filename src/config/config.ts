@@ -56,6 +56,9 @@ const EnvSchema = Type.Object({
   KAFKA_APPLY_CONCURRENCY: Type.Integer({ default: 256, minimum: 1, maximum: 1024 }),
   KAFKA_RETRY_INITIAL_MS: Type.Integer({ default: 200, minimum: 10, maximum: 60_000 }),
   KAFKA_RETRY_MAX_MS: Type.Integer({ default: 5000, minimum: 10, maximum: 600_000 }),
+  // Each attempt already includes kafkajs's own retries (about a minute while the broker is away),
+  // so 5 attempts ride out a few minutes' outage before a partition stops and asks for a human.
+  KAFKA_DLQ_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 1000 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -119,6 +122,8 @@ export interface KafkaConfig {
   readonly applyConcurrency: number;
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
+  /** Failed sends of the same dead letters before their partition is paused for good. */
+  readonly deadLetterMaxAttempts: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -211,6 +216,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       applyConcurrency: e.KAFKA_APPLY_CONCURRENCY,
       retryInitialMs: e.KAFKA_RETRY_INITIAL_MS,
       retryMaxMs: e.KAFKA_RETRY_MAX_MS,
+      deadLetterMaxAttempts: e.KAFKA_DLQ_MAX_ATTEMPTS,
     },
   };
   return { ok: true, config: deepFreeze(config) };

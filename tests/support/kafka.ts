@@ -47,6 +47,7 @@ export function testKafkaConfig(overrides: Partial<KafkaConfig> = {}): KafkaConf
     applyConcurrency: 64,
     retryInitialMs: 100,
     retryMaxMs: 1000,
+    deadLetterMaxAttempts: 5,
     ...overrides,
   };
 }

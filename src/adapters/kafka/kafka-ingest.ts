@@ -64,6 +64,7 @@ export async function startKafkaIngest({ config, engine, log, registry }: KafkaI
       applyConcurrency: config.applyConcurrency,
       retryInitialMs: config.retryInitialMs,
       retryMaxMs: config.retryMaxMs,
+      deadLetterMaxAttempts: config.deadLetterMaxAttempts,
     },
   );
   try {

@@ -27,6 +27,13 @@ export function registerKafkaMetrics(registry: Registry) {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    // Alert on any 1: the partition takes no more events until someone fixes the cause and restarts.
+    partitionPaused: new Gauge({
+      name: 'mastery_kafka_partition_paused',
+      help: '1 while a partition is paused for good because its dead letters were refused KAFKA_DLQ_MAX_ATTEMPTS times in a row',
+      labelNames: ['topic', 'partition'],
+      registers,
+    }),
     lag: new Gauge({ name: 'mastery_kafka_consumer_lag', help: 'High watermark minus the next offset to process, per partition, as of the last batch', labelNames: ['topic', 'partition'], registers }),
   };
 }

@@ -26,7 +26,7 @@ export async function sendChunked(producer: Producer, topic: string, messages: r
 const len = (v: unknown): number => (v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : (v as Buffer).length);
 
 /** Key, value and headers, plus a rough per-record overhead. */
-function sizeOf(m: Message): number {
+export function sizeOf(m: Message): number {
   let n = 64 + len(m.key) + len(m.value);
   for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + (Array.isArray(v) ? v.reduce((a: number, x) => a + len(x), 0) : len(v));
   return n;

@@ -81,7 +81,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
         erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS,
         pseudonymize,
       }),
-      cohorts: new MemoryCohortStore(),
+      cohorts: new MemoryCohortStore({ erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS, pseudonymize }),
       rateLimiter: new MemoryRateLimiter({ clock: systemClock }),
       auditLog: new MemoryAuditLog(audit),
       probes: [],
@@ -106,7 +106,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
   store.onStateChange((state) => log.warn({ breaker: 'redis-state', state }, 'circuit breaker state changed'));
   return {
     store,
-    cohorts: new RedisCohortStore(redis, ttlSeconds(config.cohortTtlDays)),
+    cohorts: new RedisCohortStore(redis, { ttlSeconds: ttlSeconds(config.cohortTtlDays), erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays), pseudonymize }),
     rateLimiter: new RedisRateLimiter(redis, systemClock),
     auditLog: new RedisAuditLog(redis, audit),
     probes: [redisProbe(redis)],

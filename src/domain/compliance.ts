@@ -72,19 +72,15 @@ export async function exportStudent(deps: ComplianceDeps, ref: StudentRef): Prom
 
 /**
  * GDPR Art. 17: forgets the student everywhere this core reaches: state, history, idempotency
- * records and consent (one atomic step in the store, which keeps only a pseudonymous erasure
- * time so late events cannot bring the data back), cohort rosters, and downstream readers.
- * Idempotent.
+ * records and a consent grant (one atomic step in the store, which keeps only a pseudonymous
+ * erasure time so late events cannot bring the data back, and a withdrawal if there was one),
+ * cohort rosters (one atomic step that also keeps the student off them for the erasure
+ * retention), and downstream readers. Idempotent.
  */
 export async function eraseStudent(deps: ComplianceDeps, ref: StudentRef): Promise<{ erasedAt: number }> {
   const erasedAt = deps.clock.now();
   await deps.store.eraseStudent(ref, erasedAt);
-  const rosters = await deps.cohorts.list(ref.tenantId);
-  await Promise.all(
-    rosters
-      .filter((c) => c.studentIds.includes(ref.studentId))
-      .map((c) => deps.cohorts.put({ ...c, studentIds: c.studentIds.filter((s) => s !== ref.studentId) })),
-  );
+  await deps.cohorts.removeStudent(ref.tenantId, ref.studentId, erasedAt);
   await deps.updates?.publishErasure(ref);
   return { erasedAt };
 }

@@ -1,4 +1,7 @@
 import { MemoryCohortStore } from '../../src/adapters/memory/cohort-store.memory';
-import { describeCohortStoreContract } from './cohort-store.contract';
+import { testPseudonymize } from '../support/stores';
+import { describeCohortStoreContract, ERASURE_RETENTION_MS } from './cohort-store.contract';
 
-describeCohortStoreContract('in-memory', () => new MemoryCohortStore());
+// One instance is both handles: the fake has no second connection. Tests keep apart by tenant.
+const store = new MemoryCohortStore({ erasureRetentionMs: ERASURE_RETENTION_MS, pseudonymize: testPseudonymize });
+describeCohortStoreContract('in-memory', () => store);

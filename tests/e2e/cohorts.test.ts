@@ -17,6 +17,18 @@ describe('cohorts', () => {
     expect((await call('GET', '/api/v1/cohorts', { headers: admin })).json).toEqual({ cohorts: [{ cohort_id: 'c1', name: 'Renamed', teacher_ids: [], student_ids: ['student-3'] }] });
   });
 
+  test('a roster read before an erasure cannot put the erased student back: 409, nothing written', async () => {
+    const { call } = testApp();
+    const admin = await bearer('admin', 'admin-1');
+    await call('POST', '/api/v1/cohorts', { body, headers: admin });
+    const { cohort_id: _id, ...stale } = (await call('GET', '/api/v1/cohorts/c1', { headers: admin })).json;
+    expect((await call('DELETE', '/api/v1/compliance/student/student-1', { headers: await bearer('student', 'student-1') })).status).toBe(200);
+    const put = await call('PUT', '/api/v1/cohorts/c1', { body: { ...stale, name: 'Renamed' }, headers: admin });
+    expect(put.status).toBe(409);
+    expect(put.json.error.details).toEqual([{ field: 'student_ids', code: 'erased', message: 'student-1 was erased and cannot be added back yet' }]);
+    expect((await call('GET', '/api/v1/cohorts/c1', { headers: admin })).json).toEqual({ ...body, student_ids: ['student-2'] });
+  });
+
   test('PUT creates a missing cohort (201) and POST refuses an existing id (409)', async () => {
     const { call } = testApp();
     const admin = await bearer('admin', 'admin-1');

@@ -71,7 +71,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
       consentByDefault: true,
       eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
     },
-    cohorts: new MemoryCohortStore(),
+    cohorts: new MemoryCohortStore({ erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize }),
     auditLog,
     auditTrail: new AuditTrail(auditLog, logs.logger, () => {}, 1),
     pseudonymize: testPseudonymize,

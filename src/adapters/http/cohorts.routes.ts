@@ -33,6 +33,18 @@ async function visibleCohort(store: CohortStore, principal: Principal, id: strin
   return cohort;
 }
 
+/** Writes a roster, or refuses it whole when it names a student erased within the erasure retention. */
+async function putRoster(deps: Deps, cohort: Cohort): Promise<void> {
+  const written = await deps.cohorts.put(cohort, deps.clock.now());
+  if (written.kind === 'erased_members') {
+    throw new ApiError(
+      'conflict',
+      'student_ids names students whose data was erased within ERASURE_RETENTION_DAYS; nothing was written',
+      written.studentIds.map((id) => ({ field: 'student_ids', code: 'erased', message: `${id} was erased and cannot be added back yet` })),
+    );
+  }
+}
+
 export const cohortRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api/v1/cohorts', name: 'cohort-routes' })
     .post(
@@ -42,7 +54,7 @@ export const cohortRoutes = (deps: Deps) =>
         await requireAdmin(deps, request, principal, body.cohort_id);
         if (await deps.cohorts.get(principal.tenantId, body.cohort_id)) throw new ApiError('conflict', 'a cohort with this id exists; PUT replaces it');
         const cohort: Cohort = { tenantId: principal.tenantId, cohortId: body.cohort_id, name: body.name, teacherIds: body.teacher_ids, studentIds: body.student_ids };
-        await deps.cohorts.put(cohort);
+        await putRoster(deps, cohort);
         await audit(deps, request, 'cohort.write', { other: `cohort:${cohort.cohortId}` }, 'success');
         set.status = 201;
         set.headers.location = `/api/v1/cohorts/${cohort.cohortId}`;
@@ -79,7 +91,7 @@ export const cohortRoutes = (deps: Deps) =>
         await requireAdmin(deps, request, principal, params.cohort_id);
         const existed = (await deps.cohorts.get(principal.tenantId, params.cohort_id)) !== undefined;
         const cohort: Cohort = { tenantId: principal.tenantId, cohortId: params.cohort_id, name: body.name, teacherIds: body.teacher_ids, studentIds: body.student_ids };
-        await deps.cohorts.put(cohort);
+        await putRoster(deps, cohort);
         await audit(deps, request, 'cohort.write', { other: `cohort:${cohort.cohortId}` }, 'success');
         set.status = existed ? 200 : 201;
         return wire(cohort);
@@ -88,7 +100,7 @@ export const cohortRoutes = (deps: Deps) =>
         params: t.Object({ cohort_id: Id }),
         parse: 'json',
         body: t.Object(CohortBody, { additionalProperties: false }),
-        response: { 200: CohortSchema, 201: CohortSchema, ...API_ERRORS },
+        response: { 200: CohortSchema, 201: CohortSchema, 409: ErrorSchema, ...API_ERRORS },
         detail: { tags: ['cohorts'], summary: 'Create or replace a cohort (admins)', ...SECURED },
       },
     );

@@ -1,40 +1,87 @@
 import type Redis from 'ioredis';
 import type { Cohort } from '../../domain/cohort';
-import type { CohortStore } from '../../ports/cohort-store.port';
-import { cohortsKey } from './keys';
+import type { CohortStore, RosterWrite } from '../../ports/cohort-store.port';
+import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
+import putScript from './cohort-put.lua' with { type: 'text' };
+import removeScript from './cohort-remove.lua' with { type: 'text' };
 import { guard } from './guard';
+import { cohortErasedKey, cohortMembersPrefix, cohortsKey } from './keys';
+
+export interface RedisCohortStoreOptions {
+  /** Rosters name students, so they expire like all personal data (COHORT_TTL_DAYS), renewed on every write. */
+  ttlSeconds: number;
+  /** How long an erased student may not be put back on a roster (ERASURE_RETENTION_DAYS). */
+  erasureRetentionSeconds: number;
+  pseudonymize: Pseudonymizer;
+}
+
+type PutFn = (cohorts: string, members: string, erased: string, ...args: (string | number)[]) => Promise<string[]>;
+type RemoveFn = (cohorts: string, erased: string, prefix: string, studentId: string, pseudonym: string, at: number, retention: number) => Promise<number>;
+type RedisWithScripts = Redis & { cohortPut: PutFn; cohortRemove: RemoveFn };
+
+interface CohortMeta {
+  name: string;
+  teacherIds: string[];
+}
 
 /**
- * Cohorts of a tenant in one hash (cohort id -> JSON): a teacher's access check reads the roster
- * in one command. Rosters name students, so the hash carries a TTL like all personal data; it is
- * renewed on every write (COHORT_TTL_DAYS).
+ * Cohorts of a tenant: names and teachers in one hash, each roster in a set of its own. A roster
+ * changes by SADD/SREM inside Lua scripts, never by writing back a list read earlier, so two
+ * erasures in one cohort, or an erasure and an admin's PUT, cannot undo each other.
  */
 export class RedisCohortStore implements CohortStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly ttlSeconds: number,
-  ) {}
+  private readonly redis: RedisWithScripts;
 
-  put(cohort: Cohort): Promise<void> {
+  constructor(
+    redis: Redis,
+    private readonly opts: RedisCohortStoreOptions,
+  ) {
+    redis.defineCommand('cohortPut', { numberOfKeys: 3, lua: putScript });
+    redis.defineCommand('cohortRemove', { numberOfKeys: 2, lua: removeScript });
+    this.redis = redis as RedisWithScripts;
+  }
+
+  put(cohort: Cohort, now: number): Promise<RosterWrite> {
     return guard(async () => {
-      const key = cohortsKey(cohort.tenantId);
-      await this.redis.multi().hset(key, cohort.cohortId, JSON.stringify(cohort)).expire(key, this.ttlSeconds).exec();
+      const t = cohort.tenantId;
+      const meta: CohortMeta = { name: cohort.name, teacherIds: cohort.teacherIds };
+      const members = [...new Set(cohort.studentIds)].flatMap((s) => [s, this.opts.pseudonymize(t, s)]);
+      const cutoff = now - this.opts.erasureRetentionSeconds * 1000;
+      const erased = await this.redis.cohortPut(cohortsKey(t), cohortMembersPrefix(t) + cohort.cohortId, cohortErasedKey(t), cohort.cohortId, JSON.stringify(meta), this.opts.ttlSeconds, cutoff, ...members);
+      return erased.length > 0 ? { kind: 'erased_members', studentIds: erased.sort() } : { kind: 'written' };
+    });
+  }
+
+  removeStudent(tenantId: string, studentId: string, at: number): Promise<void> {
+    return guard(async () => {
+      const pseudonym = this.opts.pseudonymize(tenantId, studentId);
+      await this.redis.cohortRemove(cohortsKey(tenantId), cohortErasedKey(tenantId), cohortMembersPrefix(tenantId), studentId, pseudonym, at, this.opts.erasureRetentionSeconds);
     });
   }
 
   get(tenantId: string, cohortId: string): Promise<Cohort | undefined> {
     return guard(async () => {
-      const raw = await this.redis.hget(cohortsKey(tenantId), cohortId);
-      return raw === null ? undefined : (JSON.parse(raw) as Cohort);
+      const [raw, members] = await Promise.all([this.redis.hget(cohortsKey(tenantId), cohortId), this.redis.smembers(cohortMembersPrefix(tenantId) + cohortId)]);
+      return raw === null ? undefined : toCohort(tenantId, cohortId, raw, members);
     });
   }
 
   list(tenantId: string): Promise<Cohort[]> {
     return guard(async () => {
-      const all = await this.redis.hgetall(cohortsKey(tenantId));
-      return Object.values(all)
-        .map((raw) => JSON.parse(raw) as Cohort)
-        .sort((a, b) => a.cohortId.localeCompare(b.cohortId));
+      const all = Object.entries(await this.redis.hgetall(cohortsKey(tenantId))).sort(([a], [b]) => a.localeCompare(b));
+      const pipeline = this.redis.pipeline();
+      for (const [id] of all) pipeline.smembers(cohortMembersPrefix(tenantId) + id);
+      const members = (await pipeline.exec()) ?? [];
+      return all.map(([id, raw], i) => {
+        const [err, ids] = members[i] ?? [new Error('missing reply'), null];
+        if (err) throw err;
+        return toCohort(tenantId, id, raw, ids as string[]);
+      });
     });
   }
+}
+
+function toCohort(tenantId: string, cohortId: string, raw: string, members: string[]): Cohort {
+  const meta = JSON.parse(raw) as CohortMeta;
+  return { tenantId, cohortId, name: meta.name, teacherIds: meta.teacherIds, studentIds: members.sort() };
 }

@@ -30,8 +30,14 @@ export const studentKeys = (tag: string) => ({
 /** Pattern matching every key of one student (for scans in tests and audits). */
 export const studentKeyPattern = (tag: string): string => `${KEY_PREFIX}${tag}:*`;
 
-/** hash: cohort id -> cohort JSON, one per tenant. */
+/** hash: cohort id -> `{name, teacherIds}` JSON, one per tenant; the students are in a set per cohort. */
 export const cohortsKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:cohorts`;
+
+/** Prefix of the per-cohort student sets (`${prefix}${cohortId}`): SADD/SREM, so removals never race a rewrite. */
+export const cohortMembersPrefix = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:cohort-students:`;
+
+/** sorted set: pseudonyms of the tenant's students erased within the erasure retention, scored by erasure time. */
+export const cohortErasedKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:cohort-erased`;
 
 /**
  * hash of one rate-limiter key's counters, fields `${windowSeconds}:window` (current window index)

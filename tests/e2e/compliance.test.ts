@@ -68,6 +68,19 @@ describe('GDPR export', () => {
     expect((await list({ tenantId: 'default', target: me })).at(-1)).toMatchObject({ action: 'gdpr.export', outcome: 'success' });
   });
 
+  test('an export the client abandons half-way is audited as a failure', async () => {
+    const t = await withStudentData();
+    const me = testPseudonymize('default', 'student-1');
+    await t.auditLog.append('default', Array.from({ length: 3 * EXPORT_AUDIT_PAGE }, (_, i) => ({ actor: 'system', action: 'mastery.read', target: me, requestId: `r${i}`, outcome: 'success' as const, at: NOW })));
+    const res = await t.app.handle(new Request('http://localhost/api/v1/compliance/export/student-1', { headers: await bearer('student', 'student-1') }));
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    await Bun.sleep(20);
+    const exports = (await t.auditLog.list({ tenantId: 'default', target: me })).filter((r) => r.action === 'gdpr.export');
+    expect(exports.map((r) => r.outcome)).toEqual(['failure']);
+  });
+
   test('docs/export.schema.json is the schema the route answers with', () => {
     expect(JSON.parse(readFileSync('docs/export.schema.json', 'utf8'))).toEqual(JSON.parse(JSON.stringify(ExportSchema)));
   });

@@ -60,12 +60,20 @@ const AuditEntrySchema = t.Object({
  * Sends the export with its audit entries a page at a time: everything else is already in memory,
  * the entries follow as they are read, so years of them cost one page. `finish` records the export
  * before the closing bracket, so a document that arrives whole was audited; a failure cuts the
- * body short, and a cut-off document is not valid JSON.
+ * body short (a cut-off document is not valid JSON) and is recorded as a failure, as is a client that
+ * stops reading.
  */
 function streamExport(doc: object, pages: AsyncIterable<AuditRecord[]>, finish: (ok: boolean) => Promise<void>): Response {
   const encoder = new TextEncoder();
   const iterator = pages[Symbol.asyncIterator]();
   let separator = '';
+  // A cancel can meet a read in flight that then fails too: the export is recorded once.
+  let recorded = false;
+  const record = async (ok: boolean) => {
+    if (recorded) return;
+    recorded = true;
+    await finish(ok);
+  };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(encoder.encode(`${JSON.stringify(doc).slice(0, -1)},"audit":[`));
@@ -74,7 +82,7 @@ function streamExport(doc: object, pages: AsyncIterable<AuditRecord[]>, finish: 
       try {
         const next = await iterator.next();
         if (next.done) {
-          await finish(true);
+          await record(true);
           controller.enqueue(encoder.encode(']}'));
           controller.close();
           return;
@@ -83,11 +91,13 @@ function streamExport(doc: object, pages: AsyncIterable<AuditRecord[]>, finish: 
         separator = ',';
       } catch (err) {
         controller.error(err);
-        await finish(false).catch(() => undefined);
+        await record(false).catch(() => undefined);
       }
     },
+    // The client went away half-way: part of the document left, so that is recorded too.
     async cancel() {
       await iterator.return?.();
+      await record(false).catch(() => undefined);
     },
   });
   return new Response(body, { headers: { 'content-type': 'application/json;charset=utf-8' } });

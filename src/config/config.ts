@@ -31,7 +31,12 @@ const EnvSchema = Type.Object({
   JWT_ISSUER: Type.String({ default: 'mastery-engine', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'learnflow', minLength: 1 }),
   JWT_CLOCK_TOLERANCE_S: Type.Integer({ default: 30, minimum: 0, maximum: 60 }),
+  // Unset: a token is good until its exp. Set: also refused once its iat is older (and without iat).
+  JWT_MAX_AGE_S: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 50, minimum: 1, maximum: 1_000_000 }),
+  // Per client address and instance; the kubelet probes /ready 12 times a minute (every 5 s).
+  OPS_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 60, minimum: 1, maximum: 1_000_000 }),
+  METRICS_TOKEN: Type.Optional(Type.String()),
   BODY_LIMIT_BYTES: Type.Integer({ default: 65_536, minimum: 1024, maximum: 10_485_760 }),
   CORS_ORIGINS: Type.String({ default: '' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
@@ -44,6 +49,10 @@ const EnvSchema = Type.Object({
   TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   KAFKA_BROKERS: Type.String({ default: '' }),
   KAFKA_CLIENT_ID: Type.String({ default: 'mastery-engine', minLength: 1 }),
+  KAFKA_SSL: Type.Boolean({ default: false }),
+  KAFKA_SASL_MECHANISM: Type.Optional(Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')])),
+  KAFKA_SASL_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  KAFKA_SASL_PASSWORD: Type.Optional(Type.String()),
   KAFKA_GROUP_ID: Type.String({ default: 'mastery-engine', minLength: 1 }),
   KAFKA_TOPIC_EVENTS: Type.String({ default: 'learning.events', minLength: 1 }),
   KAFKA_TOPIC_DLQ: Type.String({ default: 'mastery.dlq', minLength: 1 }),
@@ -92,12 +101,19 @@ export interface Config {
     readonly issuer: string;
     readonly audience: string;
     readonly clockToleranceSeconds: number;
+    /** Oldest `iat` accepted, in seconds; undefined means only `exp` limits a token's life. */
+    readonly maxAgeSeconds: number | undefined;
+    /** Production refuses tokens without a tenant claim rather than filing them under the default tenant. */
+    readonly requireTenant: boolean;
   };
   readonly http: {
     readonly rateLimitPerMinute: number;
+    readonly opsRateLimitPerMinute: number;
     readonly bodyLimitBytes: number;
     readonly corsOrigins: readonly string[];
     readonly shutdownTimeoutMs: number;
+    /** Bearer token /metrics and /metrics/detailed ask for; undefined leaves them open. */
+    readonly metricsToken: string | undefined;
   };
   readonly commit: string;
   readonly privacy: {
@@ -115,6 +131,9 @@ export interface Config {
 export interface KafkaConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** TLS to the brokers, verified against the system's CA store. */
+  readonly ssl: boolean;
+  readonly sasl: KafkaSasl | undefined;
   readonly groupId: string;
   readonly topics: { readonly events: string; readonly dlq: string; readonly updates: string };
   readonly sessionTimeoutMs: number;
@@ -126,10 +145,16 @@ export interface KafkaConfig {
   readonly deadLetterMaxAttempts: number;
 }
 
+export interface KafkaSasl {
+  readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  readonly username: string;
+  readonly password: string;
+}
+
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 /** Settings whose values never appear in an error message. */
-const SECRET_SETTINGS = new Set(['JWT_SECRET', 'PSEUDONYM_KEY']);
+const SECRET_SETTINGS = new Set(['JWT_SECRET', 'PSEUDONYM_KEY', 'METRICS_TOKEN', 'KAFKA_SASL_PASSWORD']);
 
 /** Names of every setting, for documentation checks. */
 export const SETTING_NAMES = Object.keys(EnvSchema.properties);
@@ -155,7 +180,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   if (errors.length === 0 && e.IDEMPOTENCY_RETENTION_DAYS > e.STATE_TTL_DAYS) {
     errors.push('IDEMPOTENCY_RETENTION_DAYS: must not exceed STATE_TTL_DAYS');
   }
-  errors.push(...authErrors(e), ...privacyErrors(e));
+  // The in-memory backend loses every student's state on restart and is per replica: production
+  // must say which one it means rather than fall into that default.
+  if (e.APP_ENV === 'production' && !env.STATE_BACKEND) errors.push('STATE_BACKEND: must be set explicitly in production (redis or memory)');
+  errors.push(...authErrors(e), ...privacyErrors(e), ...opsErrors(e), ...kafkaErrors(e));
   if (e.KAFKA_RETRY_MAX_MS < e.KAFKA_RETRY_INITIAL_MS) errors.push('KAFKA_RETRY_MAX_MS: must not be below KAFKA_RETRY_INITIAL_MS');
   if (errors.length > 0) return { ok: false, errors };
 
@@ -187,9 +215,13 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_S,
+      maxAgeSeconds: e.JWT_MAX_AGE_S,
+      requireTenant: e.APP_ENV === 'production',
     },
     http: {
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      opsRateLimitPerMinute: e.OPS_RATE_LIMIT_PER_MINUTE,
+      metricsToken: e.METRICS_TOKEN,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       corsOrigins: e.CORS_ORIGINS.split(',')
         .map((o) => o.trim())
@@ -209,6 +241,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         .map((b) => b.trim())
         .filter((b) => b.length > 0),
       clientId: e.KAFKA_CLIENT_ID,
+      ssl: e.KAFKA_SSL,
+      sasl: e.KAFKA_SASL_MECHANISM && e.KAFKA_SASL_USERNAME && e.KAFKA_SASL_PASSWORD ? { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME, password: e.KAFKA_SASL_PASSWORD } : undefined,
       groupId: e.KAFKA_GROUP_ID,
       topics: { events: e.KAFKA_TOPIC_EVENTS, dlq: e.KAFKA_TOPIC_DLQ, updates: e.KAFKA_TOPIC_UPDATES },
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
@@ -241,6 +275,17 @@ function privacyErrors(e: Env): string[] {
   if (e.PSEUDONYM_KEY !== undefined && Buffer.byteLength(e.PSEUDONYM_KEY, 'utf8') < MIN_SECRET_BYTES) errors.push(`PSEUDONYM_KEY: must be at least ${MIN_SECRET_BYTES} bytes`);
   if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) errors.push('TLS_CERT_FILE, TLS_KEY_FILE: set both or neither');
   return errors;
+}
+
+function opsErrors(e: Env): string[] {
+  return e.METRICS_TOKEN !== undefined && Buffer.byteLength(e.METRICS_TOKEN, 'utf8') < MIN_SECRET_BYTES ? [`METRICS_TOKEN: must be at least ${MIN_SECRET_BYTES} bytes`] : [];
+}
+
+/** SASL needs all three settings; a partial set would connect without authenticating or fail late. */
+function kafkaErrors(e: Env): string[] {
+  const given = [e.KAFKA_SASL_MECHANISM, e.KAFKA_SASL_USERNAME, e.KAFKA_SASL_PASSWORD].filter((v) => v !== undefined).length;
+  if (given === 0 || given === 3) return [];
+  return ['KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD: set all three or none'];
 }
 
 function deepFreeze<T>(o: T): T {

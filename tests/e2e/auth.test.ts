@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'bun:test';
+import { describe, expect, setSystemTime, test } from 'bun:test';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { createAuthenticator } from '../../src/adapters/http/auth';
 import { AUDIENCE, ISSUER, SECRET, testApp, token } from '../support/http';
@@ -78,6 +78,42 @@ describe('authentication', () => {
     expect((await call('GET', '/api/v1/students/student-1/mastery', { headers: shortLived })).status).toBe(200);
     await Bun.sleep(2100);
     expect((await call('GET', '/api/v1/students/student-1/mastery', { headers: shortLived })).status).toBe(401);
+  });
+
+  describe('production choices', () => {
+    const authenticator = (extra: { requireTenant?: boolean; maxAgeSeconds?: number }) =>
+      createAuthenticator({ algorithm: 'HS256', key: new TextEncoder().encode(SECRET), issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: 0, ...extra });
+    const mastery = async (authenticate: ReturnType<typeof createAuthenticator>, claims: Parameters<typeof token>[0]) => {
+      const { call } = testApp({ authenticate });
+      return call('GET', '/api/v1/students/student-1/mastery', { headers: { authorization: `Bearer ${await token(claims)}` } });
+    };
+
+    test('when a tenant is required (production), a token without one is refused rather than filed under the default tenant', async () => {
+      const refused = await mastery(authenticator({ requireTenant: true }), {});
+      expect([refused.status, refused.json.error.message]).toEqual([401, 'the token has no tenant claim']);
+      expect((await mastery(authenticator({ requireTenant: true }), { tenant: 'tenant-1' })).status).toBe(200);
+      expect((await mastery(authenticator({}), {})).status).toBe(200);
+    });
+
+    test('with a maximum age, a token issued longer ago than that is refused, and so is one without iat', async () => {
+      const authenticate = authenticator({ maxAgeSeconds: 600 });
+      expect((await mastery(authenticate, { iat: nowS() - 601 })).status).toBe(401);
+      expect((await mastery(authenticate, { iat: undefined })).status).toBe(401);
+      expect((await mastery(authenticate, { iat: nowS() - 60 })).status).toBe(200);
+      expect((await mastery(authenticator({}), { iat: nowS() - 3600 })).status).toBe(200);
+    });
+
+    test('a token accepted before is refused once it passes the maximum age (the verified-token cache checks iat too)', async () => {
+      const { call } = testApp({ authenticate: authenticator({ maxAgeSeconds: 60 }) });
+      const headers = { authorization: `Bearer ${await token({ iat: nowS(), exp: nowS() + 3600 })}` };
+      expect((await call('GET', '/api/v1/students/student-1/mastery', { headers })).status).toBe(200);
+      setSystemTime(new Date(Date.now() + 120_000));
+      try {
+        expect((await call('GET', '/api/v1/students/student-1/mastery', { headers })).status).toBe(401);
+      } finally {
+        setSystemTime();
+      }
+    });
   });
 
   test('every /api/v1 route requires a token', async () => {

@@ -18,17 +18,48 @@ describe('health and readiness', () => {
     expect(res.json.dependencies.redis.latency_ms).toBeNumber();
   });
 
-  test('GET /ready is 503 when a dependency is down or hangs', async () => {
+  test('GET /ready is 503 when a required dependency is down or hangs', async () => {
     const { call } = testApp({
       probes: [
         { name: 'redis', check: () => Promise.reject(new Error('connection refused')) },
-        { name: 'kafka', check: () => new Promise(() => {}) },
+        { name: 'audit-store', check: () => new Promise(() => {}) },
       ],
     });
     const res = await call('GET', '/ready');
     expect(res.status).toBe(503);
-    expect(res.json.dependencies.redis).toMatchObject({ status: 'down', error: 'connection refused' });
-    expect(res.json.dependencies.kafka.status).toBe('down');
+    expect(res.json.status).toBe('not_ready');
+    expect(res.json.dependencies.redis).toMatchObject({ status: 'down', error: 'connection refused', required: true });
+    expect(res.json.dependencies['audit-store'].status).toBe('down');
+  });
+
+  test('a Kafka outage leaves /ready at 200, degraded in its body and in the metrics, so it cannot unready every replica', async () => {
+    const { call } = testApp({
+      probes: [{ name: 'redis', check: async () => {} }],
+      optionalProbes: [{ name: 'kafka', check: () => Promise.reject(new Error('no broker answers')) }],
+    });
+    const res = await call('GET', '/ready');
+    expect(res.status).toBe(200);
+    expect(res.json.status).toBe('degraded');
+    expect(res.json.dependencies.kafka).toMatchObject({ status: 'down', error: 'no broker answers', required: false });
+    expect(res.json.dependencies.redis).toMatchObject({ status: 'up', required: true });
+    const metrics = (await call('GET', '/metrics')).text;
+    expect(metrics).toContain('readiness_state 1');
+    expect(metrics).toContain('dependency_up{dependency="kafka",required="false"} 0');
+    expect(metrics).toContain('dependency_up{dependency="redis",required="true"} 1');
+  });
+
+  test('an open breaker makes /ready 503 even while the store answers its probe; half-open is still ready', async () => {
+    let state: 'closed' | 'half_open' | 'open' = 'open';
+    const breakers = () => [{ name: 'redis-state', state, failures: 5, successes: 0, rejects: 9, timeouts: 0 }];
+    const { call } = testApp({ metrics: createMetrics(breakers), probes: [{ name: 'redis', check: async () => {} }] });
+    const open = await call('GET', '/ready');
+    expect([open.status, open.json.status, open.json.circuit_breakers]).toEqual([503, 'not_ready', [{ name: 'redis-state', state: 'open' }]]);
+    expect((await call('GET', '/metrics')).text).toContain('readiness_state 2');
+    state = 'half_open';
+    expect((await call('GET', '/ready')).status).toBe(200);
+    state = 'closed';
+    const closed = await call('GET', '/ready');
+    expect([closed.status, closed.json.status, closed.json.circuit_breakers]).toEqual([200, 'ready', [{ name: 'redis-state', state: 'closed' }]]);
   });
 });
 
@@ -49,6 +80,40 @@ describe('shutting down', () => {
     await call('GET', '/health');
     await call('GET', '/api/v1/cohorts');
     expect(lifecycle.inFlight).toBe(0);
+  });
+});
+
+describe('operational endpoints under pressure', () => {
+  const limited = (perMinute: number) => testApp({ settings: { rateLimitPerMinute: 1000, opsRateLimitPerMinute: perMinute, bodyLimitBytes: 65_536, corsOrigins: [], metricsToken: undefined } });
+
+  test.each(['/ready', '/metrics/detailed'])('%s is rate limited per client address, with Retry-After', async (path) => {
+    const { call } = limited(3);
+    for (let i = 0; i < 3; i++) expect((await call('GET', path)).status).toBe(200);
+    const refused = await call('GET', path);
+    expect(refused.status).toBe(429);
+    expect(refused.json.error.code).toBe('rate_limited');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  test('/health and /metrics are not rate limited (liveness and the Prometheus scrape)', async () => {
+    const { call } = limited(1);
+    for (let i = 0; i < 5; i++) {
+      expect((await call('GET', '/health')).status).toBe(200);
+      expect((await call('GET', '/metrics')).status).toBe(200);
+    }
+  });
+
+  test('with METRICS_TOKEN set, /metrics and /metrics/detailed want it as a Bearer token; the probes do not', async () => {
+    const metricsToken = 'metrics-token-that-is-at-least-32-bytes';
+    const { call } = testApp({ settings: { rateLimitPerMinute: 1000, opsRateLimitPerMinute: 1000, bodyLimitBytes: 65_536, corsOrigins: [], metricsToken } });
+    for (const path of ['/metrics', '/metrics/detailed']) {
+      const missing = await call('GET', path);
+      expect([missing.status, missing.json.error.code]).toEqual([401, 'unauthorized']);
+      expect((await call('GET', path, { headers: { authorization: `Bearer ${metricsToken}x` } })).status).toBe(401);
+      expect((await call('GET', path, { headers: { authorization: `Bearer ${metricsToken}` } })).status).toBe(200);
+    }
+    expect((await call('GET', '/ready')).status).toBe(200);
+    expect((await call('GET', '/health')).status).toBe(200);
   });
 });
 

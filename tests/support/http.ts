@@ -77,11 +77,12 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     pseudonymize: testPseudonymize,
     authenticate: createAuthenticator({ algorithm: 'HS256', key: new TextEncoder().encode(SECRET), issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: 30 }),
     rateLimiter: new MemoryRateLimiter({ clock }),
+    opsRateLimiter: new MemoryRateLimiter({ clock }),
     metrics: createMetrics(),
     logger: logs.logger,
     probes: [],
     lifecycle,
-    settings: { rateLimitPerMinute: 1000, bodyLimitBytes: 65_536, corsOrigins: ['https://app.learnflow.example'] },
+    settings: { rateLimitPerMinute: 1000, opsRateLimitPerMinute: 1000, bodyLimitBytes: 65_536, corsOrigins: ['https://app.learnflow.example'], metricsToken: undefined },
     info: { name: 'mastery-engine', version: '0.0.0-test', commit: 'test', startedAt: NOW - 5000, backends: { state: 'memory', events: 'http' } },
     ...overrides,
   };

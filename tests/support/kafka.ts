@@ -40,6 +40,8 @@ export function testKafkaConfig(overrides: Partial<KafkaConfig> = {}): KafkaConf
   return {
     brokers: requireService('KAFKA_BROKERS').split(','),
     clientId: 'mastery-engine-test',
+    ssl: false,
+    sasl: undefined,
     groupId: `${id}.group`,
     topics: { events: `${id}.events`, dlq: `${id}.dlq`, updates: `${id}.updated` },
     sessionTimeoutMs: 6000,

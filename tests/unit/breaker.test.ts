@@ -74,4 +74,49 @@ describe('the circuit breaker around a store', () => {
     expect(store.status().state).toBe('closed');
     expect(seen).toEqual(['open', 'half_open', 'closed']);
   });
+
+  test('with a recovery probe, an open breaker closes as soon as the store answers, not after the reset time', async () => {
+    const sick = new SickStore();
+    sick.mode = 'fail';
+    let storeAnswers = false;
+    const store = new BreakerMasteryStore(sick.store, {
+      name: 'test',
+      timeoutMs: 100,
+      resetMs: 60_000,
+      volumeThreshold: 3,
+      recovery: { probe: async () => (storeAnswers ? undefined : Promise.reject(new Error('still down'))), everyMs: 20 },
+    });
+    breakers.push(store);
+    for (let i = 0; i < 5; i++) await store.listTopics(freshStudent()).catch(() => {});
+    expect(store.status().state).toBe('open');
+    await Bun.sleep(100);
+    expect(store.status().state).toBe('open');
+    sick.mode = 'ok';
+    storeAnswers = true;
+    await Bun.sleep(100);
+    expect(store.status().state).toBe('closed');
+    expect((await store.listTopics(freshStudent())).size).toBe(0);
+  });
+
+  test('a recovery probe that hangs counts as a failed one: the breaker stays open and asks again', async () => {
+    const sick = new SickStore();
+    sick.mode = 'fail';
+    let probes = 0;
+    let hang = true;
+    const store = new BreakerMasteryStore(sick.store, {
+      name: 'test',
+      timeoutMs: 50,
+      resetMs: 60_000,
+      volumeThreshold: 3,
+      recovery: { probe: () => ((probes += 1), hang ? new Promise(() => {}) : Promise.resolve()), everyMs: 10 },
+    });
+    breakers.push(store);
+    for (let i = 0; i < 5; i++) await store.listTopics(freshStudent()).catch(() => {});
+    await Bun.sleep(200);
+    expect(store.status().state).toBe('open');
+    expect(probes).toBeGreaterThan(1);
+    hang = false;
+    await Bun.sleep(150);
+    expect(store.status().state).toBe('closed');
+  });
 });

@@ -41,6 +41,53 @@ describe('configuration', () => {
   });
 });
 
+describe('production needs explicit choices', () => {
+  const production = { APP_ENV: 'production', JWT_SECRET: 'j'.repeat(32), PSEUDONYM_KEY: 'p'.repeat(32) };
+
+  test('production refuses to start without an explicit STATE_BACKEND', () => {
+    const r = parseConfig(production);
+    expect(r.ok ? [] : r.errors).toEqual(['STATE_BACKEND: must be set explicitly in production (redis or memory)']);
+    expect(parseConfig({ ...production, STATE_BACKEND: 'redis' }).ok).toBe(true);
+    expect(parseConfig({ APP_ENV: 'development' }).ok).toBe(true);
+  });
+
+  test('production requires a tenant claim in tokens; elsewhere a missing one means the default tenant', () => {
+    const r = parseConfig({ ...production, STATE_BACKEND: 'redis' });
+    expect(r.ok && r.config.auth.requireTenant).toBe(true);
+    const dev = parseConfig({});
+    expect(dev.ok && dev.config.auth.requireTenant).toBe(false);
+  });
+
+  test('JWT_MAX_AGE_S is off unless set', () => {
+    const unset = parseConfig({});
+    expect(unset.ok && unset.config.auth.maxAgeSeconds).toBeUndefined();
+    const set = parseConfig({ JWT_MAX_AGE_S: '3600' });
+    expect(set.ok && set.config.auth.maxAgeSeconds).toBe(3600);
+    expect(parseConfig({ JWT_MAX_AGE_S: '0' }).ok).toBe(false);
+  });
+});
+
+describe('operational and Kafka security settings', () => {
+  test('METRICS_TOKEN must be at least 32 bytes, and a short one is not echoed', () => {
+    const r = parseConfig({ METRICS_TOKEN: 'short-metrics-token' });
+    expect(r.ok ? [] : r.errors).toEqual(['METRICS_TOKEN: must be at least 32 bytes']);
+    const ok = parseConfig({ METRICS_TOKEN: 'm'.repeat(32), OPS_RATE_LIMIT_PER_MINUTE: '120' });
+    expect(ok.ok && [ok.config.http.metricsToken, ok.config.http.opsRateLimitPerMinute]).toEqual(['m'.repeat(32), 120]);
+  });
+
+  test('Kafka TLS and SASL are read together; a partial SASL set is refused without echoing the password', () => {
+    const r = parseConfig({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'mastery', KAFKA_SASL_PASSWORD: 'kafka-password-value' });
+    expect(r.ok && [r.config.kafka.ssl, r.config.kafka.sasl]).toEqual([true, { mechanism: 'scram-sha-512', username: 'mastery', password: 'kafka-password-value' }]);
+    const off = parseConfig({});
+    expect(off.ok && [off.config.kafka.ssl, off.config.kafka.sasl]).toEqual([false, undefined]);
+    const partial = parseConfig({ KAFKA_SASL_PASSWORD: 'kafka-password-value', KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SSL: 'maybe' });
+    expect(partial.ok).toBe(false);
+    if (partial.ok) return;
+    expect(partial.errors.map((e) => e.split(':')[0])).toEqual(expect.arrayContaining(['KAFKA_SSL', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD']));
+    expect(partial.errors.join('\n')).not.toContain('kafka-password-value');
+  });
+});
+
 describe('the curriculum', () => {
   test('the shipped curriculum is valid', () => {
     const r = parseCurriculum(JSON.parse(readFileSync('data/curriculum.json', 'utf8')));

@@ -18,7 +18,7 @@ import { cohortRoutes } from './cohorts.routes';
 import { complianceRoutes } from './compliance.routes';
 import { ApiError, errorBody, STATUS_OF, type ErrorCode, type ErrorDetail } from './errors';
 import { eventRoutes } from './events.routes';
-import { createGate, type Lifecycle } from './gate';
+import { createGate, type GateSettings, type Lifecycle } from './gate';
 import { healthRoutes } from './health.routes';
 import { masteryRoutes } from './mastery.routes';
 import { opsRoutes, type ServiceInfo } from './ops.routes';
@@ -34,11 +34,15 @@ export interface AppDeps {
   updates?: MasteryUpdates;
   authenticate: Authenticate;
   rateLimiter: RateLimiter;
+  opsRateLimiter: RateLimiter;
   metrics: Metrics;
   logger: Logger;
+  /** Dependencies without which this instance cannot serve: /ready is 503 when one is down. */
   probes: readonly HealthProbe[];
+  /** Dependencies it can serve without (Kafka): /ready says degraded, still 200. */
+  optionalProbes?: readonly HealthProbe[];
   lifecycle: Lifecycle;
-  settings: { rateLimitPerMinute: number; bodyLimitBytes: number; corsOrigins: readonly string[] };
+  settings: GateSettings;
   info: ServiceInfo;
 }
 
@@ -106,7 +110,15 @@ export function createApp(deps: AppDeps) {
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       }),
     )
-    .use(healthRoutes({ probes: deps.probes, accepting: () => deps.lifecycle.accepting }))
+    .use(
+      healthRoutes({
+        probes: deps.probes,
+        optionalProbes: deps.optionalProbes ?? [],
+        breakers: metrics.breakers,
+        accepting: () => deps.lifecycle.accepting,
+        metrics,
+      }),
+    )
     .use(opsRoutes({ metrics, info: deps.info, clock: deps.engine.clock }))
     .use(masteryRoutes({ ...deps, ...auditDeps }))
     .use(eventRoutes({ ...deps, ...auditDeps }))

@@ -12,6 +12,10 @@ export interface AuthSettings {
   issuer: string;
   audience: string;
   clockToleranceSeconds: number;
+  /** Refuse tokens whose `iat` is older than this (and tokens without `iat`); unset: `exp` alone. */
+  maxAgeSeconds?: number | undefined;
+  /** Refuse tokens without a `tenant` claim instead of filing them under the default tenant. */
+  requireTenant?: boolean;
 }
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: string };
@@ -35,13 +39,14 @@ export function createAuthenticator(settings: AuthSettings) {
       : Promise.resolve(settings.key);
   // @elysiajs/jwt's verify checks nothing beyond the signature unless given jose's options.
   const verifier = key.then((k) => jwt({ name: 'jwt', secret: k, alg: settings.algorithm }).decorator.jwt);
-  const verified = new VerifiedTokens(settings.clockToleranceSeconds);
+  const verified = new VerifiedTokens(settings.clockToleranceSeconds, settings.maxAgeSeconds);
   const options: JWTVerifyOptions = {
     algorithms: [settings.algorithm],
     issuer: settings.issuer,
     audience: settings.audience,
     clockTolerance: settings.clockToleranceSeconds,
-    requiredClaims: ['exp', 'sub'],
+    requiredClaims: settings.maxAgeSeconds === undefined ? ['exp', 'sub'] : ['exp', 'sub', 'iat'],
+    ...(settings.maxAgeSeconds === undefined ? {} : { maxTokenAge: settings.maxAgeSeconds }),
   };
 
   return async function authenticate(request: Request, url: URL): Promise<AuthResult> {
@@ -64,6 +69,7 @@ export function createAuthenticator(settings: AuthSettings) {
     const { sub, role, tenant } = claims;
     if (typeof sub !== 'string' || !ID_PATTERN.test(sub)) return { ok: false, reason: 'the token subject is not a valid id' };
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return { ok: false, reason: 'the token role is unknown' };
+    if (tenant === undefined && settings.requireTenant) return { ok: false, reason: 'the token has no tenant claim' };
     if (tenant !== undefined && (typeof tenant !== 'string' || !ID_PATTERN.test(tenant))) return { ok: false, reason: 'the token tenant is not a valid id' };
     return { ok: true, principal: { subject: sub, role: role as Role, tenantId: (tenant as string | undefined) ?? DEFAULT_TENANT } };
   };
@@ -73,13 +79,14 @@ export type Authenticate = ReturnType<typeof createAuthenticator>;
 
 /**
  * Tokens whose signature and claims were verified, so a client's next requests skip the
- * signature check; the time claims (exp, nbf) are checked again on every use. Bounded: the
- * oldest entry goes first.
+ * signature check; the time claims (exp, nbf, and iat against the maximum age) are checked again
+ * on every use. Bounded: the oldest entry goes first.
  */
 class VerifiedTokens {
   private readonly entries = new Map<string, Record<string, unknown>>();
   constructor(
     private readonly toleranceSeconds: number,
+    private readonly maxAgeSeconds: number | undefined,
     private readonly max = 10_000,
   ) {}
 
@@ -89,7 +96,8 @@ class VerifiedTokens {
     const now = Date.now() / 1000;
     const exp = claims.exp as number;
     const nbf = typeof claims.nbf === 'number' ? claims.nbf : -Infinity;
-    if (now > exp + this.toleranceSeconds || now < nbf - this.toleranceSeconds) {
+    const tooOld = this.maxAgeSeconds !== undefined && now - (claims.iat as number) > this.maxAgeSeconds + this.toleranceSeconds;
+    if (now > exp + this.toleranceSeconds || now < nbf - this.toleranceSeconds || tooOld) {
       this.entries.delete(token);
       return undefined;
     }

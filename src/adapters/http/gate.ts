@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Elysia } from 'elysia';
 import type { Logger } from 'pino';
 import type { RateLimitDecision, RateLimiter } from '../../ports/rate-limiter.port';
@@ -16,16 +17,35 @@ export interface Lifecycle {
 export interface GateDeps extends HttpAuditDeps {
   authenticate: Authenticate;
   rateLimiter: RateLimiter;
+  /**
+   * Counts /ready and /metrics/detailed per client address, for this instance alone: readiness
+   * must not wait on the shared store it reports on, and the kubelet probing every pod of a node
+   * from one address must not use up a count shared by all of them.
+   */
+  opsRateLimiter: RateLimiter;
   metrics: Metrics;
   logger: Logger;
   lifecycle: Lifecycle;
-  settings: { rateLimitPerMinute: number; bodyLimitBytes: number; corsOrigins: readonly string[] };
+  settings: GateSettings;
+}
+
+export interface GateSettings {
+  rateLimitPerMinute: number;
+  opsRateLimitPerMinute: number;
+  bodyLimitBytes: number;
+  corsOrigins: readonly string[];
+  /** When set, /metrics and /metrics/detailed want it as a Bearer token. */
+  metricsToken: string | undefined;
 }
 
 const API_PREFIX = '/api/v1/';
 /** Probes keep answering during shutdown: /ready must be able to say 503. */
 const PROBES = new Set(['/health', '/ready']);
+/** Operational endpoints that do real work per call: dependency checks, every metric as JSON. */
+const OPS_LIMITED = new Set(['/ready', '/metrics/detailed']);
+const METRICS = new Set(['/metrics', '/metrics/detailed']);
 const WINDOW_SECONDS = 60;
+const BEARER_TOKEN = /^Bearer (\S+)$/;
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -59,6 +79,12 @@ async function readBounded(request: Request, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Compares digests, so the time taken says nothing about how much of the token was right. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
 /** IETF draft-ietf-httpapi-ratelimit-headers: the policy, and what is left of it. */
 function rateLimitHeaders(d: RateLimitDecision): Record<string, string> {
   return {
@@ -69,9 +95,10 @@ function rateLimitHeaders(d: RateLimitDecision): Record<string, string> {
 
 /**
  * Everything decided before routing, in order: request id and trace, security headers, CORS,
- * shutdown, then for /api/v1 authentication, the rate limit (per principal, or per client address
- * when authentication failed), media type and declared size. Refusals here never reach a parser,
- * a handler or a store.
+ * shutdown, the per-address limit on /ready and /metrics/detailed, the metrics token, then for
+ * /api/v1 authentication, the rate limit (per principal, or per client address when
+ * authentication failed), media type and declared size. Refusals here never reach a parser, a
+ * handler or a store.
  */
 export function createGate(deps: GateDeps) {
   const { settings, metrics, lifecycle } = deps;
@@ -117,9 +144,9 @@ export function createGate(deps: GateDeps) {
   };
 
   /** Counts one request; a failing limiter lets it through (fail open) and is counted. */
-  async function limit(key: string): Promise<RateLimitDecision | undefined> {
+  async function limit(limiter: RateLimiter, key: string, perMinute: number): Promise<RateLimitDecision | undefined> {
     try {
-      return await deps.rateLimiter.hit(key, settings.rateLimitPerMinute, WINDOW_SECONDS);
+      return await limiter.hit(key, perMinute, WINDOW_SECONDS);
     } catch (err) {
       metrics.rateLimiterErrors.inc();
       deps.logger.warn({ error: (err as Error).message }, 'rate limiter unavailable: failing open');
@@ -130,6 +157,7 @@ export function createGate(deps: GateDeps) {
   return new Elysia({ name: 'gate' })
     .onRequest(async ({ request, set, server }) => {
       const url = new URL(request.url);
+      const address = () => server?.requestIP(request)?.address ?? 'unknown';
       const trace = continueTrace(request.headers.get('traceparent'));
       const info: RequestInfo = { requestId: acceptRequestId(request.headers.get('x-request-id')), startedAt: performance.now(), traceId: trace.traceId };
       setRequestInfo(request, info);
@@ -155,6 +183,20 @@ export function createGate(deps: GateDeps) {
 
       if (!lifecycle.accepting && !PROBES.has(url.pathname)) {
         return refuse(request, set, info, 'shutting_down', 'the service is shutting down; retry on another instance', { connection: 'close', 'retry-after': '1' });
+      }
+      if (OPS_LIMITED.has(url.pathname)) {
+        const decision = await limit(deps.opsRateLimiter, `ops:${address()}`, settings.opsRateLimitPerMinute);
+        if (decision) Object.assign(set.headers, rateLimitHeaders(decision));
+        if (decision && !decision.allowed) {
+          metrics.rateLimited.inc({ kind: 'ops' });
+          return refuse(request, set, info, 'rate_limited', `more than ${decision.limit} requests per minute`, { 'retry-after': String(decision.resetSeconds) });
+        }
+      }
+      if (METRICS.has(url.pathname) && settings.metricsToken !== undefined) {
+        const given = BEARER_TOKEN.exec(request.headers.get('authorization') ?? '')?.[1];
+        if (given === undefined || !sameSecret(given, settings.metricsToken)) {
+          return refuse(request, set, info, 'unauthorized', 'the metrics token is required', { 'www-authenticate': 'Bearer realm="metrics"' });
+        }
       }
       if (!url.pathname.startsWith(API_PREFIX)) return;
 

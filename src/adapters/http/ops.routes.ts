@@ -24,7 +24,10 @@ async function totalsBy(metric: { get(): Promise<{ values: { value: number; labe
 /** Once shutdown begins the gate refuses these, unlike the probes (gate.ts). */
 const SHUTTING_DOWN = { 503: ErrorSchema } as const;
 
-/** Service information and metrics: unauthenticated, like the probes, and never rate limited. */
+/**
+ * Service information and metrics, without a user's token: the gate asks for METRICS_TOKEN on the
+ * metrics when it is set, and limits /metrics/detailed per client address.
+ */
 export const opsRoutes = (deps: { metrics: Metrics; info: ServiceInfo; clock: { now(): number } }) =>
   new Elysia({ name: 'ops-routes' })
     .get(
@@ -51,7 +54,7 @@ export const opsRoutes = (deps: { metrics: Metrics; info: ServiceInfo; clock: { 
         set.headers['content-type'] = deps.metrics.registry.contentType;
         return deps.metrics.registry.metrics();
       },
-      { response: { 200: t.String({ description: 'the Prometheus text format' }), ...SHUTTING_DOWN }, detail: { tags: ['ops'], summary: 'Prometheus metrics' } },
+      { response: { 200: t.String({ description: 'the Prometheus text format' }), 401: ErrorSchema, ...SHUTTING_DOWN }, detail: { tags: ['ops'], summary: 'Prometheus metrics' } },
     )
     .get(
       '/metrics/detailed',
@@ -77,6 +80,8 @@ export const opsRoutes = (deps: { metrics: Metrics; info: ServiceInfo; clock: { 
             ),
             memory: t.Object({ rss_bytes: t.Number(), heap_used_bytes: t.Number() }),
           }),
+          401: ErrorSchema,
+          429: ErrorSchema,
           ...SHUTTING_DOWN,
         },
         detail: { tags: ['ops'], summary: 'Metrics as JSON, including circuit breakers' },

@@ -1,7 +1,7 @@
-import { Kafka, logLevel, Partitioners, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type KafkaConfig as KafkaClientConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { KafkaConfig } from '../../config/config';
+import type { KafkaConfig, KafkaSasl } from '../../config/config';
 import type { EngineDeps } from '../../domain/engine';
 import type { HealthProbe } from '../../ports/health.port';
 import type { MasteryUpdates } from '../../ports/mastery-updates.port';
@@ -29,6 +29,26 @@ const pinoLogCreator = (log: Logger) => () => (entry: LogEntry) => {
   log[PINO_LEVEL[entry.level] ?? 'info']({ kafka: entry.namespace, ...extra }, message);
 };
 
+/**
+ * TLS and SASL for the client, from the settings. kafkajs puts neither the password nor the
+ * options in its log lines or errors, and pinoLogCreator drops anything else it attaches.
+ */
+export function kafkaSecurity(config: Pick<KafkaConfig, 'ssl' | 'sasl'>): Pick<KafkaClientConfig, 'ssl' | 'sasl'> {
+  return { ssl: config.ssl, ...(config.sasl ? { sasl: saslOptions(config.sasl) } : {}) };
+}
+
+/** kafkajs types SASL per mechanism; one case each lets the compiler check all three. */
+function saslOptions({ mechanism, username, password }: KafkaSasl): SASLOptions {
+  switch (mechanism) {
+    case 'plain':
+      return { mechanism, username, password };
+    case 'scram-sha-256':
+      return { mechanism, username, password };
+    case 'scram-sha-512':
+      return { mechanism, username, password };
+  }
+}
+
 export interface KafkaIngestDeps {
   config: KafkaConfig;
   engine: EngineDeps;
@@ -44,6 +64,7 @@ export interface KafkaIngestDeps {
 export async function startKafkaIngest({ config, engine, log, registry }: KafkaIngestDeps): Promise<KafkaIngest> {
   const kafkaLog = log.child({ component: 'kafka' });
   const kafka = new Kafka({
+    ...kafkaSecurity(config),
     clientId: config.clientId,
     brokers: [...config.brokers],
     logLevel: logLevel.WARN,

@@ -43,6 +43,17 @@ export function createMetrics(breakers: () => BreakerStatus[] = () => []) {
       help: 'Batches of mastery updates from HTTP ingest that could not be published (the events stay applied)',
       registers: [registry],
     }),
+    readiness: new Gauge({
+      name: 'readiness_state',
+      help: 'The last /ready verdict: 0 ready, 1 degraded (an optional dependency such as Kafka is down), 2 not ready',
+      registers: [registry],
+    }),
+    dependencyUp: new Gauge({
+      name: 'dependency_up',
+      help: 'Whether a dependency answered the last /ready check (1) or not (0); required="false" ones only degrade',
+      labelNames: ['dependency', 'required'] as const,
+      registers: [registry],
+    }),
     eventsIngested: new Counter({
       name: 'events_ingested_total',
       help: 'Learning events by source, type and outcome (applied, duplicate, rejected)',

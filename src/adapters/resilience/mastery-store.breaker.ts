@@ -21,6 +21,12 @@ export interface BreakerOptions {
   errorThresholdPercentage?: number;
   /** Calls in the window before the percentage is trusted, so one early failure cannot open it. */
   volumeThreshold?: number;
+  /**
+   * A cheap question to the store (a PING), asked every `everyMs` while the breaker is not
+   * closed; the first answer within `timeoutMs` closes it. Without it, calls resume only after
+   * `resetMs` and a trial call: seconds of refusals after the store is back.
+   */
+  recovery?: { probe: () => Promise<unknown>; everyMs: number };
 }
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -36,11 +42,14 @@ export interface BreakerStatus {
 
 /**
  * The same MasteryStore, behind an opossum circuit breaker. While the backing store is failing,
- * calls are refused at once with StoreUnavailableError instead of piling up on timeouts; after
- * `resetMs` one trial call decides whether to close again.
+ * calls are refused at once with StoreUnavailableError instead of piling up on timeouts. It closes
+ * again when the recovery probe gets an answer, or (without one) after `resetMs` when one trial
+ * call succeeds.
  */
 export class BreakerMasteryStore implements MasteryStore {
   private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  private recovering = false;
+  private stopped = false;
 
   constructor(
     private readonly inner: MasteryStore,
@@ -54,6 +63,25 @@ export class BreakerMasteryStore implements MasteryStore {
       volumeThreshold: opts.volumeThreshold ?? 5,
       rollingCountTimeout: 10_000,
     });
+    this.breaker.on('open', () => void this.recover());
+  }
+
+  /** Asks the recovery probe until it answers or the breaker closes by itself; one loop at a time. */
+  private async recover(): Promise<void> {
+    const recovery = this.opts.recovery;
+    if (!recovery || this.recovering) return;
+    this.recovering = true;
+    try {
+      while (!this.stopped && !this.breaker.closed) {
+        if (await answersWithin(recovery.probe, this.opts.timeoutMs)) {
+          if (!this.stopped) this.breaker.close();
+          return;
+        }
+        await new Promise((r) => setTimeout(r, recovery.everyMs).unref());
+      }
+    } finally {
+      this.recovering = false;
+    }
   }
 
   /** Subscribe to state changes (for logs and metrics). */
@@ -77,6 +105,7 @@ export class BreakerMasteryStore implements MasteryStore {
 
   /** Stops the breaker's timers so the process can exit. */
   shutdown(): void {
+    this.stopped = true;
     this.breaker.shutdown();
   }
 
@@ -111,5 +140,26 @@ export class BreakerMasteryStore implements MasteryStore {
   }
   eraseStudent(ref: StudentRef, at: number): Promise<void> {
     return this.call(() => this.inner.eraseStudent(ref, at));
+  }
+
+  erasedAt(ref: StudentRef): Promise<number | undefined> {
+    return this.call(() => this.inner.erasedAt(ref));
+  }
+}
+
+/** Whether `probe` resolves within `timeoutMs`; a hung probe counts as no answer. */
+async function answersWithin(probe: () => Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: Timer | undefined;
+  try {
+    return await Promise.race([
+      probe().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -22,3 +22,25 @@ describe('deployment artifacts name only settings the service reads', () => {
     expect(env.filter((k) => !SETTING_NAMES.includes(k))).toEqual([]);
   });
 });
+
+describe('the network policy', () => {
+  const policies = Bun.YAML.parse(readFileSync('k8s/base/networkpolicy.yaml', 'utf8')) as Record<string, any>[];
+  const selecting = (name: string) => policies.find((p) => p.spec.podSelector.matchLabels['app.kubernetes.io/name'] === name)!;
+  const sources = (policy: Record<string, any>) => policy.spec.ingress.flatMap((rule: any) => rule.from.map((f: any) => f.podSelector?.matchLabels ?? f.namespaceSelector?.matchLabels));
+
+  test('is deployed with the base', () => {
+    expect(yaml('k8s/base/kustomization.yaml').resources).toContain('networkpolicy.yaml');
+  });
+
+  test('only the ingress controller reaches the service, on its HTTP port (the sidecar talks over localhost)', () => {
+    const service = selecting('mastery-engine');
+    expect(service.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(sources(service)).toEqual([{ 'kubernetes.io/metadata.name': 'ingress-nginx' }]);
+    expect(service.spec.ingress.flatMap((r: any) => r.ports.map((p: any) => p.port))).toEqual([8005]);
+  });
+
+  test('only the service reaches Redis, and only the service and the brokers themselves reach Kafka', () => {
+    expect(sources(selecting('redis'))).toEqual([{ 'app.kubernetes.io/name': 'mastery-engine' }]);
+    expect(sources(selecting('kafka'))).toEqual([{ 'app.kubernetes.io/name': 'mastery-engine' }, { 'app.kubernetes.io/name': 'kafka' }]);
+  });
+});

@@ -70,6 +70,8 @@ export interface MasteryStore {
    * until they grant it again. Atomic and idempotent; the latest erasure time wins.
    */
   eraseStudent(ref: StudentRef, at: number): Promise<void>;
+  /** The time of the student's latest erasure while it is remembered (the erasure retention), else undefined. */
+  erasedAt(ref: StudentRef): Promise<number | undefined>;
 }
 
 /** The store's backing service is unreachable, slow or refusing: the operation may succeed later. */

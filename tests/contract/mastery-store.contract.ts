@@ -191,6 +191,8 @@ export function describeMasteryStoreContract(name: string, setup: () => StoreUnd
       const ref = freshStudent();
       await store.eraseStudent(ref, Date.parse('2026-01-15T00:00:00Z'));
       await store.eraseStudent(ref, Date.parse('2026-01-10T00:00:00Z'));
+      expect(await store.erasedAt(ref)).toBe(Date.parse('2026-01-15T00:00:00Z'));
+      expect(await store.erasedAt(freshStudent())).toBeUndefined();
       expect((await applyWire(store, ref, { occurred_at: '2026-01-12T00:00:00Z' })).kind).toBe('erased');
     });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { MAX_BATCH } from '../../src/adapters/http/events.routes';
-import { StoreUnavailableError } from '../../src/ports/mastery-store.port';
+import { StoreUnavailableError, type MasteryStore, type StudentRef } from '../../src/ports/mastery-store.port';
 import type { MasteryUpdate, MasteryUpdates } from '../../src/ports/mastery-updates.port';
 import { bearer, event, testApp } from '../support/http';
 
@@ -97,11 +97,16 @@ describe('announcing mastery changes', () => {
   class MemoryTopic implements MasteryUpdates {
     readonly updates: MasteryUpdate[] = [];
     down = false;
+    /** Every record in order, as a compacted topic's consumer sees it: a null value is a tombstone. */
+    readonly log: { key: string; value: MasteryUpdate | null }[] = [];
     async publish(updates: readonly MasteryUpdate[]) {
       if (this.down) throw new Error('broker unreachable');
       this.updates.push(...updates);
+      this.log.push(...updates.map((u) => ({ key: `${u.tenantId}/${u.studentId}`, value: u })));
     }
-    async publishErasure() {}
+    async publishErasure(ref: StudentRef) {
+      this.log.push({ key: `${ref.tenantId}/${ref.studentId}`, value: null });
+    }
   }
 
   test('events applied over HTTP are announced like those from Kafka; duplicates and rejects are not', async () => {
@@ -111,6 +116,30 @@ describe('announcing mastery changes', () => {
     await call('POST', '/api/v1/events', { body: [e, e, { bad: true }], headers: await bearer('service', 'platform') });
     expect(topic.updates).toHaveLength(1);
     expect(topic.updates[0]).toMatchObject({ tenantId: 'default', studentId: 'student-1', topicId: 'python-basics', eventId: e.event_id, level: 'novice' });
+  });
+
+  test('an update applied before an erasure elsewhere is never the last word after its tombstone', async () => {
+    const topic = new MemoryTopic();
+    const base = testApp();
+    const store = base.deps.engine.store;
+    // Another replica erases the student, tombstone and all, between this replica's apply and its publish.
+    let raced = false;
+    const racing: MasteryStore = Object.assign(Object.create(store) as MasteryStore, {
+      applyEvent: async (...args: Parameters<MasteryStore['applyEvent']>) => {
+        const outcome = await store.applyEvent(...args);
+        if (!raced) {
+          raced = true;
+          await store.eraseStudent(args[0], base.clock.now());
+          await topic.publishErasure(args[0]);
+        }
+        return outcome;
+      },
+    });
+    const { call } = testApp({ updates: topic, engine: { ...base.deps.engine, store: racing } });
+    const res = await call('POST', '/api/v1/events', { body: event(), headers: await bearer('service', 'platform') });
+    expect(res.json.applied).toBe(1);
+    const forStudent = topic.log.filter((r) => r.key === 'default/student-1');
+    expect(forStudent.map((r) => (r.value ? 'update' : 'tombstone'))).toEqual(['tombstone', 'update', 'tombstone']);
   });
 
   test('a failed announcement keeps the events applied, answers 202 and is counted', async () => {

@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia';
 import type { Logger } from 'pino';
 import { canIngestEvents, type Principal } from '../../domain/access';
+import { announce } from '../../domain/announce';
 import { ingestEvent, type EngineDeps, type IngestOutcome } from '../../domain/engine';
 import { eventTypeLabel } from '../../domain/event';
 import { masteryUpdateOf, type MasteryUpdate, type MasteryUpdates } from '../../ports/mastery-updates.port';
@@ -97,11 +98,12 @@ export const eventRoutes = (deps: Deps) =>
         throw new ApiError('forbidden', 'only services and admins may send learning events');
       }
       const events = Array.isArray(body) ? body : [body];
+      const appliedFrom = deps.engine.clock.now();
       const { outcomes: results, updates } = await ingestBatch(deps, principal, events);
       // Announced like the Kafka path's, but best effort: the events are applied already, and an
       // announcement lost here is refreshed by the topic's next update.
       if (deps.updates && updates.length > 0) {
-        await deps.updates.publish(updates).catch((err: Error) => {
+        await announce({ store: deps.engine.store, updates: deps.updates }, updates, appliedFrom).catch((err: Error) => {
           deps.metrics.updatesPublishFailures.inc();
           deps.logger.warn({ error: err.message, updates: updates.length }, 'publishing mastery updates failed');
         });

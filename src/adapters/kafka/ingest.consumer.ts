@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigResourceTypes, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { announce } from '../../domain/announce';
 import type { EngineDeps } from '../../domain/engine';
 import type { HealthProbe } from '../../ports/health.port';
 import type { MasteryUpdate, MasteryUpdates } from '../../ports/mastery-updates.port';
@@ -155,6 +156,7 @@ export class KafkaIngestConsumer {
     // Keeps the group membership alive through a long batch; kafkajs throttles the actual requests.
     const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
     let result: BatchOutcome;
+    const appliedFrom = this.deps.engine.clock.now();
     try {
       result = await ingestBatch(this.deps.engine, messages, this.opts.applyConcurrency);
     } finally {
@@ -175,7 +177,7 @@ export class KafkaIngestConsumer {
         if (o.kind === 'applied' || o.kind === 'duplicate') updates.push(o.update);
         else if (o.kind === 'dead') dead.push({ message, reason: o.reason, detail: o.detail, eventType: o.eventType });
       });
-      const [published, deadLettered] = await Promise.allSettled([this.deps.updates.publish(updates), this.sendDeadLetters(topic, partition, dead)]);
+      const [published, deadLettered] = await Promise.allSettled([announce({ store: this.deps.engine.store, updates: this.deps.updates }, updates, appliedFrom), this.sendDeadLetters(topic, partition, dead)]);
       // The dead letters' failure first: it is the one that counts towards pausing for good.
       const refused = [deadLettered, published].find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (!refused) {

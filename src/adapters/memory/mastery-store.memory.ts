@@ -42,7 +42,7 @@ export class MemoryMasteryStore implements MasteryStore {
   constructor(private readonly opts: MemoryStoreOptions) {}
 
   async applyEvent(req: ApplyRequest, change: (current: TopicState | undefined) => TopicChange): Promise<ApplyOutcome> {
-    const erasedAt = this.erasedAt(req);
+    const erasedAt = this.erasureOf(req);
     if (erasedAt !== undefined && req.occurredAt <= erasedAt) return { kind: 'erased' };
     const key = keyOf(req);
     const rec: StudentRecord = this.live(key) ?? { topics: new Map(), history: new Map(), events: new Map(), touchedAt: req.now };
@@ -102,7 +102,11 @@ export class MemoryMasteryStore implements MasteryStore {
     return `${ref.tenantId}\u0000${this.opts.pseudonymize(ref.tenantId, ref.studentId)}`;
   }
 
-  private erasedAt(ref: StudentRef): number | undefined {
+  async erasedAt(ref: StudentRef): Promise<number | undefined> {
+    return this.erasureOf(ref);
+  }
+
+  private erasureOf(ref: StudentRef): number | undefined {
     const key = this.erasureKey(ref);
     const e = this.erasures.get(key);
     if (e && e.expiresAt < this.opts.clock.now()) {

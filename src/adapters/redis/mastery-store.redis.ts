@@ -286,6 +286,13 @@ export class RedisMasteryStore implements MasteryStore {
       await this.redis.masteryErase(k.topics, k.history, k.events, k.erased, k.consent, at, this.opts.erasureRetentionSeconds);
     });
   }
+
+  erasedAt(ref: StudentRef): Promise<number | undefined> {
+    return guard(async () => {
+      const raw = await this.redis.get(this.keysOf(ref).erased);
+      return raw === null ? undefined : Number(raw);
+    });
+  }
 }
 
 /** The state TTL in seconds for a number of days. */

@@ -41,6 +41,14 @@ describe('POST /api/v1/events', () => {
     expect(res.status).toBe(400);
   });
 
+  test('a batch item that is not an object is rejected on its own, with a reason in the documented shape', async () => {
+    const { call } = testApp();
+    const res = await call('POST', '/api/v1/events', { body: [[true, {}, ['', 1]], [], event()], headers: await bearer('service', 'platform') });
+    expect(res.status).toBe(202);
+    const notAnObject = { status: 'rejected', errors: [{ field: '', code: 'invalid_type', message: 'an event must be a JSON object' }] };
+    expect(res.json.results).toMatchObject([notAnObject, notAnObject, { status: 'applied' }]);
+  });
+
   test('an event for another tenant is rejected, one without tenant_id takes the caller’s', async () => {
     const { call, deps } = testApp();
     const headers = await bearer('service', 'platform', 'acme');

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { createMetrics } from '../../src/adapters/observability/metrics';
+import type { BreakerStatus } from '../../src/adapters/resilience/mastery-store.breaker';
 import { testApp } from '../support/http';
 
 type Operation = {
@@ -60,5 +62,16 @@ describe('the served OpenAPI document', () => {
     const notModified = doc.paths['/api/v1/students/{student_id}/mastery']!.get!.responses!['304']!;
     expect(notModified.content).toBeUndefined();
     expect(notModified.headers?.ETag).toBeDefined();
+  });
+});
+
+describe('answers that break their own schema', () => {
+  test('are a logged 500, never blamed on the request as a 400', async () => {
+    // A breaker list without its counts breaks the documented /metrics/detailed answer.
+    const broken = () => [{ name: 'redis-state', state: 'open' }] as unknown as BreakerStatus[];
+    const { call, logs } = testApp({ metrics: createMetrics(broken) });
+    const res = await call('GET', '/metrics/detailed');
+    expect([res.status, res.json.error.code]).toEqual([500, 'internal_error']);
+    expect(logs.some((l) => l.includes('"msg":"response breaks its schema"'))).toBe(true);
   });
 });

@@ -86,6 +86,11 @@ export function createApp(deps: AppDeps) {
       }
       switch (code) {
         case 'VALIDATION':
+          // Elysia checks answers too: one that breaks its documented schema is our bug, not the client's.
+          if ((error as { type?: string }).type === 'response') {
+            logger.error({ request_id: requestIdOf(request), details: validationDetails(error) }, 'response breaks its schema');
+            return fail(set, request, 'internal_error', 'an internal error occurred');
+          }
           return fail(set, request, 'validation_failed', 'the request does not match the schema', validationDetails(error));
         case 'PARSE':
           return fail(set, request, 'malformed_json', 'the body is not valid JSON');

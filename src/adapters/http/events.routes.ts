@@ -33,16 +33,16 @@ const OutcomeSchema = t.Object({
 
 /**
  * Events are scoped to the caller's tenant: an event without tenant_id gets it, one naming another
- * tenant is rejected (never silently moved).
+ * tenant is rejected (never silently moved). Anything that is not an object goes on to the
+ * parser, which rejects it with its reason.
  */
-function scopeToTenant(raw: unknown, principal: Principal): unknown | Outcome['errors'] {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+function scopeToTenant(raw: unknown, principal: Principal): { ok: true; raw: unknown } | { ok: false; errors: NonNullable<Outcome['errors']> } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: true, raw };
   const tenant = (raw as { tenant_id?: unknown }).tenant_id;
-  if (tenant === undefined || tenant === null) return { ...raw, tenant_id: principal.tenantId };
-  if (tenant !== principal.tenantId) return [{ field: 'tenant_id', code: 'forbidden', message: 'events may only be sent for your own tenant' }];
-  return raw;
+  if (tenant === undefined || tenant === null) return { ok: true, raw: { ...raw, tenant_id: principal.tenantId } };
+  if (tenant !== principal.tenantId) return { ok: false, errors: [{ field: 'tenant_id', code: 'forbidden', message: 'events may only be sent for your own tenant' }] };
+  return { ok: true, raw };
 }
-
 
 function toOutcome(index: number, out: IngestOutcome): Outcome {
   switch (out.kind) {
@@ -70,9 +70,12 @@ async function ingestBatch(
   const students = events.map((raw) => String((raw as { student_id?: unknown } | null)?.student_id ?? ''));
   await inOrderPerKey(students, events.length, async (i) => {
     const scoped = scopeToTenant(events[i], principal);
-    const result = Array.isArray(scoped) ? undefined : await ingestEvent(deps.engine, scoped);
-    if (result?.kind === 'applied') updates.push(masteryUpdateOf(result.event, result.mastery));
-    const outcome: Outcome = result ? toOutcome(i, result) : { index: i, status: 'rejected', errors: scoped as Outcome['errors'] };
+    let outcome: Outcome;
+    if (scoped.ok) {
+      const result = await ingestEvent(deps.engine, scoped.raw);
+      if (result.kind === 'applied') updates.push(masteryUpdateOf(result.event, result.mastery));
+      outcome = toOutcome(i, result);
+    } else outcome = { index: i, status: 'rejected', errors: scoped.errors };
     deps.metrics.eventsIngested.inc({ source: 'http', type: eventTypeLabel((events[i] as { event_type?: unknown } | null)?.event_type, 'invalid'), outcome: outcome.status });
     outcomes[i] = outcome;
     return true;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { MAX_BATCH } from '../../src/adapters/http/events.routes';
+import { EVENTS_BODY_LIMIT_BYTES, MAX_BATCH, MAX_EVENT_BYTES } from '../../src/adapters/http/events.routes';
 import { StoreUnavailableError, type MasteryStore, type StudentRef } from '../../src/ports/mastery-store.port';
 import type { MasteryUpdate, MasteryUpdates } from '../../src/ports/mastery-updates.port';
 import { bearer, event, testApp } from '../support/http';
@@ -39,6 +39,34 @@ describe('POST /api/v1/events', () => {
     const body = Array.from({ length: MAX_BATCH + 1 }, () => ({}));
     const res = await call('POST', '/api/v1/events', { body, headers: await bearer('service', 'platform') });
     expect(res.status).toBe(400);
+  });
+
+  test(`a batch of ${MAX_BATCH} events of the documented maximum size fits the body limit; a larger body is refused`, async () => {
+    const { call } = testApp();
+    // Every id at its documented maximum of 128 characters, the longest time and data of each type.
+    const id = (prefix: string, i: number) => `${prefix}-${i}-`.padEnd(128, 'x');
+    const tenant = id('tenant', 0);
+    const headers = await bearer('service', 'platform', tenant);
+    const largest = (i: number) =>
+      [
+        { event_type: 'lesson.completed', data: { lesson_id: id('l', i) } },
+        { event_type: 'quiz.completed', data: { quiz_id: id('q', i), correct: 999_999, total: 1_000_000 } },
+        { event_type: 'code.assessed', data: { submission_id: id('c', i), quality_score: 0.12345678901234568 } },
+        { event_type: 'practice.session', data: { minutes: 1439.9999999999998 } },
+      ].map((typed) => ({ event_id: id('e', i), student_id: id('s', i), topic_id: id('t', i), tenant_id: tenant, occurred_at: '2026-01-20T10:00:00.123456789+00:00', ...typed }));
+    const sizes = largest(0).map((e) => JSON.stringify(e).length);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+    const batch = Array.from({ length: MAX_BATCH }, (_, i) => largest(i).reduce((a, b) => (JSON.stringify(a).length >= JSON.stringify(b).length ? a : b)));
+    const raw = JSON.stringify(batch);
+    expect(raw.length).toBeGreaterThan(MAX_BATCH * 800);
+    const res = await call('POST', '/api/v1/events', { raw, headers });
+    expect([res.status, res.json.received]).toEqual([202, MAX_BATCH]);
+
+    const tooLarge = await call('POST', '/api/v1/events', { raw: `[${' '.repeat(EVENTS_BODY_LIMIT_BYTES)}{}]`, headers });
+    expect([tooLarge.status, tooLarge.json.error.code]).toEqual([413, 'payload_too_large']);
+    // Other routes keep the general limit.
+    const elsewhere = await call('POST', '/api/v1/mastery/query', { raw: `{${' '.repeat(70_000)}"student_id":"student-1"}`, headers: await bearer('admin', 'a') });
+    expect(elsewhere.status).toBe(413);
   });
 
   test('a batch item that is not an object is rejected on its own, with a reason in the documented shape', async () => {

@@ -1,11 +1,12 @@
 import { describe, expect, test } from 'bun:test';
+import { EVENTS_BODY_LIMIT_BYTES } from '../../src/adapters/http/events.routes';
 import { bearer, event, testApp } from '../support/http';
 
 describe('input safety', () => {
   test('a body over the limit answers 413, whether declared or streamed', async () => {
     const { call, app } = testApp();
     const headers = await bearer('service', 'platform');
-    const big = JSON.stringify({ ...event(), padding: 'x'.repeat(70_000) });
+    const big = JSON.stringify({ ...event(), padding: 'x'.repeat(EVENTS_BODY_LIMIT_BYTES) });
     const declared = await call('POST', '/api/v1/events', { raw: big, headers });
     expect(declared.status).toBe(413);
     expect(declared.json.error.code).toBe('payload_too_large');

@@ -17,7 +17,7 @@ import type { Authenticate } from './auth';
 import { cohortRoutes } from './cohorts.routes';
 import { complianceRoutes } from './compliance.routes';
 import { ApiError, errorBody, STATUS_OF, type ErrorCode, type ErrorDetail } from './errors';
-import { eventRoutes } from './events.routes';
+import { EVENTS_BODY_LIMIT_BYTES, eventRoutes } from './events.routes';
 import { createGate, type GateSettings, type Lifecycle } from './gate';
 import { healthRoutes } from './health.routes';
 import { masteryRoutes } from './mastery.routes';
@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps) {
   // normalize: false makes `additionalProperties: false` refuse unknown fields instead of
   // silently dropping them, so a misspelt field is an error the client sees.
   return new Elysia({ normalize: false })
-    .use(createGate({ ...deps, ...auditDeps }))
+    .use(createGate({ ...deps, ...auditDeps, bodyLimits: { '/api/v1/events': Math.max(EVENTS_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes) } }))
     .onError({ as: 'global' }, ({ code, error: thrown, request, set }) => {
       // Elysia wraps what the body parser throws (our 413 and 400) in its ParseError.
       const cause = (thrown as { cause?: unknown }).cause;

@@ -14,6 +14,13 @@ import { API_ERRORS, Int, SECURED } from './schemas';
 
 /** Large enough for a platform's periodic flush, small enough to answer within a request timeout. */
 export const MAX_BATCH = 500;
+/**
+ * The largest event of the documented schema (docs/events.md: every id at its 128 characters, the
+ * longest time and data) is about 850 bytes of JSON; 1 KiB leaves room for formatting.
+ */
+export const MAX_EVENT_BYTES = 1024;
+/** The events route's body limit, above BODY_LIMIT_BYTES: a full batch of the largest events, and its brackets. */
+export const EVENTS_BODY_LIMIT_BYTES = MAX_BATCH * MAX_EVENT_BYTES + 1024;
 
 type Outcome = {
   index: number;

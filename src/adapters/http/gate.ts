@@ -27,6 +27,8 @@ export interface GateDeps extends HttpAuditDeps {
   logger: Logger;
   lifecycle: Lifecycle;
   settings: GateSettings;
+  /** Larger body limits for some paths (a full events batch), instead of settings.bodyLimitBytes. */
+  bodyLimits?: Readonly<Record<string, number>>;
 }
 
 export interface GateSettings {
@@ -103,6 +105,7 @@ function rateLimitHeaders(d: RateLimitDecision): Record<string, string> {
 export function createGate(deps: GateDeps) {
   const { settings, metrics, lifecycle } = deps;
   const corsOrigins = new Set(settings.corsOrigins);
+  const bodyLimit = (path: string) => deps.bodyLimits?.[path] ?? settings.bodyLimitBytes;
 
   /**
    * Closes a request's books: in-flight count, duration histogram, the one log line. Elysia skips
@@ -222,14 +225,14 @@ export function createGate(deps: GateDeps) {
           return refuse(request, set, info, 'unsupported_media_type', 'the body must be application/json');
         }
         const declared = Number(request.headers.get('content-length') ?? 0);
-        if (declared > settings.bodyLimitBytes) {
-          return refuse(request, set, info, 'payload_too_large', `the body may be at most ${settings.bodyLimitBytes} bytes`);
+        if (declared > bodyLimit(url.pathname)) {
+          return refuse(request, set, info, 'payload_too_large', `the body may be at most ${bodyLimit(url.pathname)} bytes`);
         }
       }
     })
-    .onParse({ as: 'global' }, async ({ request }, contentType) => {
+    .onParse({ as: 'global' }, async ({ request, path }, contentType) => {
       if (!/^application\/json/i.test(contentType)) return;
-      const text = request.headers.has('content-length') ? await request.text() : await readBounded(request, settings.bodyLimitBytes);
+      const text = request.headers.has('content-length') ? await request.text() : await readBounded(request, bodyLimit(path));
       try {
         return JSON.parse(text) as unknown;
       } catch {

@@ -269,7 +269,7 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
       {
         query: t.Object({
           cursor: t.Optional(t.String({ pattern: CURSOR.source, description: "A previous call's `next_cursor`: go on from where it stopped." })),
-          limit: t.Optional(t.Integer({ minimum: 1 })),
+          limit: t.Optional(QueryInt({ minimum: 1 })),
         }),
         response: {
           200: t.Object({

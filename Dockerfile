@@ -10,6 +10,8 @@ ARG BUN_VERSION=1.4.5
 FROM oven/bun:${BUN_VERSION}-alpine AS deps
 WORKDIR /app
 COPY package.json bun.lock bunfig.toml ./
+# kafkajs carries a patch (patches/, see docs/troubleshooting.md) that the frozen install applies.
+COPY patches ./patches
 # No runtime dependency needs a lifecycle script, so skip them rather than trusting them.
 RUN --mount=type=cache,target=/root/.bun/install/cache \
     bun install --frozen-lockfile --production --ignore-scripts

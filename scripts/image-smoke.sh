@@ -16,6 +16,7 @@ trap cleanup EXIT
 
 # The Dockerfile's COPY lines, in order.
 cp "$root/package.json" "$root/bun.lock" "$root/bunfig.toml" "$work/"
+cp -r "$root/patches" "$work/"
 (cd "$work" && "$bun" install --frozen-lockfile --production --ignore-scripts >/dev/null)
 cp "$root/tsconfig.json" "$work/"
 cp -r "$root/data" "$root/src" "$work/"

@@ -42,9 +42,7 @@ fi
 # events of tests sharing the broker (the consumer reads its topic from the beginning).
 kafka_env=()
 if [ -n "$kafka_brokers" ]; then
-  # (kafkajs on Bun prints a harmless TimeoutNegativeWarning; drop those three lines.)
-  KAFKA_BROKERS="$kafka_brokers" scripts/bun.sh scripts/load-kafka-topics.ts 2>&1 >/dev/null |
-    grep -v -e TimeoutNegativeWarning -e 'Timeout duration was set' -e 'trace-warnings' >&2 || true
+  KAFKA_BROKERS="$kafka_brokers" scripts/bun.sh scripts/load-kafka-topics.ts >/dev/null
   kafka_env=(KAFKA_BROKERS="$kafka_brokers" KAFKA_GROUP_ID=mastery-engine-load
     KAFKA_TOPIC_EVENTS=load.learning.events KAFKA_TOPIC_DLQ=load.mastery.dlq KAFKA_TOPIC_UPDATES=load.mastery.updated)
 fi

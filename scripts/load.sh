@@ -48,6 +48,10 @@ if [ -n "$kafka_brokers" ]; then
 fi
 
 jwt_secret="$(openssl rand -hex 32)"
+# One issuer and audience for the service and k6's tokens, whatever this shell has set: the service
+# sees only what is passed below, while k6 would read JWT_ISSUER/JWT_AUDIENCE from the environment.
+issuer="${JWT_ISSUER:-mastery-engine}"
+audience="${JWT_AUDIENCE:-learnflow}"
 port="$(free_port 18005)"
 base_url="http://127.0.0.1:$port"
 log="$results/service-$scenario.log"
@@ -56,7 +60,7 @@ say "starting the service on $base_url (redis ${redis_url}, kafka ${kafka_broker
 exec env -i PATH="$PATH" HOME="${HOME:-/root}" \
   APP_ENV=production LOG_LEVEL=warn HOST=127.0.0.1 PORT="$port" \
   STATE_BACKEND=redis REDIS_URL="$redis_url" "${kafka_env[@]}" \
-  JWT_SECRET="$jwt_secret" PSEUDONYM_KEY="$(openssl rand -hex 32)" \
+  JWT_SECRET="$jwt_secret" JWT_ISSUER="$issuer" JWT_AUDIENCE="$audience" PSEUDONYM_KEY="$(openssl rand -hex 32)" \
   RATE_LIMIT_PER_MINUTE="${RATE_LIMIT_PER_MINUTE:-1000000}" GIT_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   scripts/bun.sh src/main.ts >"$log" 2>&1 &
 svc_pid=$!
@@ -85,7 +89,7 @@ say "k6 run load/scenarios/$scenario.js ($(nproc) CPUs, load average before: $(c
 set +e
 # shellcheck disable=SC2086 # K6_ARGS is a word list on purpose
 scripts/k6.sh run --quiet \
-  -e BASE_URL="$base_url" -e JWT_SECRET="$jwt_secret" -e RUN_ID="$scenario-$(date +%s)" \
+  -e BASE_URL="$base_url" -e JWT_SECRET="$jwt_secret" -e JWT_ISSUER="$issuer" -e JWT_AUDIENCE="$audience" -e RUN_ID="$scenario-$(date +%s)" \
   ${SOAK_DURATION:+-e SOAK_DURATION="$SOAK_DURATION"} ${LOAD_DURATION:+-e LOAD_DURATION="$LOAD_DURATION"} \
   ${SMOKE_DURATION:+-e SMOKE_DURATION="$SMOKE_DURATION"} ${STUDENTS:+-e STUDENTS="$STUDENTS"} \
   ${THINK_MIN_S:+-e THINK_MIN_S="$THINK_MIN_S"} ${THINK_MAX_S:+-e THINK_MAX_S="$THINK_MAX_S"} \

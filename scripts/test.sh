@@ -48,7 +48,8 @@ check() {
 }
 check "deployment artifacts (Dockerfile, compose, Kubernetes, Dapr)" scripts/lint-artifacts.sh
 check "the image's build steps: production install, start, /health, SIGTERM" scripts/image-smoke.sh
-check "k6 smoke against the real service" scripts/load.sh smoke
+# An issuer and audience of its own: the service and k6's tokens must both get them from load.sh.
+check "k6 smoke against the real service" env JWT_ISSUER=mastery-engine-smoke JWT_AUDIENCE=learnflow-smoke scripts/load.sh smoke
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,11 +1,13 @@
 // HS256 JWTs signed inside k6 (k6/crypto HMAC + k6/encoding base64url), with the claims the
-// service checks (src/adapters/http/auth.ts): iss, aud, sub, role, optional tenant, exp.
+// service checks (src/adapters/http/auth.ts): iss, aud, sub, role, tenant, exp.
 import crypto from 'k6/crypto';
 import encoding from 'k6/encoding';
 
 const ISSUER = __ENV.JWT_ISSUER || 'mastery-engine';
 const AUDIENCE = __ENV.JWT_AUDIENCE || 'learnflow';
 const LIFETIME_S = 3600;
+// In production the service refuses tokens without a tenant claim; this is the one it would assume.
+const DEFAULT_TENANT = 'default';
 const HEADER = encoding.b64encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }), 'rawurl');
 
 function secret() {
@@ -17,8 +19,7 @@ function secret() {
 /** Signs one token now; valid LIFETIME_S seconds. */
 export function sign(sub, role, tenant) {
   const now = Math.floor(Date.now() / 1000);
-  const claims = { sub, role, iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + LIFETIME_S };
-  if (tenant) claims.tenant = tenant;
+  const claims = { sub, role, tenant: tenant || DEFAULT_TENANT, iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + LIFETIME_S };
   const unsigned = `${HEADER}.${encoding.b64encode(JSON.stringify(claims), 'rawurl')}`;
   const signature = encoding.b64encode(crypto.hmac('sha256', secret(), unsigned, 'binary'), 'rawurl');
   return { token: `${unsigned}.${signature}`, exp: claims.exp };

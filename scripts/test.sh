@@ -50,6 +50,7 @@ check "deployment artifacts (Dockerfile, compose, Kubernetes, Dapr)" scripts/lin
 check "the image's build steps: production install, start, /health, SIGTERM" scripts/image-smoke.sh
 # An issuer and audience of its own: the service and k6's tokens must both get them from load.sh.
 check "k6 smoke against the real service" env JWT_ISSUER=mastery-engine-smoke JWT_AUDIENCE=learnflow-smoke scripts/load.sh smoke
+check "schemathesis against the OpenAPI document, as each role" scripts/api-fuzz.sh
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Dockerfile's steps without a Docker engine: copy what the image copies, install
 # production dependencies only (frozen lockfile, no lifecycle scripts), start the service as the
-# image would (APP_ENV=production, uid 10001 when we can switch to it), probe it with the image's
+# image would (APP_ENV=production with the in-memory backend chosen explicitly, as production
+# requires; uid 10001 when we can switch to it), probe it with the image's
 # HEALTHCHECK command, then stop it with SIGTERM and expect exit 0. A change that would break the
 # image build or start-up fails here.
 set -euo pipefail
@@ -29,7 +30,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
   as_image_user=(setpriv --reuid=10001 --regid=10001 --clear-groups)
   uid=10001
 fi
-(cd "$work" && env -i PATH="$PATH" APP_ENV=production NODE_ENV=production PORT="$port" HOST=127.0.0.1 LOG_LEVEL=warn \
+(cd "$work" && env -i PATH="$PATH" APP_ENV=production NODE_ENV=production STATE_BACKEND=memory PORT="$port" HOST=127.0.0.1 LOG_LEVEL=warn \
   JWT_SECRET="$(head -c 32 /dev/urandom | base64)" PSEUDONYM_KEY="$(head -c 32 /dev/urandom | base64)" \
   "${as_image_user[@]}" "$bun" src/main.ts) &
 pid=$!

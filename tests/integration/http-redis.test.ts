@@ -61,7 +61,7 @@ describe('the service on a real socket with the Redis backend', () => {
   test('bad input over the socket answers the same error shape', async () => {
     const res = await fetch(`${service.url}/api/v1/mastery/query`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await token({ role: 'admin', sub: 'admin-1' })}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await token({ role: 'admin', sub: 'admin-1', tenant: 'default' })}`, 'content-type': 'application/json' },
       body: '{"student_id": ',
     });
     expect(res.status).toBe(400);
@@ -73,7 +73,7 @@ describe('replicas sharing Redis', () => {
   test('share one rate limit per principal', async () => {
     const [a, b] = await Promise.all([startService({ ...env, RATE_LIMIT_PER_MINUTE: '3' }), startService({ ...env, RATE_LIMIT_PER_MINUTE: '3' })]);
     try {
-      const auth = { authorization: `Bearer ${await token({ role: 'student', sub: uniqueId('s') })}` };
+      const auth = { authorization: `Bearer ${await token({ role: 'student', sub: uniqueId('s'), tenant: 'default' })}` };
       const statuses = [];
       for (const s of [a, b, a, b]) statuses.push((await fetch(`${s.url}/api/v1/cohorts`, { headers: auth })).status);
       // Students may not list cohorts (403), until the shared quota of 3 runs out.
@@ -88,7 +88,7 @@ describe('graceful shutdown', () => {
   test('on SIGTERM: /ready 503, new requests refused, the request in flight finishes, exit 0 within 10 s', async () => {
     // A slow Redis holds one request in flight while the service is told to stop.
     const service = await startService({ ...env, REDIS_COMMAND_TIMEOUT_MS: '5000', BREAKER_TIMEOUT_MS: '8000', SHUTDOWN_TIMEOUT_MS: '10000' });
-    const admin = { authorization: `Bearer ${await token({ role: 'admin', sub: 'admin-1' })}` };
+    const admin = { authorization: `Bearer ${await token({ role: 'admin', sub: 'admin-1', tenant: 'default' })}` };
     const sleeper = createRedisClient(redisUrl, 5000);
     await waitUntilReady(sleeper, 5000);
     try {

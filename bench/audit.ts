@@ -11,7 +11,7 @@ import { sha256 } from '../src/adapters/crypto/hashing';
 import { RedisAuditLog } from '../src/adapters/redis/audit-log.redis';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
 import { auditAnchorKey, auditHeadKey, auditKey, auditTargetIndexPrefix } from '../src/adapters/redis/keys';
-import { verifyAuditLog, type AuditEvent, type AuditRecord } from '../src/domain/audit';
+import { verifyAuditLog, type AuditEvent, type AuditRecord } from '../src/domain/compliance/audit';
 import type { Clock } from '../src/ports/clock.port';
 import { bearer, testApp } from '../tests/support/http';
 import { testPseudonymize } from '../tests/support/stores';

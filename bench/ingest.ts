@@ -13,8 +13,8 @@ import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client'
 import { RedisMasteryStore, ttlSeconds } from '../src/adapters/redis/mastery-store.redis';
 import { BreakerMasteryStore } from '../src/adapters/resilience/mastery-store.breaker';
 import { parseConfig, type KafkaConfig } from '../src/config/config';
-import type { EngineDeps } from '../src/domain/engine';
-import { DAY_MS } from '../src/domain/topic-state';
+import type { EngineDeps } from '../src/domain/mastery/engine';
+import { DAY_MS } from '../src/domain/mastery/topic-state';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';
 import { benchEvent, curriculum, writeBenchSection } from './support';

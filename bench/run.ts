@@ -5,9 +5,9 @@
  */
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
 import { RedisMasteryStore, ttlSeconds } from '../src/adapters/redis/mastery-store.redis';
-import { ingestEvent, type EngineDeps } from '../src/domain/engine';
-import { parseLearningEvent } from '../src/domain/event';
-import { applyEvent, DAY_MS, type ModelPolicy, type TopicState } from '../src/domain/topic-state';
+import { ingestEvent, type EngineDeps } from '../src/domain/mastery/engine';
+import { parseLearningEvent } from '../src/domain/mastery/event';
+import { applyEvent, DAY_MS, type ModelPolicy, type TopicState } from '../src/domain/mastery/topic-state';
 import type { Clock } from '../src/ports/clock.port';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';

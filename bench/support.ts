@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { DAY_MS } from '../src/domain/topic-state';
+import { DAY_MS } from '../src/domain/mastery/topic-state';
 import { shippedCurriculum } from '../tests/support/curriculum';
 
 export const ROOT = join(import.meta.dir, '..');

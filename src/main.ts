@@ -25,10 +25,10 @@ import { RedisMasteryStore, ttlSeconds } from './adapters/redis/mastery-store.re
 import { RedisRateLimiter } from './adapters/redis/rate-limiter.redis';
 import { BreakerMasteryStore, type BreakerStatus } from './adapters/resilience/mastery-store.breaker';
 import { parseConfig, type Config } from './config/config';
-import { ROLES } from './domain/access';
-import { parseCurriculum, type Curriculum } from './domain/curriculum';
-import type { EngineDeps } from './domain/engine';
-import { DAY_MS } from './domain/topic-state';
+import { ROLES } from './domain/access/access';
+import { parseCurriculum, type Curriculum } from './domain/mastery/curriculum';
+import type { EngineDeps } from './domain/mastery/engine';
+import { DAY_MS } from './domain/mastery/topic-state';
 import type { AuditLog } from './ports/audit-log.port';
 import type { CohortStore } from './ports/cohort-store.port';
 import type { Pseudonymizer } from './ports/pseudonymizer.port';

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { DEFAULT_THRESHOLDS, validateThresholds, type LevelThresholds } from '../domain/mastery';
+import { DEFAULT_THRESHOLDS, validateThresholds, type LevelThresholds } from '../domain/mastery/mastery';
 
 /**
  * Every setting the service reads, with its default. This is the only module that sees the

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditRecord, ChainEnds } from '../domain/audit';
+import type { AuditEvent, AuditRecord, ChainEnds } from '../domain/compliance/audit';
 
 export interface AuditQuery {
   tenantId: string;

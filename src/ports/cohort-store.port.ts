@@ -1,4 +1,4 @@
-import type { Cohort } from '../domain/cohort';
+import type { Cohort } from '../domain/access/cohort';
 
 /** A roster write refused because it names students erased within the erasure retention. */
 export type RosterWrite = { kind: 'written' } | { kind: 'erased_members'; studentIds: string[] };

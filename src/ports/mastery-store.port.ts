@@ -1,5 +1,5 @@
-import type { Consent } from '../domain/consent';
-import type { DaySnapshot, TopicState } from '../domain/topic-state';
+import type { Consent } from '../domain/compliance/consent';
+import type { DaySnapshot, TopicState } from '../domain/mastery/topic-state';
 
 /** Names one student inside one tenant: every read, write and erasure is scoped by both. */
 export interface StudentRef {

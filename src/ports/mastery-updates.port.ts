@@ -1,5 +1,5 @@
-import type { LearningEvent } from '../domain/event';
-import type { Components, Level } from '../domain/mastery';
+import type { LearningEvent } from '../domain/mastery/event';
+import type { Components, Level } from '../domain/mastery/mastery';
 import type { StudentRef } from './mastery-store.port';
 
 /** A topic's mastery right after an event changed it, as downstream services see it. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { sha256 } from '../../src/adapters/crypto/hashing';
-import { verifyAuditLog, type AuditEvent } from '../../src/domain/audit';
+import { verifyAuditLog, type AuditEvent } from '../../src/domain/compliance/audit';
 import type { AuditLog } from '../../src/ports/audit-log.port';
 import { FixedClock } from '../support/fixed-clock';
 import { uniqueId } from '../support/services';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import type { Cohort } from '../../src/domain/cohort';
+import type { Cohort } from '../../src/domain/access/cohort';
 import type { CohortStore } from '../../src/ports/cohort-store.port';
 import { uniqueId } from '../support/services';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { parseLearningEvent } from '../../src/domain/event';
-import { applyEvent, snapshotOf, type ModelPolicy, type TopicState } from '../../src/domain/topic-state';
+import { parseLearningEvent } from '../../src/domain/mastery/event';
+import { applyEvent, snapshotOf, type ModelPolicy, type TopicState } from '../../src/domain/mastery/topic-state';
 import type { ApplyRequest, MasteryStore, StudentRef, TopicChange } from '../../src/ports/mastery-store.port';
 import { wireEvent, type WireEvent } from '../support/events';
 import { uniqueId } from '../support/services';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { DAY_MS } from '../../src/domain/topic-state';
+import { DAY_MS } from '../../src/domain/mastery/topic-state';
 import { FixedClock } from '../support/fixed-clock';
 import { memoryStore as storeOn } from '../support/stores';
 import { applyWire, CONTRACT_NOW, describeConsentLifetime, describeMasteryStoreContract, freshStudent } from './mastery-store.contract';

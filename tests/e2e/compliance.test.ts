@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { ExportSchema } from '../../src/adapters/http/compliance.routes';
-import { EXPORT_AUDIT_PAGE } from '../../src/domain/compliance';
+import { EXPORT_AUDIT_PAGE } from '../../src/domain/compliance/compliance';
 import { bearer, event, NOW, testApp } from '../support/http';
 import { testPseudonymize } from '../support/stores';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { RedisMasteryStore } from '../../src/adapters/redis/mastery-store.redis';
-import { parseLearningEvent, type LearningEvent } from '../../src/domain/event';
-import { applyEvent, type TopicState } from '../../src/domain/topic-state';
+import { parseLearningEvent, type LearningEvent } from '../../src/domain/mastery/event';
+import { applyEvent, type TopicState } from '../../src/domain/mastery/topic-state';
 import { applyWire, CONTRACT_NOW, freshStudent } from '../contract/mastery-store.contract';
 import type { WireEvent } from '../support/events';
 import { requireService, uniqueId } from '../support/services';

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { KafkaIngestConsumer, DLQ_HEADERS } from '../../src/adapters/kafka/ingest.consumer';
 import { startKafkaIngest } from '../../src/adapters/kafka/kafka-ingest';
 import { registerKafkaMetrics } from '../../src/adapters/kafka/metrics';
-import { queryMastery } from '../../src/domain/engine';
+import { queryMastery } from '../../src/domain/mastery/engine';
 import type { MasteryUpdate, MasteryUpdates } from '../../src/ports/mastery-updates.port';
 import type { StudentRef } from '../../src/ports/mastery-store.port';
 import { requireService, uniqueId } from '../support/services';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCurriculum, type Curriculum } from '../../src/domain/curriculum';
+import { parseCurriculum, type Curriculum } from '../../src/domain/mastery/curriculum';
 
 /** The curriculum the service ships (data/curriculum.json), for tests and benches. */
 export const shippedCurriculum: Curriculum = (() => {

@@ -12,9 +12,9 @@ import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memo
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { RedisMasteryStore, ttlSeconds } from '../../src/adapters/redis/mastery-store.redis';
 import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store.breaker';
-import type { Curriculum } from '../../src/domain/curriculum';
-import { ingestEvent, type EngineDeps } from '../../src/domain/engine';
-import { DAY_MS, type ModelPolicy, type TopicState } from '../../src/domain/topic-state';
+import type { Curriculum } from '../../src/domain/mastery/curriculum';
+import { ingestEvent, type EngineDeps } from '../../src/domain/mastery/engine';
+import { DAY_MS, type ModelPolicy, type TopicState } from '../../src/domain/mastery/topic-state';
 import type { MasteryStore } from '../../src/ports/mastery-store.port';
 import type { Pseudonymizer } from '../../src/ports/pseudonymizer.port';
 import { shippedCurriculum } from './curriculum';

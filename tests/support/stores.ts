@@ -2,7 +2,7 @@ import { createPseudonymizer } from '../../src/adapters/crypto/hashing';
 import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
 import { studentKeyPattern, studentTag } from '../../src/adapters/redis/keys';
 import { ttlSeconds, type RedisStoreOptions } from '../../src/adapters/redis/mastery-store.redis';
-import { DAY_MS } from '../../src/domain/topic-state';
+import { DAY_MS } from '../../src/domain/mastery/topic-state';
 import type { Clock } from '../../src/ports/clock.port';
 import type { StudentRef } from '../../src/ports/mastery-store.port';
 

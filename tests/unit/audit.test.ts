@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { sha256 } from '../../src/adapters/crypto/hashing';
-import { chain, GENESIS_HASH, verifyAuditLog, type AuditEvent, type AuditRecord, type ChainEnds, type VerifyPoint } from '../../src/domain/audit';
+import { chain, GENESIS_HASH, verifyAuditLog, type AuditEvent, type AuditRecord, type ChainEnds, type VerifyPoint } from '../../src/domain/compliance/audit';
 import type { AuditQuery } from '../../src/ports/audit-log.port';
 
 const event = (i: number): AuditEvent => ({ actor: `admin:a${i % 3}`, action: 'mastery.read', target: `p${i}`, requestId: `r${i}`, outcome: 'success', at: 1_700_000_000_000 + i });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../src/config/config';
-import { parseCurriculum } from '../../src/domain/curriculum';
+import { parseCurriculum } from '../../src/domain/mastery/curriculum';
 
 describe('configuration', () => {
   test('an empty environment gives the documented defaults', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { ingestEvent, queryMastery, type EngineDeps } from '../../src/domain/engine';
-import { DAY_MS } from '../../src/domain/topic-state';
+import { ingestEvent, queryMastery, type EngineDeps } from '../../src/domain/mastery/engine';
+import { DAY_MS } from '../../src/domain/mastery/topic-state';
 import { shippedCurriculum } from '../support/curriculum';
 import { FixedClock } from '../support/fixed-clock';
 import { memoryStore } from '../support/stores';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { parseLearningEvent } from '../../src/domain/event';
+import { parseLearningEvent } from '../../src/domain/mastery/event';
 import { wireEvent } from '../support/events';
 
 const fieldsOf = (raw: unknown) => {

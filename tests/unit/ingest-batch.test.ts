@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { ingestBatch } from '../../src/adapters/kafka/ingest-batch';
-import type { EngineDeps } from '../../src/domain/engine';
-import { DAY_MS } from '../../src/domain/topic-state';
+import type { EngineDeps } from '../../src/domain/mastery/engine';
+import { DAY_MS } from '../../src/domain/mastery/topic-state';
 import { shippedCurriculum } from '../support/curriculum';
 import { wireEvent } from '../support/events';
 import { FixedClock } from '../support/fixed-clock';

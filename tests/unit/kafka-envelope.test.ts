@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { decodeEventMessage } from '../../src/adapters/kafka/envelope';
-import { parseLearningEvent } from '../../src/domain/event';
+import { parseLearningEvent } from '../../src/domain/mastery/event';
 
 const bytes = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { calculateMastery, levelOf, validateThresholds, WEIGHTS } from '../../src/domain/mastery';
+import { calculateMastery, levelOf, validateThresholds, WEIGHTS } from '../../src/domain/mastery/mastery';
 
 describe('the mastery formula', () => {
   test('weighs completion 0.4, quiz 0.3, quality 0.2 and consistency 0.1', () => {

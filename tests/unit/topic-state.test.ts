@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { parseLearningEvent, type LearningEvent } from '../../src/domain/event';
-import { applyEvent, componentsOf, DAY_MS, masteryOf, snapshotOf, type ModelPolicy, type TopicState } from '../../src/domain/topic-state';
+import { parseLearningEvent, type LearningEvent } from '../../src/domain/mastery/event';
+import { applyEvent, componentsOf, DAY_MS, masteryOf, snapshotOf, type ModelPolicy, type TopicState } from '../../src/domain/mastery/topic-state';
 import { wireEvent, type WireEvent } from '../support/events';
 
 const policy: ModelPolicy = { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] };

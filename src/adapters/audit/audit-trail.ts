@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AuditEvent } from '../../domain/audit';
+import type { AuditEvent } from '../../domain/compliance/audit';
 import type { AuditLog } from '../../ports/audit-log.port';
 
 interface Pending {

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { Sha256 } from '../../domain/audit';
+import type { Sha256 } from '../../domain/compliance/audit';
 
 export const sha256: Sha256 = (data) => createHash('sha256').update(data).digest('hex');
 

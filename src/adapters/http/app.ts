@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia';
 import type { Logger } from 'pino';
-import type { ComplianceDeps } from '../../domain/compliance';
-import type { EngineDeps } from '../../domain/engine';
+import type { ComplianceDeps } from '../../domain/compliance/compliance';
+import type { EngineDeps } from '../../domain/mastery/engine';
 import type { AuditLog } from '../../ports/audit-log.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
 import type { HealthProbe } from '../../ports/health.port';

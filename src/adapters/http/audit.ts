@@ -1,5 +1,5 @@
-import type { Principal } from '../../domain/access';
-import type { AuditEvent, AuditOutcome } from '../../domain/audit';
+import type { Principal } from '../../domain/access/access';
+import type { AuditEvent, AuditOutcome } from '../../domain/compliance/audit';
 import type { Clock } from '../../ports/clock.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { AuditTrail } from '../audit/audit-trail';

@@ -1,7 +1,7 @@
 import { jwt } from '@elysiajs/jwt';
 import type { CryptoKey, JWTVerifyOptions } from 'jose';
-import { ROLES, type Principal, type Role } from '../../domain/access';
-import { DEFAULT_TENANT, ID_PATTERN } from '../../domain/event';
+import { ROLES, type Principal, type Role } from '../../domain/access/access';
+import { DEFAULT_TENANT, ID_PATTERN } from '../../domain/mastery/event';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 

@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia';
-import { canManageCohorts, visibleCohorts, type Principal } from '../../domain/access';
-import { MAX_COHORT_MEMBERS, type Cohort } from '../../domain/cohort';
+import { canManageCohorts, visibleCohorts, type Principal } from '../../domain/access/access';
+import { MAX_COHORT_MEMBERS, type Cohort } from '../../domain/access/cohort';
 import type { CohortStore } from '../../ports/cohort-store.port';
 import { audit, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';

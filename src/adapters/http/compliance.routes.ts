@@ -1,8 +1,8 @@
 import { Elysia, t, type Static } from 'elysia';
-import type { Principal } from '../../domain/access';
-import { verifyAuditLog, type AuditRecord, type Sha256, type VerifyPoint } from '../../domain/audit';
-import { isoDay } from '../../domain/topic-state';
-import { consentView, eraseStudent, exportStudent, getConsent, setConsent, type ComplianceDeps, type ConsentView } from '../../domain/compliance';
+import type { Principal } from '../../domain/access/access';
+import { verifyAuditLog, type AuditRecord, type Sha256, type VerifyPoint } from '../../domain/compliance/audit';
+import { isoDay } from '../../domain/mastery/topic-state';
+import { consentView, eraseStudent, exportStudent, getConsent, setConsent, type ComplianceDeps, type ConsentView } from '../../domain/compliance/compliance';
 import { audit, auditInBackground, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { studentMasteryWire } from './mastery.routes';

@@ -1,9 +1,9 @@
 import { Elysia, t } from 'elysia';
 import type { Logger } from 'pino';
-import { canIngestEvents, type Principal } from '../../domain/access';
-import { announce } from '../../domain/announce';
-import { ingestEvent, type EngineDeps, type IngestOutcome } from '../../domain/engine';
-import { eventTypeLabel } from '../../domain/event';
+import { canIngestEvents, type Principal } from '../../domain/access/access';
+import { announce } from '../../domain/mastery/announce';
+import { ingestEvent, type EngineDeps, type IngestOutcome } from '../../domain/mastery/engine';
+import { eventTypeLabel } from '../../domain/mastery/event';
 import { masteryUpdateOf, type MasteryUpdate, type MasteryUpdates } from '../../ports/mastery-updates.port';
 import type { Metrics } from '../observability/metrics';
 import { inOrderPerKey } from '../ingest/per-key-order';

@@ -1,8 +1,8 @@
 import { withHeaders } from '@elysiajs/openapi';
 import { Elysia, t } from 'elysia';
-import { canReadStudent, type Principal } from '../../domain/access';
-import { queryMastery, type StudentMastery, type EngineDeps } from '../../domain/engine';
-import { calculateMastery, type Mastery } from '../../domain/mastery';
+import { canReadStudent, type Principal } from '../../domain/access/access';
+import { queryMastery, type StudentMastery, type EngineDeps } from '../../domain/mastery/engine';
+import { calculateMastery, type Mastery } from '../../domain/mastery/mastery';
 import type { CohortStore } from '../../ports/cohort-store.port';
 import { auditInBackground, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';

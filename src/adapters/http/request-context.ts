@@ -1,4 +1,4 @@
-import type { Principal } from '../../domain/access';
+import type { Principal } from '../../domain/access/access';
 import { ApiError } from './errors';
 
 /** What the gate learns about a request before routing, for the hooks and handlers after it. */

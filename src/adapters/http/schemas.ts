@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { t } from 'elysia';
-import { ID_PATTERN_SOURCE } from '../../domain/event';
-import { LEVELS } from '../../domain/mastery';
+import { ID_PATTERN_SOURCE } from '../../domain/mastery/event';
+import { LEVELS } from '../../domain/mastery/mastery';
 
 /** Wire schemas (snake_case) shared by the routes; they are also the OpenAPI document. */
 export const Id = t.String({ pattern: ID_PATTERN_SOURCE, minLength: 1, maxLength: 128, description: 'letters, digits and . _ : -' });

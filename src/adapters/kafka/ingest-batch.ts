@@ -1,5 +1,5 @@
-import { ingestEvent, queryMastery, type EngineDeps } from '../../domain/engine';
-import { DEFAULT_TENANT, eventTypeLabel, type FieldError } from '../../domain/event';
+import { ingestEvent, queryMastery, type EngineDeps } from '../../domain/mastery/engine';
+import { DEFAULT_TENANT, eventTypeLabel, type FieldError } from '../../domain/mastery/event';
 import { masteryUpdateOf, type MasteryUpdate } from '../../ports/mastery-updates.port';
 import { inOrderPerKey } from '../ingest/per-key-order';
 import { decodeEventMessage } from './envelope';

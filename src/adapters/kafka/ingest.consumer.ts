@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ConfigResourceTypes, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { announce } from '../../domain/announce';
-import type { EngineDeps } from '../../domain/engine';
+import { announce } from '../../domain/mastery/announce';
+import type { EngineDeps } from '../../domain/mastery/engine';
 import type { HealthProbe } from '../../ports/health.port';
 import type { MasteryUpdate, MasteryUpdates } from '../../ports/mastery-updates.port';
 import { ingestBatch, type BatchOutcome, type DeadReason } from './ingest-batch';

@@ -2,7 +2,7 @@ import { Kafka, logLevel, Partitioners, type KafkaConfig as KafkaClientConfig, t
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { KafkaConfig, KafkaSasl } from '../../config/config';
-import type { EngineDeps } from '../../domain/engine';
+import type { EngineDeps } from '../../domain/mastery/engine';
 import type { HealthProbe } from '../../ports/health.port';
 import type { MasteryUpdates } from '../../ports/mastery-updates.port';
 import { KafkaIngestConsumer } from './ingest.consumer';

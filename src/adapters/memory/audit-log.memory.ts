@@ -1,4 +1,4 @@
-import { chain, type AuditEvent, type AuditRecord, type ChainEnds, type ChainLink, type Sha256 } from '../../domain/audit';
+import { chain, type AuditEvent, type AuditRecord, type ChainEnds, type ChainLink, type Sha256 } from '../../domain/compliance/audit';
 import type { AuditLog, AuditQuery } from '../../ports/audit-log.port';
 import type { Clock } from '../../ports/clock.port';
 

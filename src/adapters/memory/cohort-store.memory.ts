@@ -1,4 +1,4 @@
-import type { Cohort } from '../../domain/cohort';
+import type { Cohort } from '../../domain/access/cohort';
 import type { CohortStore, RosterWrite } from '../../ports/cohort-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 

@@ -1,5 +1,5 @@
-import { cloneSnapshot, cloneTopicState, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/topic-state';
-import type { Consent } from '../../domain/consent';
+import { cloneSnapshot, cloneTopicState, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
+import type { Consent } from '../../domain/compliance/consent';
 import type { Clock } from '../../ports/clock.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { ApplyOutcome, ApplyRequest, HistoryQuery, MasteryStore, StudentRef, TopicChange } from '../../ports/mastery-store.port';

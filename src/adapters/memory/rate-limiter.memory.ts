@@ -1,4 +1,4 @@
-import { decide, fixedWindow } from '../../domain/fixed-window';
+import { decide, fixedWindow } from '../../domain/access/fixed-window';
 import type { Clock } from '../../ports/clock.port';
 import type { RateLimitDecision, RateLimiter } from '../../ports/rate-limiter.port';
 

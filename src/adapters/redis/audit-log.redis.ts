@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { chain, type AuditEvent, type AuditRecord, type ChainEnds, type ChainLink, type Sha256 } from '../../domain/audit';
+import { chain, type AuditEvent, type AuditRecord, type ChainEnds, type ChainLink, type Sha256 } from '../../domain/compliance/audit';
 import type { AuditLog, AuditQuery } from '../../ports/audit-log.port';
 import type { Clock } from '../../ports/clock.port';
 import appendScript from './audit-append.lua' with { type: 'text' };

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { Cohort } from '../../domain/cohort';
+import type { Cohort } from '../../domain/access/cohort';
 import type { CohortStore, RosterWrite } from '../../ports/cohort-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import putScript from './cohort-put.lua' with { type: 'text' };

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
-import type { Consent } from '../../domain/consent';
-import { cloneTopicState, DAY_MS, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/topic-state';
+import type { Consent } from '../../domain/compliance/consent';
+import { cloneTopicState, DAY_MS, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import {
   StoreUnavailableError,
   type ApplyOutcome,

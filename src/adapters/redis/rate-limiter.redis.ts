@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { decide, fixedWindow } from '../../domain/fixed-window';
+import { decide, fixedWindow } from '../../domain/access/fixed-window';
 import type { Clock } from '../../ports/clock.port';
 import { RateLimiterUnavailableError, type RateLimitDecision, type RateLimiter } from '../../ports/rate-limiter.port';
 import { guard } from './guard';

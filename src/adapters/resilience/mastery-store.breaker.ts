@@ -1,6 +1,6 @@
 import CircuitBreaker from 'opossum';
-import type { Consent } from '../../domain/consent';
-import type { TopicState } from '../../domain/topic-state';
+import type { Consent } from '../../domain/compliance/consent';
+import type { TopicState } from '../../domain/mastery/topic-state';
 import {
   StoreUnavailableError,
   type ApplyOutcome,

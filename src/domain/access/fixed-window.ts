@@ -1,4 +1,4 @@
-import type { RateLimitDecision } from '../ports/rate-limiter.port';
+import type { RateLimitDecision } from '../../ports/rate-limiter.port';
 
 /**
  * Fixed windows aligned to the epoch (index = floor(now / window)), so every replica and every

@@ -1,5 +1,5 @@
-import type { MasteryStore, StudentRef } from '../ports/mastery-store.port';
-import type { MasteryUpdate, MasteryUpdates } from '../ports/mastery-updates.port';
+import type { MasteryStore, StudentRef } from '../../ports/mastery-store.port';
+import type { MasteryUpdate, MasteryUpdates } from '../../ports/mastery-updates.port';
 
 /**
  * How far apart two replicas' clocks may be when one compares its own apply time with another's

@@ -1,4 +1,4 @@
-import type { AuditLog } from '../ports/audit-log.port';
+import type { AuditLog } from '../../ports/audit-log.port';
 
 /**
  * The audit trail: who did what to whose data, when, with what outcome. Entries form a hash

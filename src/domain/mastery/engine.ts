@@ -1,5 +1,5 @@
-import type { Clock } from '../ports/clock.port';
-import type { MasteryStore, StudentRef } from '../ports/mastery-store.port';
+import type { Clock } from '../../ports/clock.port';
+import type { MasteryStore, StudentRef } from '../../ports/mastery-store.port';
 import type { Curriculum } from './curriculum';
 import { parseLearningEvent, type FieldError, type LearningEvent } from './event';
 import { levelOf, type Level, type Mastery } from './mastery';

@@ -1,12 +1,12 @@
-import type { AuditLog } from '../ports/audit-log.port';
-import type { CohortStore } from '../ports/cohort-store.port';
-import type { StudentRef } from '../ports/mastery-store.port';
-import type { MasteryUpdates } from '../ports/mastery-updates.port';
-import type { Pseudonymizer } from '../ports/pseudonymizer.port';
+import type { AuditLog } from '../../ports/audit-log.port';
+import type { CohortStore } from '../../ports/cohort-store.port';
+import type { StudentRef } from '../../ports/mastery-store.port';
+import type { MasteryUpdates } from '../../ports/mastery-updates.port';
+import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { AuditRecord } from './audit';
 import type { Consent } from './consent';
-import { queryMastery, type EngineDeps, type StudentMastery } from './engine';
-import type { DaySnapshot, TopicState } from './topic-state';
+import { queryMastery, type EngineDeps, type StudentMastery } from '../mastery/engine';
+import type { DaySnapshot, TopicState } from '../mastery/topic-state';
 
 export interface ComplianceDeps extends EngineDeps {
   cohorts: CohortStore;

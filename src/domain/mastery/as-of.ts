@@ -1,0 +1,56 @@
+import { calculateMastery, type Components, type Mastery } from './mastery';
+import { dayOf, type DaySnapshot, type ModelPolicy } from './topic-state';
+
+/**
+ * Mastery as it was at a past moment, rebuilt from a topic's day snapshots: the basis of history
+ * analytics, of "what would we have predicted then" and of backtests. Completion, quiz and quality
+ * do not move without events, so they are the latest snapshot's; consistency is a function of the
+ * active days in the window ending on the day asked, and the days that have a snapshot are exactly
+ * the days with events (each applied event writes the snapshot of its day, in-order delivery).
+ */
+
+/** A topic's value at the end of one day; `active` says whether the day had events. */
+export interface DayValue {
+  day: number;
+  components: Components;
+  mastery: Mastery;
+  active: boolean;
+}
+
+/**
+ * One value per day from `fromDay` to `toDay` (days since epoch, both included) for one topic,
+ * from its snapshots in ascending day order; `undefined` for days before its first snapshot.
+ * O(days + snapshots): the window's active-day count slides along with the day.
+ */
+export function dailyValues(snapshots: readonly DaySnapshot[], fromDay: number, toDay: number, policy: ModelPolicy): (DayValue | undefined)[] {
+  const days = snapshots.map((s) => dayNumber(s.day));
+  const out: (DayValue | undefined)[] = [];
+  let latest = -1; // index of the last snapshot on or before the day
+  let windowStart = 0; // index of the first snapshot inside the window
+  for (let day = fromDay; day <= toDay; day++) {
+    while (latest + 1 < snapshots.length && days[latest + 1]! <= day) latest++;
+    while (windowStart <= latest && days[windowStart]! <= day - policy.consistencyWindowDays) windowStart++;
+    if (latest < 0) {
+      out.push(undefined);
+      continue;
+    }
+    const last = snapshots[latest]!.components;
+    const mastery = calculateMastery({ ...last, consistency: (latest - windowStart + 1) / policy.consistencyWindowDays }, policy.thresholds);
+    out.push({ day, components: mastery.components, mastery, active: days[latest] === day });
+  }
+  return out;
+}
+
+/**
+ * A topic's components as of the instant `asOf` (epoch ms): only snapshots whose latest event
+ * occurred by then count. A snapshot covers a whole day, so on the day of `asOf` itself the events
+ * before it count only when none came after it that day (then the previous day's value stands).
+ */
+export function componentsAsOf(snapshots: readonly DaySnapshot[], asOf: number, policy: ModelPolicy): Components | undefined {
+  const known = snapshots.filter((s) => s.at <= asOf);
+  if (known.length === 0) return undefined;
+  return dailyValues(known, dayOf(asOf), dayOf(asOf), policy)[0]?.components;
+}
+
+/** The day number (days since epoch) of an ISO date `YYYY-MM-DD`. */
+export const dayNumber = (isoDate: string): number => dayOf(Date.parse(`${isoDate}T00:00:00Z`));

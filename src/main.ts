@@ -192,6 +192,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   const auditTrail = new AuditTrail(backend.auditLog, log, () => metrics.auditFailures.inc());
   const app = createApp({
     engine,
+    prediction: config.prediction,
     cohorts: backend.cohorts,
     auditLog: backend.auditLog,
     auditTrail,

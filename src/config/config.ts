@@ -25,6 +25,13 @@ const EnvSchema = Type.Object({
   BREAKER_TIMEOUT_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000 }),
   BREAKER_RESET_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 600_000 }),
   COHORT_TTL_DAYS: Type.Integer({ default: 365, minimum: 1, maximum: 3650 }),
+  // The predecessor flagged students predicted below 0.5; a fall of 5 points a week or a week
+  // without activity is worth a teacher's look too.
+  INTERVENTION_THRESHOLD: Type.Number({ default: 0.5, minimum: 0, maximum: 1 }),
+  INTERVENTION_DECLINE_PER_WEEK: Type.Number({ default: 0.05, minimum: 0, maximum: 1 }),
+  INTERVENTION_INACTIVE_DAYS: Type.Integer({ default: 7, minimum: 1, maximum: 365 }),
+  // 0.9 is the usual spaced-repetition target: review before a tenth is forgotten.
+  REVIEW_RETENTION_TARGET: Type.Number({ default: 0.9, minimum: 0.5, maximum: 0.99 }),
   JWT_ALGORITHM: Type.Union([Type.Literal('HS256'), Type.Literal('RS256'), Type.Literal('ES256')], { default: 'HS256' }),
   JWT_SECRET: Type.Optional(Type.String()),
   JWT_PUBLIC_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
@@ -93,6 +100,10 @@ export interface Config {
   };
   readonly breaker: { readonly timeoutMs: number; readonly resetMs: number };
   readonly cohortTtlDays: number;
+  readonly prediction: {
+    readonly reviewRetentionTarget: number;
+    readonly intervention: { readonly threshold: number; readonly declinePerWeek: number; readonly inactiveDays: number };
+  };
   readonly auth: {
     readonly algorithm: Env['JWT_ALGORITHM'];
     /** HS256 secret; undefined outside production means "make a random one for this run". */
@@ -208,6 +219,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     },
     breaker: { timeoutMs: e.BREAKER_TIMEOUT_MS, resetMs: e.BREAKER_RESET_MS },
     cohortTtlDays: e.COHORT_TTL_DAYS,
+    prediction: {
+      reviewRetentionTarget: e.REVIEW_RETENTION_TARGET,
+      intervention: { threshold: e.INTERVENTION_THRESHOLD, declinePerWeek: e.INTERVENTION_DECLINE_PER_WEEK, inactiveDays: e.INTERVENTION_INACTIVE_DAYS },
+    },
     auth: {
       algorithm: e.JWT_ALGORITHM,
       secret: e.JWT_SECRET,

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia';
 import type { Logger } from 'pino';
 import type { ComplianceDeps } from '../../domain/compliance/compliance';
 import type { EngineDeps } from '../../domain/mastery/engine';
+import type { PredictionDeps, PredictionSettings } from '../../domain/prediction/predict';
 import type { AuditLog } from '../../ports/audit-log.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
 import type { HealthProbe } from '../../ports/health.port';
@@ -22,10 +23,12 @@ import { createGate, type GateSettings, type Lifecycle } from './gate';
 import { healthRoutes } from './health.routes';
 import { masteryRoutes } from './mastery.routes';
 import { opsRoutes, type ServiceInfo } from './ops.routes';
+import { predictionRoutes } from './predictions.routes';
 import { requestIdOf } from './request-context';
 
 export interface AppDeps {
   engine: EngineDeps;
+  prediction: PredictionSettings;
   cohorts: CohortStore;
   auditLog: AuditLog;
   auditTrail: AuditTrail;
@@ -60,6 +63,7 @@ export function createApp(deps: AppDeps) {
   const { metrics, logger } = deps;
   const compliance: ComplianceDeps = { ...deps.engine, cohorts: deps.cohorts, audit: deps.auditLog, pseudonymize: deps.pseudonymize, ...(deps.updates ? { updates: deps.updates } : {}) };
   const auditDeps = { auditTrail: deps.auditTrail, pseudonymize: deps.pseudonymize, clock: deps.engine.clock };
+  const predictions: PredictionDeps = { ...deps.engine, prediction: deps.prediction };
 
   const fail = (set: { status?: number | string; headers: Record<string, string | number> }, request: Request, code: ErrorCode, message: string, details?: ErrorDetail[]) => {
     set.status = STATUS_OF[code];
@@ -109,6 +113,7 @@ export function createApp(deps: AppDeps) {
           { name: 'mastery', description: 'Mastery scores and their components' },
           { name: 'events', description: 'Learning event ingest' },
           { name: 'cohorts', description: 'Cohorts: which teachers teach which students' },
+          { name: 'predictions', description: 'Where a student is heading: forecasts, intervention flags, reviews' },
           { name: 'compliance', description: 'GDPR export and erasure, consent, the audit log' },
           { name: 'ops', description: 'Health, readiness, metrics' },
         ],
@@ -128,6 +133,7 @@ export function createApp(deps: AppDeps) {
     .use(masteryRoutes({ ...deps, ...auditDeps }))
     .use(eventRoutes({ ...deps, ...auditDeps }))
     .use(cohortRoutes({ ...deps, ...auditDeps }))
+    .use(predictionRoutes({ ...auditDeps, predictions, cohorts: deps.cohorts }))
     .use(complianceRoutes({ ...auditDeps, compliance, sha256 }));
 }
 

@@ -29,26 +29,35 @@ interface Deps extends HttpAuditDeps {
 
 /**
  * Refuses unless the principal may read this student; the answer is the same whether the student
- * exists or not. Both outcomes are audited.
+ * exists or not. Both outcomes are audited under `action` (what was read: `mastery.read`,
+ * `prediction.read`, ...).
  */
-async function authorizeStudentRead(deps: Deps, request: Request, principal: Principal, studentId: string): Promise<void> {
+export async function authorizeStudentRead(
+  deps: HttpAuditDeps & { cohorts: CohortStore },
+  request: Request,
+  principal: Principal,
+  studentId: string,
+  action = 'mastery.read',
+): Promise<void> {
   const rosters = principal.role === 'teacher' ? await deps.cohorts.list(principal.tenantId) : [];
   const allowed = canReadStudent(principal, studentId, rosters);
-  auditInBackground(deps, request, 'mastery.read', { studentId }, allowed ? 'success' : 'denied');
+  auditInBackground(deps, request, action, { studentId }, allowed ? 'success' : 'denied');
   if (!allowed) throw new ApiError('forbidden', 'you may not read this student');
 }
+
+/** 400 naming the topics that are not in the curriculum. */
+export const unknownTopics = (topicIds: readonly string[]): ApiError =>
+  new ApiError(
+    'validation_failed',
+    'some topics are not in the curriculum',
+    topicIds.map((id) => ({ field: 'topic_ids', code: 'unknown_value', message: `unknown topic ${id}` })),
+  );
 
 async function readMastery(deps: Deps, request: Request, studentId: string, topicIds?: string[]) {
   const principal = principalOf(request);
   await authorizeStudentRead(deps, request, principal, studentId);
   const result = await queryMastery(deps.engine, { tenantId: principal.tenantId, studentId }, topicIds);
-  if (result.kind === 'unknown_topics') {
-    throw new ApiError(
-      'validation_failed',
-      'some topics are not in the curriculum',
-      result.topicIds.map((id) => ({ field: 'topic_ids', code: 'unknown_value', message: `unknown topic ${id}` })),
-    );
-  }
+  if (result.kind === 'unknown_topics') throw unknownTopics(result.topicIds);
   return studentMasteryWire(result.mastery);
 }
 

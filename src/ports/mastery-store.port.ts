@@ -54,6 +54,12 @@ export interface MasteryStore {
   getTopic(ref: StudentRef, topicId: string): Promise<TopicState | undefined>;
   /** All topics the student has state in, keyed by topic id. */
   listTopics(ref: StudentRef): Promise<Map<string, TopicState>>;
+  /**
+   * listTopics for many students in one round trip (cohort analytics): one map per ref, in the
+   * order given. Each student's map is read as listTopics reads it; the students are not read
+   * at one common instant.
+   */
+  listTopicsMany(refs: readonly StudentRef[]): Promise<Map<string, TopicState>[]>;
   /** Day snapshots, ascending by topic then day. */
   getHistory(query: HistoryQuery): Promise<DaySnapshot[]>;
   /**
@@ -62,6 +68,8 @@ export interface MasteryStore {
    * again, through any TTL and any erasure.
    */
   getConsent(ref: StudentRef): Promise<Consent | undefined>;
+  /** getConsent for many students in one round trip: one answer per ref, in the order given. */
+  getConsentMany(refs: readonly StudentRef[]): Promise<(Consent | undefined)[]>;
   setConsent(ref: StudentRef, consent: Consent): Promise<void>;
   /**
    * Forgets everything about the student (state, history, idempotency records, a consent grant) and

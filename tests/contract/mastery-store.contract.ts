@@ -132,6 +132,32 @@ export function describeMasteryStoreContract(name: string, setup: () => StoreUnd
       expect((await store.getHistory(ref))[0]!.masteryScore).not.toBe(42);
     });
 
+    test('batch reads answer each student in the order asked, as single reads do, through either handle', async () => {
+      const { store, peer } = setup();
+      const reader = peer ?? store;
+      const tenantId = uniqueId('tenant');
+      const [a, b, none] = [freshStudent(tenantId), freshStudent(tenantId), freshStudent(tenantId)];
+      await applyWire(store, a, { topic_id: 'oop' });
+      await applyWire(store, a, { topic_id: 'functions' });
+      await applyWire(store, b, { event_type: 'lesson.completed', data: { lesson_id: 'python-basics.intro' } });
+      await store.setConsent(b, { analytics: false, updatedAt: CONTRACT_NOW });
+      await store.setConsent(a, { analytics: true, updatedAt: CONTRACT_NOW + 1 });
+      const refs = [b, none, a, b];
+      const topics = await reader.listTopicsMany(refs);
+      expect(topics).toEqual(await Promise.all(refs.map((r) => store.listTopics(r))));
+      expect(topics.map((t) => [...t.keys()].sort())).toEqual([['python-basics'], [], ['functions', 'oop'], ['python-basics']]);
+      expect(await reader.getConsentMany(refs)).toEqual([
+        { analytics: false, updatedAt: CONTRACT_NOW },
+        undefined,
+        { analytics: true, updatedAt: CONTRACT_NOW + 1 },
+        { analytics: false, updatedAt: CONTRACT_NOW },
+      ]);
+      topics[0]!.get('python-basics')!.lessons.push('tampered');
+      expect((await store.getTopic(b, 'python-basics'))?.lessons).toEqual(['python-basics.intro']);
+      expect(await reader.listTopicsMany([])).toEqual([]);
+      expect(await reader.getConsentMany([])).toEqual([]);
+    });
+
     test('history keeps one snapshot per topic and day, the day’s last value, filtered by range', async () => {
       const { store } = setup();
       const ref = freshStudent();

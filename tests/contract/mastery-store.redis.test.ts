@@ -72,6 +72,8 @@ describe('the redis store', () => {
     dead.on('error', () => {});
     const err = await new RedisMasteryStore(dead, options).listTopics(freshStudent()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreUnavailableError);
+    const batch = await new RedisMasteryStore(dead, options).getConsentMany([freshStudent(), freshStudent()]).catch((e: unknown) => e);
+    expect(batch).toBeInstanceOf(StoreUnavailableError);
     dead.disconnect();
   });
 });

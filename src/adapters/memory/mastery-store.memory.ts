@@ -70,6 +70,10 @@ export class MemoryMasteryStore implements MasteryStore {
     return new Map([...topics].map(([id, s]) => [id, cloneTopicState(s)]));
   }
 
+  async listTopicsMany(refs: readonly StudentRef[]): Promise<Map<string, TopicState>[]> {
+    return Promise.all(refs.map((ref) => this.listTopics(ref)));
+  }
+
   async getHistory(q: HistoryQuery): Promise<DaySnapshot[]> {
     const rec = this.live(keyOf(q));
     if (!rec) return [];
@@ -79,6 +83,10 @@ export class MemoryMasteryStore implements MasteryStore {
   async getConsent(ref: StudentRef): Promise<Consent | undefined> {
     const c = this.consentOf(ref);
     return c ? { ...c } : undefined;
+  }
+
+  async getConsentMany(refs: readonly StudentRef[]): Promise<(Consent | undefined)[]> {
+    return Promise.all(refs.map((ref) => this.getConsent(ref)));
   }
 
   async setConsent(ref: StudentRef, consent: Consent): Promise<void> {

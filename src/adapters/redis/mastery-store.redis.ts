@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { Consent } from '../../domain/compliance/consent';
 import { cloneTopicState, DAY_MS, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import {
@@ -44,6 +45,26 @@ const META_PREFIX = '~';
 function decodeTopic(raw: string): { version: string; state: TopicState } {
   const bar = raw.indexOf('|');
   return { version: raw.slice(0, bar), state: JSON.parse(raw.slice(bar + 1)) as TopicState };
+}
+
+/** A student's topics hash as topic id -> state, without commit.lua's bookkeeping fields. */
+const topicsOf = (all: Record<string, string>): Map<string, TopicState> =>
+  new Map(
+    Object.entries(all)
+      .filter(([field]) => !field.startsWith(META_PREFIX))
+      .map(([topic, raw]) => [topic, decodeTopic(raw).state]),
+  );
+
+/** The consent key's value `${'1' | '0'}|${updatedAt ms}`, or null for none recorded. */
+const decodeConsent = (raw: string | null): Consent | undefined => (raw === null ? undefined : { analytics: raw.startsWith('1'), updatedAt: Number(raw.slice(2)) });
+
+/** Runs a pipeline and returns its replies in order; the first command error rejects the whole read. */
+async function execAll<T>(pipeline: ChainableCommander): Promise<T[]> {
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([err, value]) => {
+    if (err) throw err;
+    return value as T;
+  });
 }
 
 /** The version written with a topic's state: a random token, unique to the commit that wrote it ('' for no topic). */
@@ -242,13 +263,14 @@ export class RedisMasteryStore implements MasteryStore {
   }
 
   listTopics(ref: StudentRef): Promise<Map<string, TopicState>> {
+    return guard(async () => topicsOf(await this.redis.hgetall(this.keysOf(ref).topics)));
+  }
+
+  listTopicsMany(refs: readonly StudentRef[]): Promise<Map<string, TopicState>[]> {
     return guard(async () => {
-      const all = await this.redis.hgetall(this.keysOf(ref).topics);
-      return new Map(
-        Object.entries(all)
-          .filter(([field]) => !field.startsWith(META_PREFIX))
-          .map(([topic, raw]) => [topic, decodeTopic(raw).state]),
-      );
+      const pipeline = this.redis.pipeline();
+      for (const ref of refs) pipeline.hgetall(this.keysOf(ref).topics);
+      return (await execAll<Record<string, string>>(pipeline)).map(topicsOf);
     });
   }
 
@@ -263,9 +285,15 @@ export class RedisMasteryStore implements MasteryStore {
   }
 
   getConsent(ref: StudentRef): Promise<Consent | undefined> {
+    return guard(async () => decodeConsent(await this.redis.get(this.keysOf(ref).consent)));
+  }
+
+  getConsentMany(refs: readonly StudentRef[]): Promise<(Consent | undefined)[]> {
     return guard(async () => {
-      const raw = await this.redis.get(this.keysOf(ref).consent);
-      return raw === null ? undefined : { analytics: raw.startsWith('1'), updatedAt: Number(raw.slice(2)) };
+      // A pipeline, not MGET: the students' keys live in different hash slots.
+      const pipeline = this.redis.pipeline();
+      for (const ref of refs) pipeline.get(this.keysOf(ref).consent);
+      return (await execAll<string | null>(pipeline)).map(decodeConsent);
     });
   }
 

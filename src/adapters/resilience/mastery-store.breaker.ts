@@ -129,11 +129,17 @@ export class BreakerMasteryStore implements MasteryStore {
   listTopics(ref: StudentRef): Promise<Map<string, TopicState>> {
     return this.call(() => this.inner.listTopics(ref));
   }
+  listTopicsMany(refs: readonly StudentRef[]): Promise<Map<string, TopicState>[]> {
+    return this.call(() => this.inner.listTopicsMany(refs));
+  }
   getHistory(query: HistoryQuery) {
     return this.call(() => this.inner.getHistory(query));
   }
   getConsent(ref: StudentRef): Promise<Consent | undefined> {
     return this.call(() => this.inner.getConsent(ref));
+  }
+  getConsentMany(refs: readonly StudentRef[]): Promise<(Consent | undefined)[]> {
+    return this.call(() => this.inner.getConsentMany(refs));
   }
   setConsent(ref: StudentRef, consent: Consent): Promise<void> {
     return this.call(() => this.inner.setConsent(ref, consent));

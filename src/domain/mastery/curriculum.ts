@@ -46,9 +46,39 @@ export function parseCurriculum(raw: unknown): CurriculumResult {
     for (const p of t.prerequisites) if (!topics.has(p)) errors.push(`topic "${t.topicId}" names unknown prerequisite "${p}"`);
   }
   if (errors.length > 0) return { ok: false, errors };
+  const cycle = prerequisiteCycle(topics);
+  if (cycle) return { ok: false, errors: [`prerequisites form a cycle: ${cycle.join(' -> ')} (a learning path could never start it)`] };
   const lessonSets = new Map([...topics.values()].map((t) => [t.topicId, new Set(t.lessons)]));
   return {
     ok: true,
     curriculum: { topics, hasLesson: (topicId, lessonId) => lessonSets.get(topicId)?.has(lessonId) ?? false },
   };
+}
+
+/**
+ * One prerequisite cycle as a path that ends where it starts (`a -> b -> a`), or undefined when
+ * there is none: learning paths order topics after their prerequisites, which a cycle makes
+ * impossible, so the curriculum is refused at start-up rather than a path request failing later.
+ */
+function prerequisiteCycle(topics: ReadonlyMap<string, Topic>): string[] | undefined {
+  const done = new Set<string>();
+  const onPath: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    const at = onPath.indexOf(id);
+    if (at >= 0) return [...onPath.slice(at), id];
+    if (done.has(id)) return undefined;
+    onPath.push(id);
+    for (const p of topics.get(id)?.prerequisites ?? []) {
+      const cycle = visit(p);
+      if (cycle) return cycle;
+    }
+    onPath.pop();
+    done.add(id);
+    return undefined;
+  };
+  for (const id of topics.keys()) {
+    const cycle = visit(id);
+    if (cycle) return cycle;
+  }
+  return undefined;
 }

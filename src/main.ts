@@ -193,6 +193,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   const app = createApp({
     engine,
     prediction: config.prediction,
+    analytics: config.analytics,
     cohorts: backend.cohorts,
     auditLog: backend.auditLog,
     auditTrail,

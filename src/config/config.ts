@@ -58,6 +58,9 @@ const EnvSchema = Type.Object({
   KAFKA_CLIENT_ID: Type.String({ default: 'mastery-engine', minLength: 1 }),
   KAFKA_SSL: Type.Boolean({ default: false }),
   KAFKA_SASL_MECHANISM: Type.Optional(Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')])),
+  // Five is a common minimum cell size for publishing statistics about students; below 2 a group
+  // has no spread and no test can be computed.
+  ANALYTICS_MIN_GROUP_SIZE: Type.Integer({ default: 5, minimum: 2, maximum: 1000 }),
   KAFKA_SASL_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
   KAFKA_SASL_PASSWORD: Type.Optional(Type.String()),
   KAFKA_GROUP_ID: Type.String({ default: 'mastery-engine', minLength: 1 }),
@@ -109,6 +112,8 @@ export interface Config {
     /** HS256 secret; undefined outside production means "make a random one for this run". */
     readonly secret: string | undefined;
     readonly publicKeyFile: string | undefined;
+  /** Groups with fewer consenting students show only their size. */
+  readonly analytics: { readonly minGroupSize: number };
     readonly issuer: string;
     readonly audience: string;
     readonly clockToleranceSeconds: number;
@@ -233,6 +238,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       maxAgeSeconds: e.JWT_MAX_AGE_S,
       requireTenant: e.APP_ENV === 'production',
     },
+    analytics: { minGroupSize: e.ANALYTICS_MIN_GROUP_SIZE },
     http: {
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       opsRateLimitPerMinute: e.OPS_RATE_LIMIT_PER_MINUTE,

@@ -72,6 +72,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
       eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
     },
     prediction: { reviewRetentionTarget: 0.9, intervention: { threshold: 0.5, declinePerWeek: 0.05, inactiveDays: 7 } },
+    analytics: { minGroupSize: 5 },
     cohorts: new MemoryCohortStore({ erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize }),
     auditLog,
     auditTrail: new AuditTrail(auditLog, logs.logger, () => {}, 1),

@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia';
 import type { Logger } from 'pino';
+import type { AnalyticsDeps, AnalyticsSettings } from '../../domain/analytics/compare';
 import type { ComplianceDeps } from '../../domain/compliance/compliance';
 import type { EngineDeps } from '../../domain/mastery/engine';
 import type { PredictionDeps, PredictionSettings } from '../../domain/prediction/predict';
@@ -11,6 +12,7 @@ import type { MasteryUpdates } from '../../ports/mastery-updates.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { RateLimiter } from '../../ports/rate-limiter.port';
 import type { AuditTrail } from '../audit/audit-trail';
+import { analyticsRoutes } from './analytics.routes';
 import { sha256 } from '../crypto/hashing';
 import type { Metrics } from '../observability/metrics';
 import { apiDocs } from './api-docs';
@@ -29,6 +31,7 @@ import { requestIdOf } from './request-context';
 export interface AppDeps {
   engine: EngineDeps;
   prediction: PredictionSettings;
+  analytics: AnalyticsSettings;
   cohorts: CohortStore;
   auditLog: AuditLog;
   auditTrail: AuditTrail;
@@ -64,6 +67,7 @@ export function createApp(deps: AppDeps) {
   const compliance: ComplianceDeps = { ...deps.engine, cohorts: deps.cohorts, audit: deps.auditLog, pseudonymize: deps.pseudonymize, ...(deps.updates ? { updates: deps.updates } : {}) };
   const auditDeps = { auditTrail: deps.auditTrail, pseudonymize: deps.pseudonymize, clock: deps.engine.clock };
   const predictions: PredictionDeps = { ...deps.engine, prediction: deps.prediction };
+  const analytics: AnalyticsDeps = { ...deps.engine, cohorts: deps.cohorts, analytics: deps.analytics };
 
   const fail = (set: { status?: number | string; headers: Record<string, string | number> }, request: Request, code: ErrorCode, message: string, details?: ErrorDetail[]) => {
     set.status = STATUS_OF[code];
@@ -114,6 +118,7 @@ export function createApp(deps: AppDeps) {
           { name: 'events', description: 'Learning event ingest' },
           { name: 'cohorts', description: 'Cohorts: which teachers teach which students' },
           { name: 'predictions', description: 'Where a student is heading: forecasts, intervention flags, reviews' },
+          { name: 'analytics', description: 'Mastery history and cohort comparisons, small groups suppressed' },
           { name: 'compliance', description: 'GDPR export and erasure, consent, the audit log' },
           { name: 'ops', description: 'Health, readiness, metrics' },
         ],
@@ -134,6 +139,7 @@ export function createApp(deps: AppDeps) {
     .use(eventRoutes({ ...deps, ...auditDeps }))
     .use(cohortRoutes({ ...deps, ...auditDeps }))
     .use(predictionRoutes({ ...auditDeps, predictions, cohorts: deps.cohorts }))
+    .use(analyticsRoutes({ ...auditDeps, analytics }))
     .use(complianceRoutes({ ...auditDeps, compliance, sha256 }));
 }
 

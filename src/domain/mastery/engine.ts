@@ -118,7 +118,7 @@ export interface StudentMastery {
 
 export type MasteryQueryResult = { kind: 'ok'; mastery: StudentMastery } | { kind: 'unknown_topics'; topicIds: string[] };
 
-function topicMastery(deps: EngineDeps, topicId: string, state: TopicState | undefined, asOf: number): TopicMastery {
+function topicMastery(deps: Pick<EngineDeps, 'curriculum' | 'policy'>, topicId: string, state: TopicState | undefined, asOf: number): TopicMastery {
   const m = masteryOf(state ?? emptyTopicState(asOf), lessonsIn(deps.curriculum, topicId), asOf, deps.policy);
   return { topicId, ...m, eventCount: state?.eventCount ?? 0, updatedAt: state ? state.lastAt : null };
 }
@@ -135,12 +135,22 @@ export async function queryMastery(deps: EngineDeps, ref: StudentRef, topicIds?:
     if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
   }
   const states = await deps.store.listTopics(ref);
-  const asOf = deps.clock.now();
+  return { kind: 'ok', mastery: studentMasteryOf(deps, ref.studentId, states, topicIds, deps.clock.now()) };
+}
+
+/**
+ * queryMastery's answer from topic states already read (cohort analytics read many students at
+ * once); `topicIds` must be in the curriculum.
+ */
+export function studentMasteryOf(
+  deps: Pick<EngineDeps, 'curriculum' | 'policy'>,
+  studentId: string,
+  states: ReadonlyMap<string, TopicState>,
+  topicIds: readonly string[] | undefined,
+  asOf: number,
+): StudentMastery {
   const ids = topicIds ? [...new Set(topicIds)] : [...states.keys()].sort();
   const topics = ids.map((id) => topicMastery(deps, id, states.get(id), asOf));
   const mean = topics.length === 0 ? 0 : Math.round((topics.reduce((a, t) => a + t.masteryScore, 0) / topics.length) * 10_000) / 10_000;
-  return {
-    kind: 'ok',
-    mastery: { studentId: ref.studentId, overall: { masteryScore: mean, level: levelOf(mean, deps.policy.thresholds) }, topics },
-  };
+  return { studentId, overall: { masteryScore: mean, level: levelOf(mean, deps.policy.thresholds) }, topics };
 }

@@ -137,12 +137,17 @@ export const cloneSnapshot = (h: DaySnapshot): DaySnapshot => ({ ...h, component
 
 /**
  * The snapshot written with each applied event. It is keyed by the day of the topic's latest
+  /**
+   * The topic's event count with this snapshot's events: the difference from the previous
+   * snapshot is the day's events (analytics). Absent from snapshots written before it was kept.
+   */
+  eventCount?: number;
  * event, so in-order delivery records each day's last value, and a late event refreshes the
  * current day's snapshot rather than rewriting a past day it cannot see the rest of.
  */
 export function snapshotOf(topicId: string, state: TopicState, lessonsInTopic: number, policy: ModelPolicy): DaySnapshot {
   const m = masteryOf(state, lessonsInTopic, state.lastAt, policy);
-  return { topicId, day: isoDay(dayOf(state.lastAt)), masteryScore: m.masteryScore, components: m.components, at: state.lastAt };
+  return { topicId, day: isoDay(dayOf(state.lastAt)), masteryScore: m.masteryScore, components: m.components, at: state.lastAt, eventCount: state.eventCount };
 }
 
 /** Snapshots of one topic (or all) within inclusive day bounds, ascending by topic then day. */

@@ -195,7 +195,7 @@ export class Student {
     }
     const weekend = day % 7 >= 5;
     const engagement = 0.5 ** ((day - this.enrolDay) / this.engagementHalfLife);
-    // The first day of enrolment is always a study day: enrolling is doing something.
+    // The enrolment day is a study day (enrolling is doing something), unless a pause began on it.
     if (day > this.enrolDay && !this.rng.chance((weekend ? this.weekendActive : this.weekdayActive) * engagement)) return [];
 
     let at = START_MS + day * DAY_MS + (this.studyHour + this.rng.uniform([-2, 2])) * 3_600_000;

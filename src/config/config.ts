@@ -49,6 +49,9 @@ const EnvSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
   GIT_COMMIT: Type.String({ default: 'unknown' }),
   CONSENT_DEFAULT: Type.Union([Type.Literal('granted'), Type.Literal('denied')], { default: 'granted' }),
+  // Five is a common minimum cell size for publishing statistics about students; below 2 a group
+  // has no spread and no test can be computed.
+  ANALYTICS_MIN_GROUP_SIZE: Type.Integer({ default: 5, minimum: 2, maximum: 1000 }),
   ERASURE_RETENTION_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 3650 }),
   AUDIT_RETENTION_DAYS: Type.Integer({ default: 365, minimum: 1, maximum: 3650 }),
   PSEUDONYM_KEY: Type.Optional(Type.String()),
@@ -58,9 +61,6 @@ const EnvSchema = Type.Object({
   KAFKA_CLIENT_ID: Type.String({ default: 'mastery-engine', minLength: 1 }),
   KAFKA_SSL: Type.Boolean({ default: false }),
   KAFKA_SASL_MECHANISM: Type.Optional(Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')])),
-  // Five is a common minimum cell size for publishing statistics about students; below 2 a group
-  // has no spread and no test can be computed.
-  ANALYTICS_MIN_GROUP_SIZE: Type.Integer({ default: 5, minimum: 2, maximum: 1000 }),
   KAFKA_SASL_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
   KAFKA_SASL_PASSWORD: Type.Optional(Type.String()),
   KAFKA_GROUP_ID: Type.String({ default: 'mastery-engine', minLength: 1 }),
@@ -103,6 +103,8 @@ export interface Config {
   };
   readonly breaker: { readonly timeoutMs: number; readonly resetMs: number };
   readonly cohortTtlDays: number;
+  /** Groups with fewer consenting students show only their size. */
+  readonly analytics: { readonly minGroupSize: number };
   readonly prediction: {
     readonly reviewRetentionTarget: number;
     readonly intervention: { readonly threshold: number; readonly declinePerWeek: number; readonly inactiveDays: number };
@@ -112,8 +114,6 @@ export interface Config {
     /** HS256 secret; undefined outside production means "make a random one for this run". */
     readonly secret: string | undefined;
     readonly publicKeyFile: string | undefined;
-  /** Groups with fewer consenting students show only their size. */
-  readonly analytics: { readonly minGroupSize: number };
     readonly issuer: string;
     readonly audience: string;
     readonly clockToleranceSeconds: number;
@@ -224,6 +224,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     },
     breaker: { timeoutMs: e.BREAKER_TIMEOUT_MS, resetMs: e.BREAKER_RESET_MS },
     cohortTtlDays: e.COHORT_TTL_DAYS,
+    analytics: { minGroupSize: e.ANALYTICS_MIN_GROUP_SIZE },
     prediction: {
       reviewRetentionTarget: e.REVIEW_RETENTION_TARGET,
       intervention: { threshold: e.INTERVENTION_THRESHOLD, declinePerWeek: e.INTERVENTION_DECLINE_PER_WEEK, inactiveDays: e.INTERVENTION_INACTIVE_DAYS },
@@ -238,7 +239,6 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       maxAgeSeconds: e.JWT_MAX_AGE_S,
       requireTenant: e.APP_ENV === 'production',
     },
-    analytics: { minGroupSize: e.ANALYTICS_MIN_GROUP_SIZE },
     http: {
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       opsRateLimitPerMinute: e.OPS_RATE_LIMIT_PER_MINUTE,

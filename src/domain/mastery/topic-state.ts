@@ -131,17 +131,17 @@ export interface DaySnapshot {
   components: Components;
   /** occurred_at (epoch ms) of the latest event the snapshot includes. */
   at: number;
+  /**
+   * The topic's event count with this snapshot's events: the difference from the previous
+   * snapshot is the day's events (analytics). Absent from snapshots written before it was kept.
+   */
+  eventCount?: number;
 }
 
 export const cloneSnapshot = (h: DaySnapshot): DaySnapshot => ({ ...h, components: { ...h.components } });
 
 /**
  * The snapshot written with each applied event. It is keyed by the day of the topic's latest
-  /**
-   * The topic's event count with this snapshot's events: the difference from the previous
-   * snapshot is the day's events (analytics). Absent from snapshots written before it was kept.
-   */
-  eventCount?: number;
  * event, so in-order delivery records each day's last value, and a late event refreshes the
  * current day's snapshot rather than rewriting a past day it cannot see the rest of.
  */

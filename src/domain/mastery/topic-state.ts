@@ -12,6 +12,11 @@ export interface TopicState {
   quiz: DecayedMean;
   quality: DecayedMean;
   practiceMinutes: number;
+  /**
+   * practice.session events counted, so minutes per session (what recommendations calibrate their
+   * time estimates with) can be read; absent from states written before it was kept.
+   */
+  practiceSessions?: number;
   /** Distinct UTC days (days since epoch) with activity, ascending, within the window ending on the latest one. */
   activeDays: number[];
   eventCount: number;
@@ -97,6 +102,7 @@ export function applyEvent(current: TopicState | undefined, event: LearningEvent
       break;
     case 'practice.session':
       s.practiceMinutes += d.minutes;
+      s.practiceSessions = (s.practiceSessions ?? 0) + 1;
       break;
   }
   s.activeDays = addActiveDay(s.activeDays, dayOf(event.occurredAt), policy.consistencyWindowDays);

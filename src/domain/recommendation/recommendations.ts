@@ -1,0 +1,120 @@
+import type { IdSource } from '../../ports/id-source.port';
+import type { StudentRef } from '../../ports/mastery-store.port';
+import type { RecommendationFeedback, RecommendationRecord, RecommendationStore, ServedSet } from '../../ports/recommendation-store.port';
+import { REPLICA_CLOCK_MARGIN_MS } from '../mastery/announce';
+import type { EngineDeps } from '../mastery/engine';
+import { dayOf, type TopicState } from '../mastery/topic-state';
+import { measureEffect, type Effect, type FeedbackObservation, type FeedbackStatus } from './effect';
+import { learningPath, type LearningPath } from './path';
+import { defaultTopics, evidenceOf, recommend, ruleContext, type Action, type RecommendationPolicy, type RuleContext } from './rules';
+
+/** The use cases of recommendations: read the student's state, apply the rules, keep what was served. */
+
+export interface RecommendationSettings {
+  /** RECOMMENDATION_THRESHOLD. */
+  threshold: number;
+  /** RECOMMENDATION_MINUTES_*: the default minutes per action. */
+  minutes: Readonly<Record<Action, number>>;
+}
+
+export interface RecommendationDeps extends EngineDeps {
+  recommendations: RecommendationStore;
+  ids: IdSource;
+  recommendation: RecommendationSettings;
+}
+
+export type Unknown = { kind: 'unknown_topics'; topicIds: string[] };
+export type AdaptiveResult = Unknown | { kind: 'ok'; studentId: string; set: ServedSet };
+export type PathResult = Unknown | { kind: 'ok'; studentId: string; path: LearningPath };
+
+const policyOf = (deps: RecommendationDeps): RecommendationPolicy => ({ ...deps.recommendation, model: deps.policy });
+
+function unknownTopics(deps: RecommendationDeps, topicIds: readonly string[]): Unknown | undefined {
+  const unknown = topicIds.filter((t) => !deps.curriculum.topics.has(t));
+  return unknown.length > 0 ? { kind: 'unknown_topics', topicIds: unknown } : undefined;
+}
+
+async function contextFor(deps: RecommendationDeps, ref: StudentRef): Promise<{ ctx: RuleContext; states: Map<string, TopicState>; now: number }> {
+  const states = await deps.store.listTopics(ref);
+  const now = deps.clock.now();
+  return { ctx: ruleContext(deps.curriculum, evidenceOf(deps.curriculum, states, now, deps.policy), policyOf(deps), now), states, now };
+}
+
+/**
+ * What a cached answer must match. Every applied event raises a topic's event count (and may move
+ * its latest time), and every replica reads the same counts, so a new event anywhere changes the
+ * key; the day is in it because consistency slides with the calendar; the settings because a
+ * deploy may change them; the question (topics, limit) because the answer depends on it. No key
+ * repeats for one student except with the same state, day, settings and question.
+ */
+export function cacheKey(states: ReadonlyMap<string, TopicState>, now: number, settings: RecommendationSettings, topicIds: readonly string[] | undefined, limit: number): string {
+  let events = 0;
+  let latest = 0;
+  for (const s of states.values()) {
+    events += s.eventCount;
+    latest = Math.max(latest, s.lastAt);
+  }
+  const m = settings.minutes;
+  return [`${events}.${latest}`, dayOf(now), `${settings.threshold}/${m.review}/${m.practice}/${m.refactor}/${m.schedule}`, topicIds ? [...topicIds].sort().join(',') : '*', limit].join('|');
+}
+
+/**
+ * The student's recommendations for the topics asked (or the topics they have started, or the
+ * curriculum's roots when they have none), sorted, at most `limit`. Served from the store's cache
+ * while no event has changed the student's state; a fresh answer is recorded (cache and history)
+ * first, so a recommendation id the client sees can always take feedback.
+ */
+export async function adaptiveRecommendations(deps: RecommendationDeps, ref: StudentRef, q: { topicIds?: readonly string[]; limit: number }): Promise<AdaptiveResult> {
+  const unknown = q.topicIds && unknownTopics(deps, q.topicIds);
+  if (unknown) return unknown;
+  const { ctx, states, now } = await contextFor(deps, ref);
+  const key = cacheKey(states, now, deps.recommendation, q.topicIds, q.limit);
+  const cached = await deps.recommendations.cached(ref, key, now);
+  if (cached) return { kind: 'ok', studentId: ref.studentId, set: cached };
+  const topics = q.topicIds ? [...new Set(q.topicIds)] : defaultTopics(deps.curriculum, ctx.evidence);
+  const set: ServedSet = {
+    key,
+    generatedAt: now,
+    recommendations: recommend(ctx, topics, q.limit).map((r) => ({ ...r, recommendationId: deps.ids.next(), servedAt: now })),
+  };
+  const outcome = await deps.recommendations.record(ref, set, now - REPLICA_CLOCK_MARGIN_MS);
+  // Erased meanwhile: the answer stands for this reader (their read raced the erasure) but is not kept.
+  return { kind: 'ok', studentId: ref.studentId, set: outcome.kind === 'existing' ? outcome.set : set };
+}
+
+/** The learning path to `targetTopicId` (or through the whole curriculum), at most `maxSteps` steps. */
+export async function learningPathFor(deps: RecommendationDeps, ref: StudentRef, q: { targetTopicId?: string; maxSteps: number }): Promise<PathResult> {
+  const unknown = q.targetTopicId !== undefined && unknownTopics(deps, [q.targetTopicId]);
+  if (unknown) return unknown;
+  const { ctx } = await contextFor(deps, ref);
+  return { kind: 'ok', studentId: ref.studentId, path: learningPath(ctx, q.targetTopicId, q.maxSteps) };
+}
+
+export function giveFeedback(deps: RecommendationDeps, ref: StudentRef, recommendationId: string, f: { status: FeedbackStatus; helpful?: boolean }): Promise<'recorded' | 'not_found'> {
+  const feedback: RecommendationFeedback = { status: f.status, ...(f.helpful !== undefined ? { helpful: f.helpful } : {}), at: deps.clock.now() };
+  return deps.recommendations.feedback(ref, recommendationId, feedback);
+}
+
+export const recommendationHistory = (deps: RecommendationDeps, ref: StudentRef): Promise<RecommendationRecord[]> => deps.recommendations.history(ref, deps.clock.now());
+
+/** Students read at once when measuring the effect: bounds the requests in flight, whatever the roster. */
+export const EFFECT_CONCURRENCY = 32;
+
+/** The effect of completing versus dismissing, over these students' feedback (see measureEffect). */
+export async function recommendationEffect(deps: RecommendationDeps, students: readonly StudentRef[]): Promise<Effect & { students: number }> {
+  const now = deps.clock.now();
+  const observations: FeedbackObservation[] = [];
+  for (let i = 0; i < students.length; i += EFFECT_CONCURRENCY) {
+    const batch = students.slice(i, i + EFFECT_CONCURRENCY);
+    const read = await Promise.all(
+      batch.map(async (ref) => {
+        const withFeedback = (await deps.recommendations.history(ref, now)).filter((r) => r.feedback);
+        // Snapshots only for students who gave feedback: most of a roster costs one read.
+        const snapshots = withFeedback.length > 0 ? await deps.store.getHistory(ref) : [];
+        return withFeedback.map((r) => ({ status: r.feedback!.status, at: r.feedback!.at, snapshots: snapshots.filter((s) => s.topicId === r.topicId) }));
+      }),
+    );
+    observations.push(...read.flat());
+  }
+  return { ...measureEffect(observations, now, deps.policy), students: students.length };
+}

@@ -44,6 +44,21 @@ export const cohortErasedKey = (tenantId: string): string => `${KEY_PREFIX}{${te
  * and `${windowSeconds}:count`. One Redis key per limiter key, so erasure is a single DEL with no
  * SCAN. No hash tag: the `rl:` segment keeps it apart from student keys, which start `me:{`.
  */
+/**
+ * A student's recommendation keys: under the student's tag like studentKeys, so recording checks
+ * the erasure marker and erasure takes them all in one script. None holds the student id.
+ */
+export const recommendationKeys = (tag: string) => ({
+  /** string: `${generatedAt}\t${answer key}\t${recommendations JSON}`, the latest answer; expires after RECOMMENDATION_CACHE_TTL_S */
+  cache: `${KEY_PREFIX}${tag}:rec-cache`,
+  /** hash: recommendation id -> `${servedAt}|${recommendation JSON}`, the recommendations served */
+  served: `${KEY_PREFIX}${tag}:recs`,
+  /** list: `${servedAt}|${recommendation id}`, newest first: the serving order, pruned from the tail */
+  order: `${KEY_PREFIX}${tag}:rec-order`,
+  /** hash: recommendation id -> feedback JSON, the latest feedback on each */
+  feedback: `${KEY_PREFIX}${tag}:rec-feedback`,
+});
+
 export const rateLimitKey = (key: string): string => `${KEY_PREFIX}rl:${key}`;
 
 /** stream: the tenant's hash-chained audit log; the one key without a TTL (trimmed by age instead). */

@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia';
-import type { Metrics } from '../observability/metrics';
+import { predictionCacheCounts, type Metrics } from '../observability/metrics';
 import { ErrorSchema } from './schemas';
 
 export interface ServiceInfo {
@@ -19,6 +19,12 @@ async function totalsBy(metric: { get(): Promise<{ values: { value: number; labe
     totals[key] = (totals[key] ?? 0) + v.value;
   }
   return totals;
+}
+
+/** This instance's prediction cache lookups since start. */
+async function predictionCacheWire(metrics: Metrics) {
+  const { hit, miss } = await predictionCacheCounts(metrics.predictionCacheLookups);
+  return { hits: hit, misses: miss, hit_ratio: hit + miss === 0 ? null : hit / (hit + miss) };
 }
 
 /** Once shutdown begins the gate refuses these, unlike the probes (gate.ts). */
@@ -64,6 +70,7 @@ export const opsRoutes = (deps: { metrics: Metrics; info: ServiceInfo; clock: { 
         rate_limit_rejections: await totalsBy(deps.metrics.rateLimited, 'kind'),
         rate_limiter_errors: (await deps.metrics.rateLimiterErrors.get()).values[0]?.value ?? 0,
         events_by_outcome: await totalsBy(deps.metrics.eventsIngested, 'outcome'),
+        prediction_cache: await predictionCacheWire(deps.metrics),
         circuit_breakers: deps.metrics.breakers(),
         memory: { rss_bytes: process.memoryUsage().rss, heap_used_bytes: process.memoryUsage().heapUsed },
       }),
@@ -75,6 +82,7 @@ export const opsRoutes = (deps: { metrics: Metrics; info: ServiceInfo; clock: { 
             rate_limit_rejections: t.Record(t.String(), t.Number()),
             rate_limiter_errors: t.Number(),
             events_by_outcome: t.Record(t.String(), t.Number()),
+            prediction_cache: t.Object({ hits: t.Number(), misses: t.Number(), hit_ratio: t.Nullable(t.Number({ description: 'null before the first lookup' })) }),
             circuit_breakers: t.Array(
               t.Object({ name: t.String(), state: t.String(), failures: t.Number(), successes: t.Number(), rejects: t.Number(), timeouts: t.Number() }),
             ),

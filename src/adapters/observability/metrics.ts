@@ -60,7 +60,24 @@ export function createMetrics(breakers: () => BreakerStatus[] = () => []) {
       labelNames: ['source', 'type', 'outcome'] as const,
       registers: [registry],
     }),
+    predictionCacheLookups: new Counter({
+      name: 'prediction_cache_lookups_total',
+      help: 'Prediction cache lookups by result (hit or miss)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    ...accuracyGauges(registry),
   };
+  new Gauge({
+    name: 'prediction_cache_hit_ratio',
+    help: 'Share of prediction cache lookups of this instance that were hits, since start',
+    registers: [registry],
+    async collect() {
+      const { hit, miss } = await predictionCacheCounts(metrics.predictionCacheLookups);
+      // NaN before the first lookup: no ratio yet, which 0 would misreport as all misses.
+      this.set(hit + miss === 0 ? Number.NaN : hit / (hit + miss));
+    },
+  });
   new Gauge({
     name: 'circuit_breaker_state',
     help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open',
@@ -74,3 +91,32 @@ export function createMetrics(breakers: () => BreakerStatus[] = () => []) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Hits and misses counted so far: the hit ratio for /metrics and /metrics/detailed. */
+export async function predictionCacheCounts(lookups: Counter<'result'>): Promise<{ hit: number; miss: number }> {
+  const counts = { hit: 0, miss: 0 };
+  for (const v of (await lookups.get()).values) if (v.labels.result === 'hit' || v.labels.result === 'miss') counts[v.labels.result] += v.value;
+  return counts;
+}
+
+/**
+ * The live accuracy of the last summary computed per tenant, scope and window (set when one is
+ * computed, see prediction-log.metered.ts); a series is absent while its window has no samples.
+ */
+function accuracyGauges(registry: Registry) {
+  const labelNames = ['tenant', 'scope', 'window_days'] as const;
+  return {
+    predictionAccuracy: {
+      samples: new Gauge({ name: 'prediction_accuracy_samples', help: 'Scored 7-day predictions in the window', labelNames, registers: [registry] }),
+      mae: new Gauge({ name: 'prediction_accuracy_mae', help: 'Mean absolute error of scored predictions', labelNames, registers: [registry] }),
+      bias: new Gauge({ name: 'prediction_accuracy_bias', help: 'Mean of predicted minus actual (positive: optimistic)', labelNames, registers: [registry] }),
+      intervalCoverage: new Gauge({ name: 'prediction_accuracy_interval_coverage', help: 'Share of actuals inside the 80% interval', labelNames, registers: [registry] }),
+      baselineMae: new Gauge({
+        name: 'prediction_accuracy_baseline_mae',
+        help: 'Mean absolute error the baselines (last_value, linear) had on the same predictions',
+        labelNames: [...labelNames, 'baseline'] as const,
+        registers: [registry],
+      }),
+    },
+  };
+}

@@ -41,6 +41,10 @@ const EnvSchema = Type.Object({
   // Unset: a token is good until its exp. Set: also refused once its iat is older (and without iat).
   JWT_MAX_AGE_S: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 50, minimum: 1, maximum: 1_000_000 }),
+  // The predecessor cached predictions for an hour; an applied event retires an entry sooner.
+  PREDICTION_CACHE_TTL_S: Type.Integer({ default: 3600, minimum: 1, maximum: 86_400 }),
+  // Long enough to score 7-day predictions and compare a few months of weeks, short for personal data.
+  PREDICTION_LOG_RETENTION_DAYS: Type.Integer({ default: 60, minimum: 1, maximum: 3650 }),
   // Per client address and instance; the kubelet probes /ready 12 times a minute (every 5 s).
   OPS_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 60, minimum: 1, maximum: 1_000_000 }),
   METRICS_TOKEN: Type.Optional(Type.String()),
@@ -117,6 +121,9 @@ export interface Config {
     readonly issuer: string;
     readonly audience: string;
     readonly clockToleranceSeconds: number;
+    readonly cacheTtlSeconds: number;
+    /** Days served predictions and their accuracy sums are kept after their target day. */
+    readonly logRetentionDays: number;
     /** Oldest `iat` accepted, in seconds; undefined means only `exp` limits a token's life. */
     readonly maxAgeSeconds: number | undefined;
     /** Production refuses tokens without a tenant claim rather than filing them under the default tenant. */
@@ -242,6 +249,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     http: {
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       opsRateLimitPerMinute: e.OPS_RATE_LIMIT_PER_MINUTE,
+      cacheTtlSeconds: e.PREDICTION_CACHE_TTL_S,
+      logRetentionDays: e.PREDICTION_LOG_RETENTION_DAYS,
       metricsToken: e.METRICS_TOKEN,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       corsOrigins: e.CORS_ORIGINS.split(',')

@@ -25,11 +25,6 @@ export const studentKeys = (tag: string) => ({
    * process", and names no one (the key holds a pseudonym, the value a flag and a time).
    */
   consent: `${KEY_PREFIX}${tag}:consent`,
-  /**
-   * hash: request field -> `${cachedAt}|${prediction JSON}`, plus '~f' (the fingerprint the entries
-   * belong to) and '~e' (the erasure time, after an erasure). TTL PREDICTION_CACHE_TTL_S.
-   */
-  predictions: `${KEY_PREFIX}${tag}:predictions`,
 });
 
 /** Pattern matching every key of one student (for scans in tests and audits). */
@@ -45,11 +40,6 @@ export const cohortMembersPrefix = (tenantId: string): string => `${KEY_PREFIX}{
 export const cohortErasedKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:cohort-erased`;
 
 /**
- * hash of one rate-limiter key's counters, fields `${windowSeconds}:window` (current window index)
- * and `${windowSeconds}:count`. One Redis key per limiter key, so erasure is a single DEL with no
- * SCAN. No hash tag: the `rl:` segment keeps it apart from student keys, which start `me:{`.
- */
-/**
  * A student's recommendation keys: under the student's tag like studentKeys, so recording checks
  * the erasure marker and erasure takes them all in one script. None holds the student id.
  */
@@ -64,6 +54,11 @@ export const recommendationKeys = (tag: string) => ({
   feedback: `${KEY_PREFIX}${tag}:rec-feedback`,
 });
 
+/**
+ * hash of one rate-limiter key's counters, fields `${windowSeconds}:window` (current window index)
+ * and `${windowSeconds}:count`. One Redis key per limiter key, so erasure is a single DEL with no
+ * SCAN. No hash tag: the `rl:` segment keeps it apart from student keys, which start `me:{`.
+ */
 export const rateLimitKey = (key: string): string => `${KEY_PREFIX}rl:${key}`;
 
 /** stream: the tenant's hash-chained audit log; the one key without a TTL (trimmed by age instead). */
@@ -77,17 +72,3 @@ export const auditAnchorKey = (tenantId: string): string => `${KEY_PREFIX}{${ten
 
 /** Prefix of the per-student audit indexes: sorted sets of the seqs of entries whose target is that pseudonym. */
 export const auditTargetIndexPrefix = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit-target:`;
-
-/**
- * The prediction log is per tenant (one slot), not per student: scoring folds into the tenant's
- * sums and leaves its due index in the same atomic step, and an erasure takes the student's
- * entries out of that index in one step too. Keys name students by pseudonym only.
- */
-/** hash: `${targetDay}|${topicId or '*'}` -> remembered prediction JSON, plus '~e' (erasure time) after an erasure. */
-export const predictionLogKey = (tenantId: string, pseudonym: string): string => `${KEY_PREFIX}{${tenantId}}:prediction-log:${pseudonym}`;
-
-/** sorted set: `${pseudonym}|${targetDay}|${topicId or '*'}` of unscored predictions, scored by target day (days since epoch). */
-export const predictionDueKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:prediction-due`;
-
-/** hash: `${scope}|${sum}` -> the tenant's accuracy sums for predictions of one target day; no student in it. */
-export const predictionAccuracyKey = (tenantId: string, day: string): string => `${KEY_PREFIX}{${tenantId}}:prediction-accuracy:${day}`;

@@ -25,6 +25,11 @@ export const studentKeys = (tag: string) => ({
    * process", and names no one (the key holds a pseudonym, the value a flag and a time).
    */
   consent: `${KEY_PREFIX}${tag}:consent`,
+  /**
+   * hash: request field -> `${cachedAt}|${prediction JSON}`, plus '~f' (the fingerprint the entries
+   * belong to) and '~e' (the erasure time, after an erasure). TTL PREDICTION_CACHE_TTL_S.
+   */
+  predictions: `${KEY_PREFIX}${tag}:predictions`,
 });
 
 /** Pattern matching every key of one student (for scans in tests and audits). */
@@ -72,3 +77,17 @@ export const auditAnchorKey = (tenantId: string): string => `${KEY_PREFIX}{${ten
 
 /** Prefix of the per-student audit indexes: sorted sets of the seqs of entries whose target is that pseudonym. */
 export const auditTargetIndexPrefix = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit-target:`;
+
+/**
+ * The prediction log is per tenant (one slot), not per student: scoring folds into the tenant's
+ * sums and leaves its due index in the same atomic step, and an erasure takes the student's
+ * entries out of that index in one step too. Keys name students by pseudonym only.
+ */
+/** hash: `${targetDay}|${topicId or '*'}` -> remembered prediction JSON, plus '~e' (erasure time) after an erasure. */
+export const predictionLogKey = (tenantId: string, pseudonym: string): string => `${KEY_PREFIX}{${tenantId}}:prediction-log:${pseudonym}`;
+
+/** sorted set: `${pseudonym}|${targetDay}|${topicId or '*'}` of unscored predictions, scored by target day (days since epoch). */
+export const predictionDueKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:prediction-due`;
+
+/** hash: `${scope}|${sum}` -> the tenant's accuracy sums for predictions of one target day; no student in it. */
+export const predictionAccuracyKey = (tenantId: string, day: string): string => `${KEY_PREFIX}{${tenantId}}:prediction-accuracy:${day}`;

@@ -32,6 +32,10 @@ const EnvSchema = Type.Object({
   INTERVENTION_INACTIVE_DAYS: Type.Integer({ default: 7, minimum: 1, maximum: 365 }),
   // 0.9 is the usual spaced-repetition target: review before a tenth is forgotten.
   REVIEW_RETENTION_TARGET: Type.Number({ default: 0.9, minimum: 0.5, maximum: 0.99 }),
+  // The predecessor cached predictions for an hour; an applied event retires an entry sooner.
+  PREDICTION_CACHE_TTL_S: Type.Integer({ default: 3600, minimum: 1, maximum: 86_400 }),
+  // Long enough to score 7-day predictions and compare a few months of weeks, short for personal data.
+  PREDICTION_LOG_RETENTION_DAYS: Type.Integer({ default: 60, minimum: 1, maximum: 3650 }),
   JWT_ALGORITHM: Type.Union([Type.Literal('HS256'), Type.Literal('RS256'), Type.Literal('ES256')], { default: 'HS256' }),
   JWT_SECRET: Type.Optional(Type.String()),
   JWT_PUBLIC_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
@@ -41,10 +45,6 @@ const EnvSchema = Type.Object({
   // Unset: a token is good until its exp. Set: also refused once its iat is older (and without iat).
   JWT_MAX_AGE_S: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 50, minimum: 1, maximum: 1_000_000 }),
-  // The predecessor cached predictions for an hour; an applied event retires an entry sooner.
-  PREDICTION_CACHE_TTL_S: Type.Integer({ default: 3600, minimum: 1, maximum: 86_400 }),
-  // Long enough to score 7-day predictions and compare a few months of weeks, short for personal data.
-  PREDICTION_LOG_RETENTION_DAYS: Type.Integer({ default: 60, minimum: 1, maximum: 3650 }),
   // Per client address and instance; the kubelet probes /ready 12 times a minute (every 5 s).
   OPS_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 60, minimum: 1, maximum: 1_000_000 }),
   METRICS_TOKEN: Type.Optional(Type.String()),
@@ -112,6 +112,9 @@ export interface Config {
   readonly prediction: {
     readonly reviewRetentionTarget: number;
     readonly intervention: { readonly threshold: number; readonly declinePerWeek: number; readonly inactiveDays: number };
+    readonly cacheTtlSeconds: number;
+    /** Days served predictions and their accuracy sums are kept after their target day. */
+    readonly logRetentionDays: number;
   };
   readonly auth: {
     readonly algorithm: Env['JWT_ALGORITHM'];
@@ -121,9 +124,6 @@ export interface Config {
     readonly issuer: string;
     readonly audience: string;
     readonly clockToleranceSeconds: number;
-    readonly cacheTtlSeconds: number;
-    /** Days served predictions and their accuracy sums are kept after their target day. */
-    readonly logRetentionDays: number;
     /** Oldest `iat` accepted, in seconds; undefined means only `exp` limits a token's life. */
     readonly maxAgeSeconds: number | undefined;
     /** Production refuses tokens without a tenant claim rather than filing them under the default tenant. */
@@ -235,6 +235,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     prediction: {
       reviewRetentionTarget: e.REVIEW_RETENTION_TARGET,
       intervention: { threshold: e.INTERVENTION_THRESHOLD, declinePerWeek: e.INTERVENTION_DECLINE_PER_WEEK, inactiveDays: e.INTERVENTION_INACTIVE_DAYS },
+      cacheTtlSeconds: e.PREDICTION_CACHE_TTL_S,
+      logRetentionDays: e.PREDICTION_LOG_RETENTION_DAYS,
     },
     auth: {
       algorithm: e.JWT_ALGORITHM,
@@ -249,8 +251,6 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     http: {
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       opsRateLimitPerMinute: e.OPS_RATE_LIMIT_PER_MINUTE,
-      cacheTtlSeconds: e.PREDICTION_CACHE_TTL_S,
-      logRetentionDays: e.PREDICTION_LOG_RETENTION_DAYS,
       metricsToken: e.METRICS_TOKEN,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       corsOrigins: e.CORS_ORIGINS.split(',')

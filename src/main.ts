@@ -15,13 +15,19 @@ import { RedisAuditLog } from './adapters/redis/audit-log.redis';
 import type { Lifecycle } from './adapters/http/gate';
 import { MemoryCohortStore } from './adapters/memory/cohort-store.memory';
 import { MemoryMasteryStore } from './adapters/memory/mastery-store.memory';
+import { MemoryPredictionCache } from './adapters/memory/prediction-cache.memory';
+import { MemoryPredictionLog } from './adapters/memory/prediction-log.memory';
 import { MemoryRateLimiter } from './adapters/memory/rate-limiter.memory';
 import { startKafkaIngest } from './adapters/kafka/kafka-ingest';
 import { createLogger } from './adapters/observability/logger';
 import { createMetrics } from './adapters/observability/metrics';
+import { MeteredPredictionCache } from './adapters/observability/prediction-cache.metered';
+import { MeteredPredictionLog } from './adapters/observability/prediction-log.metered';
 import { createRedisClient, redisProbe, waitUntilReady } from './adapters/redis/client';
 import { RedisCohortStore } from './adapters/redis/cohort-store.redis';
 import { RedisMasteryStore, ttlSeconds } from './adapters/redis/mastery-store.redis';
+import { RedisPredictionCache } from './adapters/redis/prediction-cache.redis';
+import { RedisPredictionLog } from './adapters/redis/prediction-log.redis';
 import { RedisRateLimiter } from './adapters/redis/rate-limiter.redis';
 import { BreakerMasteryStore, type BreakerStatus } from './adapters/resilience/mastery-store.breaker';
 import { parseConfig, type Config } from './config/config';
@@ -31,6 +37,8 @@ import type { EngineDeps } from './domain/mastery/engine';
 import { DAY_MS } from './domain/mastery/topic-state';
 import type { AuditLog } from './ports/audit-log.port';
 import type { CohortStore } from './ports/cohort-store.port';
+import type { PredictionCache } from './ports/prediction-cache.port';
+import type { PredictionLog } from './ports/prediction-log.port';
 import type { Pseudonymizer } from './ports/pseudonymizer.port';
 import type { HealthProbe } from './ports/health.port';
 import type { MasteryStore } from './ports/mastery-store.port';
@@ -61,6 +69,8 @@ interface Backend {
   store: MasteryStore;
   cohorts: CohortStore;
   rateLimiter: RateLimiter;
+  predictionCache: PredictionCache;
+  predictionLog: PredictionLog;
   auditLog: AuditLog;
   probes: HealthProbe[];
   breakers: () => BreakerStatus[];
@@ -83,6 +93,8 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
       }),
       cohorts: new MemoryCohortStore({ erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS, pseudonymize }),
       rateLimiter: new MemoryRateLimiter({ clock: systemClock }),
+      predictionCache: new MemoryPredictionCache({ clock: systemClock, ttlMs: config.prediction.cacheTtlSeconds * 1000, pseudonymize }),
+      predictionLog: new MemoryPredictionLog({ clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
       auditLog: new MemoryAuditLog(audit),
       probes: [],
       breakers: () => [],
@@ -111,6 +123,8 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
     store,
     cohorts: new RedisCohortStore(redis, { ttlSeconds: ttlSeconds(config.cohortTtlDays), erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays), pseudonymize }),
     rateLimiter: new RedisRateLimiter(redis, systemClock),
+    predictionCache: new RedisPredictionCache(redis, { clock: systemClock, ttlSeconds: config.prediction.cacheTtlSeconds, pseudonymize }),
+    predictionLog: new RedisPredictionLog(redis, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
     auditLog: new RedisAuditLog(redis, audit),
     probes: [redisProbe(redis)],
     breakers: () => [store.status()],
@@ -195,6 +209,8 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     prediction: config.prediction,
     analytics: config.analytics,
     cohorts: backend.cohorts,
+    predictionCache: new MeteredPredictionCache(backend.predictionCache, metrics.predictionCacheLookups),
+    predictionLog: new MeteredPredictionLog(backend.predictionLog, metrics.predictionAccuracy),
     auditLog: backend.auditLog,
     auditTrail,
     pseudonymize,

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { MemoryAuditLog } from '../../src/adapters/memory/audit-log.memory';
+import { MemoryPredictionCache } from '../../src/adapters/memory/prediction-cache.memory';
+import { MemoryPredictionLog } from '../../src/adapters/memory/prediction-log.memory';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { RedisCohortStore } from '../../src/adapters/redis/cohort-store.redis';
 import { sha256 } from '../../src/adapters/crypto/hashing';
@@ -27,6 +29,8 @@ function replica(i: number, clock: FixedClock): ComplianceDeps {
     cohorts: new RedisCohortStore(clients[i]!, { ttlSeconds: 3600, erasureRetentionSeconds: 3600, pseudonymize: testPseudonymize }),
     audit: new MemoryAuditLog({ sha256, clock, retentionMs: DAY_MS }),
     pseudonymize: testPseudonymize,
+    predictionCache: new MemoryPredictionCache({ clock, ttlMs: 3600_000, pseudonymize: testPseudonymize }),
+    predictionLog: new MemoryPredictionLog({ clock, retentionDays: 60, pseudonymize: testPseudonymize }),
   };
 }
 

@@ -10,6 +10,10 @@ import { sha256 } from '../../src/adapters/crypto/hashing';
 import { MemoryAuditLog } from '../../src/adapters/memory/audit-log.memory';
 import { MemoryRateLimiter } from '../../src/adapters/memory/rate-limiter.memory';
 import { createMetrics } from '../../src/adapters/observability/metrics';
+import { MeteredPredictionCache } from '../../src/adapters/observability/prediction-cache.metered';
+import { MeteredPredictionLog } from '../../src/adapters/observability/prediction-log.metered';
+import { MemoryPredictionCache } from '../../src/adapters/memory/prediction-cache.memory';
+import { MemoryPredictionLog } from '../../src/adapters/memory/prediction-log.memory';
 import type { Role } from '../../src/domain/access/access';
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
 import { shippedCurriculum } from './curriculum';
@@ -62,6 +66,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
   const logs = captureLogs();
   const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
   const auditLog = new MemoryAuditLog({ sha256, clock, retentionMs: 365 * DAY_MS });
+  const metrics = overrides.metrics ?? createMetrics();
   const deps: AppDeps = {
     engine: {
       store: memoryStore(clock),
@@ -74,13 +79,15 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     prediction: { reviewRetentionTarget: 0.9, intervention: { threshold: 0.5, declinePerWeek: 0.05, inactiveDays: 7 } },
     analytics: { minGroupSize: 5 },
     cohorts: new MemoryCohortStore({ erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize }),
+    predictionCache: new MeteredPredictionCache(new MemoryPredictionCache({ clock, ttlMs: 3600 * 1000, pseudonymize: testPseudonymize }), metrics.predictionCacheLookups),
+    predictionLog: new MeteredPredictionLog(new MemoryPredictionLog({ clock, retentionDays: 60, pseudonymize: testPseudonymize }), metrics.predictionAccuracy),
     auditLog,
     auditTrail: new AuditTrail(auditLog, logs.logger, () => {}, 1),
     pseudonymize: testPseudonymize,
     authenticate: createAuthenticator({ algorithm: 'HS256', key: new TextEncoder().encode(SECRET), issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: 30 }),
     rateLimiter: new MemoryRateLimiter({ clock }),
     opsRateLimiter: new MemoryRateLimiter({ clock }),
-    metrics: createMetrics(),
+    metrics,
     logger: logs.logger,
     probes: [],
     lifecycle,

@@ -9,6 +9,8 @@ import type { CohortStore } from '../../ports/cohort-store.port';
 import type { HealthProbe } from '../../ports/health.port';
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
 import type { MasteryUpdates } from '../../ports/mastery-updates.port';
+import type { PredictionCache } from '../../ports/prediction-cache.port';
+import type { PredictionLog } from '../../ports/prediction-log.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { RateLimiter } from '../../ports/rate-limiter.port';
 import type { AuditTrail } from '../audit/audit-trail';
@@ -33,6 +35,9 @@ export interface AppDeps {
   prediction: PredictionSettings;
   analytics: AnalyticsSettings;
   cohorts: CohortStore;
+  /** Served predictions kept for reuse, and kept to be scored against what happened. */
+  predictionCache: PredictionCache;
+  predictionLog: PredictionLog;
   auditLog: AuditLog;
   auditTrail: AuditTrail;
   pseudonymize: Pseudonymizer;
@@ -64,7 +69,15 @@ function validationDetails(error: unknown): ErrorDetail[] {
  */
 export function createApp(deps: AppDeps) {
   const { metrics, logger } = deps;
-  const compliance: ComplianceDeps = { ...deps.engine, cohorts: deps.cohorts, audit: deps.auditLog, pseudonymize: deps.pseudonymize, ...(deps.updates ? { updates: deps.updates } : {}) };
+  const compliance: ComplianceDeps = {
+    ...deps.engine,
+    cohorts: deps.cohorts,
+    audit: deps.auditLog,
+    pseudonymize: deps.pseudonymize,
+    predictionCache: deps.predictionCache,
+    predictionLog: deps.predictionLog,
+    ...(deps.updates ? { updates: deps.updates } : {}),
+  };
   const auditDeps = { auditTrail: deps.auditTrail, pseudonymize: deps.pseudonymize, clock: deps.engine.clock };
   const predictions: PredictionDeps = { ...deps.engine, prediction: deps.prediction };
   const analytics: AnalyticsDeps = { ...deps.engine, cohorts: deps.cohorts, analytics: deps.analytics };

@@ -114,6 +114,25 @@ function pointOf(cursor: string): VerifyPoint {
 }
 
 const DecayedMeanSchema = t.Object({ s: t.Number(), w: t.Number(), t: t.Number(), n: Int() });
+const ServedPredictionSchema = t.Object({
+  target_day: t.String({ format: 'date' }),
+  topic_id: t.Nullable(t.String({ description: "null: the student's overall mean" })),
+  served_at: t.String({ format: 'date-time' }),
+  predicted: t.Number(),
+  low: t.Number(),
+  high: t.Number(),
+  baselines: t.Object({ last_value: t.Number(), linear: t.Number() }),
+  actual: t.Nullable(t.Number({ description: 'the mastery as of the end of the target day, once scored' })),
+  scored_at: t.Nullable(t.String({ format: 'date-time' })),
+});
+const CachedPredictionSchema = t.Object({
+  kind: t.Union([t.Literal('next_week'), t.Literal('trajectory')]),
+  topic_ids: t.Nullable(t.Array(t.String())),
+  as_of: t.Nullable(t.String({ format: 'date-time' })),
+  horizon_days: Int({ minimum: 1 }),
+  cached_at: t.String({ format: 'date-time' }),
+  prediction: t.Unknown({ description: 'the document as it was served' }),
+});
 
 /** The export document; docs/export.schema.json is this schema, checked by a test. */
 export const ExportSchema = t.Object(
@@ -137,6 +156,8 @@ export const ExportSchema = t.Object(
       }),
     ),
     history: t.Array(t.Object({ topic_id: t.String(), day: t.String({ format: 'date' }), mastery_score: t.Number(), components: ComponentsSchema, at: t.String({ format: 'date-time' }) })),
+    predictions: t.Array(ServedPredictionSchema),
+    cached_predictions: t.Array(CachedPredictionSchema),
     consent: ConsentSchema,
     cohorts: t.Array(t.Object({ cohort_id: t.String(), name: t.String() })),
     audit: t.Array(AuditEntrySchema),
@@ -174,6 +195,25 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
             ]),
           ),
           history: doc.history.map((h) => ({ topic_id: h.topicId, day: h.day, mastery_score: h.masteryScore, components: h.components, at: new Date(h.at).toISOString() })),
+          predictions: doc.predictions.map((p) => ({
+            target_day: p.targetDay,
+            topic_id: p.topicId,
+            served_at: new Date(p.servedAt).toISOString(),
+            predicted: p.predicted,
+            low: p.low,
+            high: p.high,
+            baselines: { last_value: p.baselines.lastValue, linear: p.baselines.linear },
+            actual: p.actual ?? null,
+            scored_at: p.scoredAt === undefined ? null : new Date(p.scoredAt).toISOString(),
+          })),
+          cached_predictions: doc.cachedPredictions.map((c) => ({
+            kind: c.key.kind,
+            topic_ids: c.key.topicIds ? [...c.key.topicIds] : null,
+            as_of: c.key.asOf === undefined ? null : new Date(c.key.asOf).toISOString(),
+            horizon_days: c.key.horizonDays,
+            cached_at: new Date(c.cachedAt).toISOString(),
+            prediction: c.value,
+          })),
           consent: consentWire(consentView(doc.consent, deps.compliance.consentByDefault)),
           cohorts: doc.cohorts.map((c) => ({ cohort_id: c.cohortId, name: c.name })),
         };

@@ -2,16 +2,21 @@ import type { AuditLog } from '../../ports/audit-log.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import type { MasteryUpdates } from '../../ports/mastery-updates.port';
+import type { CachedPrediction, PredictionCache } from '../../ports/prediction-cache.port';
+import type { PredictionLog } from '../../ports/prediction-log.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { AuditRecord } from './audit';
 import type { Consent } from './consent';
 import { queryMastery, type EngineDeps, type StudentMastery } from '../mastery/engine';
 import type { DaySnapshot, TopicState } from '../mastery/topic-state';
+import type { RememberedPrediction } from '../prediction/accuracy';
 
 export interface ComplianceDeps extends EngineDeps {
   cohorts: CohortStore;
   audit: AuditLog;
   pseudonymize: Pseudonymizer;
+  predictionCache: PredictionCache;
+  predictionLog: PredictionLog;
   /** Where erasures are announced to downstream readers (Kafka), when configured. */
   updates?: MasteryUpdates;
 }
@@ -28,6 +33,10 @@ export interface StudentExport {
   /** The raw state held per topic: what the scores are computed from. */
   state: Record<string, TopicState>;
   history: DaySnapshot[];
+  /** 7-day predictions served about the student within the log's retention, with the actual once scored. */
+  predictions: RememberedPrediction[];
+  /** Predictions cached for reuse, within the cache's TTL: documents as they were served. */
+  cachedPredictions: CachedPrediction<unknown>[];
   consent: Consent | undefined;
   cohorts: { cohortId: string; name: string }[];
   /** Audit entries whose target is this student (by pseudonym), oldest first, read a page at a time as they are consumed. */
@@ -56,6 +65,7 @@ export async function exportStudent(deps: ComplianceDeps, ref: StudentRef): Prom
     deps.cohorts.list(ref.tenantId),
   ]);
   if (mastery.kind !== 'ok') throw new Error('querying all topics cannot name unknown topics');
+  const [predictions, cachedPredictions] = await Promise.all([deps.predictionLog.listRemembered(ref), deps.predictionCache.listCached(ref)]);
   return {
     formatVersion: EXPORT_FORMAT_VERSION,
     generatedAt: deps.clock.now(),
@@ -64,6 +74,8 @@ export async function exportStudent(deps: ComplianceDeps, ref: StudentRef): Prom
     mastery: mastery.mastery,
     state: Object.fromEntries(state),
     history,
+    predictions,
+    cachedPredictions,
     consent,
     cohorts: cohorts.filter((c) => c.studentIds.includes(ref.studentId)).map((c) => ({ cohortId: c.cohortId, name: c.name })),
     audit: auditPages(deps.audit, { tenantId: ref.tenantId, target: deps.pseudonymize(ref.tenantId, ref.studentId) }),
@@ -81,6 +93,9 @@ export async function eraseStudent(deps: ComplianceDeps, ref: StudentRef): Promi
   const erasedAt = deps.clock.now();
   await deps.store.eraseStudent(ref, erasedAt);
   await deps.cohorts.removeStudent(ref.tenantId, ref.studentId, erasedAt);
+  // Predictions about the student: each port refuses, for its TTL, a write of data read before now.
+  await deps.predictionCache.forgetStudent(ref, erasedAt);
+  await deps.predictionLog.forgetStudent(ref, erasedAt);
   await deps.updates?.publishErasure(ref);
   return { erasedAt };
 }

@@ -20,7 +20,7 @@ describe('POST /api/v1/predictions/next-week', () => {
     const res = await call('POST', '/api/v1/predictions/next-week', { body: { student_id: 'student-1' }, headers: await bearer('student', 'student-1') });
     expect(res.status).toBe(200);
     const body = res.json;
-    expect(body).toMatchObject({ student_id: 'student-1', as_of: '2026-01-20T12:00:00.000Z', horizon_days: 7, model: { name: 'component_activity', version: '1' }, cached: false });
+    expect(body).toMatchObject({ student_id: 'student-1', as_of: '2026-01-20T12:00:00.000Z', horizon_days: 7, model: { name: 'component_activity', version: '2' }, cached: false });
     expect(body.topics).toHaveLength(1);
     const topic = body.topics[0];
     expect(topic.topic_id).toBe('python-basics');

@@ -40,8 +40,12 @@ const today = (e: TopicEvidence): DayValue => e.days[e.days.length - 1]!;
 
 /** How far back the models look, in days: four weeks see a weekly rhythm four times. */
 export const LOOKBACK_DAYS = 28;
-/** Recent days weigh more: a day this old counts half as much as today in the activity estimates. */
-export const ACTIVITY_HALF_LIFE_DAYS = 7;
+/**
+ * Recent days weigh more: a day this old counts half as much as today in the activity estimates,
+ * so a week idle already says "away" (chosen on the backtest among 2, 3, 4 and 7 days: 7 predicted
+ * too many returns of learners who had left).
+ */
+export const ACTIVITY_HALF_LIFE_DAYS = 4;
 /** z of the 90th percentile of a normal: the half-width of an 80% interval in standard deviations. */
 const Z80 = 1.2815515655446004;
 
@@ -93,8 +97,9 @@ export const linearRegressionModel: ForecastModel = {
 export interface ActivityProfile {
   /** Probability that the learner is active on this topic on a given day (recency-weighted, with a weak prior). */
   pActive: number;
-  /** Mean and variance of the change of completion, quiz and quality per active day, as mastery points. */
-  jumpMean: Components;
+  /** Mean gain of completion per active day (a share of the topic's lessons). */
+  completionPerActiveDay: number;
+  /** Variance of a day's change of completion, quiz and quality together, in mastery points. */
   jumpVariance: number;
   /** Days observed (from the first active day, at most the lookback) and active days among them. */
   observedDays: number;
@@ -103,11 +108,15 @@ export interface ActivityProfile {
   idleDays: number;
 }
 
-/** Prior for the activity rate: one active day in three, worth three days of evidence. */
-const PRIOR_ACTIVE = 1;
+/**
+ * Prior for the activity rate: worth about two days, leaning to "away" (one active day in 21). The
+ * first cut's 1 in 3 over three days predicted too many returns of learners who had left; a
+ * heavier prior also drags a daily learner's rate towards it.
+ */
+const PRIOR_ACTIVE = 0.1;
 const PRIOR_IDLE = 2;
-/** Prior jump per active day when none is observed yet: a little progress, with room for much more. */
-const PRIOR_JUMP: Components = { completion: 0.05, quiz: 0, quality: 0, consistency: 0 };
+/** Prior progress per active day when none is observed yet: a little, with room for much more. */
+const PRIOR_COMPLETION_PER_DAY = 0.05;
 const PRIOR_JUMP_VARIANCE = 0.03 ** 2;
 
 export function activityProfile(e: TopicEvidence): ActivityProfile {
@@ -133,18 +142,17 @@ export function activityProfile(e: TopicEvidence): ActivityProfile {
     jumps.push({ w, j: { completion: b.completion - a.completion, quiz: b.quiz - a.quiz, quality: b.quality - a.quality, consistency: 0 } });
   }
   const pActive = (wActive + PRIOR_ACTIVE) / (wAll + PRIOR_ACTIVE + PRIOR_IDLE);
-  let jumpMean = PRIOR_JUMP;
+  let completionPerActiveDay = PRIOR_COMPLETION_PER_DAY;
   let jumpVariance = PRIOR_JUMP_VARIANCE;
   const wj = jumps.reduce((s, x) => s + x.w, 0);
   if (wj > 0) {
-    const mean = (k: keyof Components) => jumps.reduce((s, x) => s + x.w * x.j[k], 0) / wj;
-    jumpMean = { completion: mean('completion'), quiz: mean('quiz'), quality: mean('quality'), consistency: 0 };
+    completionPerActiveDay = Math.max(0, jumps.reduce((s, x) => s + x.w * x.j.completion, 0) / wj);
     const total = (j: Components) => WEIGHTS.completion * j.completion + WEIGHTS.quiz * j.quiz + WEIGHTS.quality * j.quality;
-    const mu = total(jumpMean);
+    const mu = jumps.reduce((s, x) => s + x.w * total(x.j), 0) / wj;
     // Shrunk toward the prior by one pseudo-observation, so one odd day does not make a certainty.
     jumpVariance = (jumps.reduce((s, x) => s + x.w * (total(x.j) - mu) ** 2, 0) + PRIOR_JUMP_VARIANCE) / (wj + 1);
   }
-  return { pActive, jumpMean, jumpVariance, observedDays: last - from + 1, activeDays: active, idleDays };
+  return { pActive, completionPerActiveDay, jumpVariance, observedDays: last - from + 1, activeDays: active, idleDays };
 }
 
 /** P(K = k) for K ~ Binomial(n, p), k = 0..n. */
@@ -170,7 +178,9 @@ function phi(x: number): number {
  * the number of active days K in the horizon is Binomial(h, p). Given K, each component moves as
  * the formula dictates:
  * - completion never falls: it gains K times the recent gain per active day, capped at 1;
- * - quiz and quality are recency-weighted means: they move by K times their recent drift;
+ * - quiz and quality are recency-weighted means that settle around the learner's level: their
+ *   expected value is today's (extrapolating their recent drift made the backtest worse), and
+ *   their day-to-day movement widens the interval;
  * - consistency is exact: the active days still inside the window at the horizon plus K new ones.
  * The spread of a day's progress adds normal noise (variance K times the per-day variance). The
  * point forecast is the mean over K; the 80% interval comes from the mixture's 10th and 90th
@@ -178,7 +188,7 @@ function phi(x: number): number {
  */
 export const componentModel: ForecastModel = {
   name: 'component_activity',
-  version: '1',
+  version: '2',
   forecast(e, horizonDays, policy) {
     const now = today(e);
     const c0 = now.components;
@@ -191,9 +201,9 @@ export const componentModel: ForecastModel = {
     const newInWindow = Math.min(horizonDays, W);
     const probs = binomial(horizonDays, profile.pActive);
     const componentsGiven = (k: number): Components => ({
-      completion: clamp01(c0.completion + k * Math.max(0, profile.jumpMean.completion)),
-      quiz: clamp01(c0.quiz + k * profile.jumpMean.quiz),
-      quality: clamp01(c0.quality + k * profile.jumpMean.quality),
+      completion: clamp01(c0.completion + k * profile.completionPerActiveDay),
+      quiz: c0.quiz,
+      quality: c0.quality,
       consistency: clamp01((keep + Math.min(k, newInWindow)) / W),
     });
     const scoreOf = (c: Components) => WEIGHTS.completion * c.completion + WEIGHTS.quiz * c.quiz + WEIGHTS.quality * c.quality + WEIGHTS.consistency * c.consistency;

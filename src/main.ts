@@ -10,11 +10,13 @@ import type { AuthSettings } from './adapters/http/auth';
 import { createAuthenticator } from './adapters/http/auth';
 import { AuditTrail } from './adapters/audit/audit-trail';
 import { createPseudonymizer, sha256 } from './adapters/crypto/hashing';
+import { randomIds } from './adapters/crypto/ids';
 import { MemoryAuditLog } from './adapters/memory/audit-log.memory';
 import { RedisAuditLog } from './adapters/redis/audit-log.redis';
 import type { Lifecycle } from './adapters/http/gate';
 import { MemoryCohortStore } from './adapters/memory/cohort-store.memory';
 import { MemoryMasteryStore } from './adapters/memory/mastery-store.memory';
+import { MemoryRecommendationStore } from './adapters/memory/recommendation-store.memory';
 import { MemoryPredictionCache } from './adapters/memory/prediction-cache.memory';
 import { MemoryPredictionLog } from './adapters/memory/prediction-log.memory';
 import { MemoryRateLimiter } from './adapters/memory/rate-limiter.memory';
@@ -26,6 +28,7 @@ import { MeteredPredictionLog } from './adapters/observability/prediction-log.me
 import { createRedisClient, redisProbe, waitUntilReady } from './adapters/redis/client';
 import { RedisCohortStore } from './adapters/redis/cohort-store.redis';
 import { RedisMasteryStore, ttlSeconds } from './adapters/redis/mastery-store.redis';
+import { RedisRecommendationStore } from './adapters/redis/recommendation-store.redis';
 import { RedisPredictionCache } from './adapters/redis/prediction-cache.redis';
 import { RedisPredictionLog } from './adapters/redis/prediction-log.redis';
 import { RedisRateLimiter } from './adapters/redis/rate-limiter.redis';
@@ -42,6 +45,7 @@ import type { PredictionLog } from './ports/prediction-log.port';
 import type { Pseudonymizer } from './ports/pseudonymizer.port';
 import type { HealthProbe } from './ports/health.port';
 import type { MasteryStore } from './ports/mastery-store.port';
+import type { RecommendationStore } from './ports/recommendation-store.port';
 import type { RateLimiter } from './ports/rate-limiter.port';
 
 /**
@@ -72,6 +76,7 @@ interface Backend {
   predictionCache: PredictionCache;
   predictionLog: PredictionLog;
   auditLog: AuditLog;
+  recommendations: RecommendationStore;
   probes: HealthProbe[];
   breakers: () => BreakerStatus[];
   /** Resolves when the backend can serve; start-up waits for it a bounded time. */
@@ -82,6 +87,9 @@ interface Backend {
 function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): Backend {
   const retentionMs = config.state.idempotencyRetentionDays * DAY_MS;
   const audit = { sha256, clock: systemClock, retentionMs: config.privacy.auditRetentionDays * DAY_MS };
+  // Served recommendations are personal data like the state: kept as long, and at most a few
+  // hundred per student (a fresh set at every change of state would otherwise grow without end).
+  const recommendationStorage = { cacheTtlMs: config.recommendation.cacheTtlSeconds * 1000, retentionMs: config.state.ttlDays * DAY_MS, maxRecords: 500, pseudonymize };
   if (config.state.backend === 'memory') {
     return {
       store: new MemoryMasteryStore({
@@ -96,6 +104,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
       predictionCache: new MemoryPredictionCache({ clock: systemClock, ttlMs: config.prediction.cacheTtlSeconds * 1000, pseudonymize }),
       predictionLog: new MemoryPredictionLog({ clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
       auditLog: new MemoryAuditLog(audit),
+      recommendations: new MemoryRecommendationStore({ ...recommendationStorage, erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS }),
       probes: [],
       breakers: () => [],
       ready: async () => {},
@@ -126,6 +135,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
     predictionCache: new RedisPredictionCache(redis, { clock: systemClock, ttlSeconds: config.prediction.cacheTtlSeconds, pseudonymize }),
     predictionLog: new RedisPredictionLog(redis, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
     auditLog: new RedisAuditLog(redis, audit),
+    recommendations: new RedisRecommendationStore(redis, { ...recommendationStorage, erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays) }),
     probes: [redisProbe(redis)],
     breakers: () => [store.status()],
     ready: () => waitUntilReady(redis, 5000),
@@ -213,6 +223,11 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     predictionLog: new MeteredPredictionLog(backend.predictionLog, metrics.predictionAccuracy),
     auditLog: backend.auditLog,
     auditTrail,
+    recommendations: {
+      store: backend.recommendations,
+      ids: randomIds,
+      settings: { threshold: config.recommendation.threshold, minutes: config.recommendation.minutes },
+    },
     pseudonymize,
     ...(kafka ? { updates: kafka.updates } : {}),
     authenticate: createAuthenticator(auth.settings),

@@ -22,6 +22,15 @@ const EnvSchema = Type.Object({
   CONSISTENCY_WINDOW_DAYS: Type.Integer({ default: 14, minimum: 1, maximum: 365 }),
   RECENCY_HALF_LIFE_DAYS: Type.Number({ default: 14, exclusiveMinimum: 0, maximum: 3650 }),
   LEVEL_THRESHOLDS: Type.String({ default: DEFAULT_THRESHOLDS.join(',') }),
+  // 0.7 sits between proficient and mastered: a component below it holds a topic back from mastery.
+  RECOMMENDATION_THRESHOLD: Type.Number({ default: 0.7, exclusiveMinimum: 0, maximum: 1 }),
+  // A day: the answer changes with every event anyway (its key holds the student's event count).
+  RECOMMENDATION_CACHE_TTL_S: Type.Integer({ default: 86_400, minimum: 1, maximum: 604_800 }),
+  // Defaults a student's own practice sessions calibrate: a lesson's review, a practice or refactor session, a scheduled session.
+  RECOMMENDATION_MINUTES_REVIEW: Type.Integer({ default: 15, minimum: 1, maximum: 600 }),
+  RECOMMENDATION_MINUTES_PRACTICE: Type.Integer({ default: 20, minimum: 1, maximum: 600 }),
+  RECOMMENDATION_MINUTES_REFACTOR: Type.Integer({ default: 25, minimum: 1, maximum: 600 }),
+  RECOMMENDATION_MINUTES_SCHEDULE: Type.Integer({ default: 15, minimum: 1, maximum: 600 }),
   BREAKER_TIMEOUT_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000 }),
   BREAKER_RESET_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 600_000 }),
   COHORT_TTL_DAYS: Type.Integer({ default: 365, minimum: 1, maximum: 3650 }),
@@ -139,6 +148,11 @@ export interface Config {
     readonly metricsToken: string | undefined;
   };
   readonly commit: string;
+  readonly recommendation: {
+    readonly threshold: number;
+    readonly cacheTtlSeconds: number;
+    readonly minutes: { readonly review: number; readonly practice: number; readonly refactor: number; readonly schedule: number };
+  };
   readonly privacy: {
     readonly consentByDefault: boolean;
     readonly erasureRetentionDays: number;
@@ -259,6 +273,11 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     },
     commit: e.GIT_COMMIT,
+    recommendation: {
+      threshold: e.RECOMMENDATION_THRESHOLD,
+      cacheTtlSeconds: e.RECOMMENDATION_CACHE_TTL_S,
+      minutes: { review: e.RECOMMENDATION_MINUTES_REVIEW, practice: e.RECOMMENDATION_MINUTES_PRACTICE, refactor: e.RECOMMENDATION_MINUTES_REFACTOR, schedule: e.RECOMMENDATION_MINUTES_SCHEDULE },
+    },
     privacy: {
       consentByDefault: e.CONSENT_DEFAULT === 'granted',
       erasureRetentionDays: e.ERASURE_RETENTION_DAYS,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { MemoryAuditLog } from '../../src/adapters/memory/audit-log.memory';
+import { MemoryRecommendationStore } from '../../src/adapters/memory/recommendation-store.memory';
 import { MemoryPredictionCache } from '../../src/adapters/memory/prediction-cache.memory';
 import { MemoryPredictionLog } from '../../src/adapters/memory/prediction-log.memory';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
@@ -28,6 +29,7 @@ function replica(i: number, clock: FixedClock): ComplianceDeps {
     eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
     cohorts: new RedisCohortStore(clients[i]!, { ttlSeconds: 3600, erasureRetentionSeconds: 3600, pseudonymize: testPseudonymize }),
     audit: new MemoryAuditLog({ sha256, clock, retentionMs: DAY_MS }),
+    recommendations: new MemoryRecommendationStore({ cacheTtlMs: DAY_MS, retentionMs: DAY_MS, maxRecords: 10, erasureRetentionMs: DAY_MS, pseudonymize: testPseudonymize }),
     pseudonymize: testPseudonymize,
     predictionCache: new MemoryPredictionCache({ clock, ttlMs: 3600_000, pseudonymize: testPseudonymize }),
     predictionLog: new MemoryPredictionLog({ clock, retentionDays: 60, pseudonymize: testPseudonymize }),

@@ -77,6 +77,12 @@ describe('compliance on the Redis backend, through the real service', () => {
     await call('PUT', '/api/v1/compliance/consent/' + studentId, student, { analytics: true });
     await call('PUT', '/api/v1/cohorts/c1', admin, { name: 'c1', teacher_ids: [], student_ids: [studentId] });
     await call('GET', `/api/v1/students/${studentId}/mastery`, student);
+    // Recommendations served and feedback on one: their keys must go with the student too.
+    const served = await call('POST', '/api/v1/recommendations/adaptive', student, { student_id: studentId });
+    expect(served.json.recommendations.length).toBeGreaterThan(0);
+    const feedback = await call('POST', `/api/v1/recommendations/${served.json.recommendations[0].recommendation_id}/feedback`, student, { student_id: studentId, status: 'accepted' });
+    expect(feedback.status).toBe(200);
+    expect((await serviceKeys(redis)).filter((k) => k.includes(tenant) && /:rec(s|-cache|-order|-feedback)$/.test(k)).length).toBe(4);
     expect((await call('GET', `/api/v1/compliance/export/${studentId}`, student)).json.state.oop.event_count).toBe(2);
 
     const erased = await call('DELETE', `/api/v1/compliance/student/${studentId}`, student);
@@ -90,7 +96,7 @@ describe('compliance on the Redis backend, through the real service', () => {
     }
     const again = await call('POST', '/api/v1/events', platform, events);
     expect(again.json.results.map((r: { reason: string }) => r.reason)).toEqual(['erased', 'erased']);
-    expect((await call('GET', `/api/v1/compliance/export/${studentId}`, admin)).json).toMatchObject({ state: {}, history: [], cohorts: [] });
+    expect((await call('GET', `/api/v1/compliance/export/${studentId}`, admin)).json).toMatchObject({ state: {}, history: [], cohorts: [], recommendations: [] });
   });
 
   test('every key the service wrote expires, except the audit log and consent withdrawals', async () => {

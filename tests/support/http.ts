@@ -7,6 +7,8 @@ import type { Lifecycle } from '../../src/adapters/http/gate';
 import { MemoryCohortStore } from '../../src/adapters/memory/cohort-store.memory';
 import { AuditTrail } from '../../src/adapters/audit/audit-trail';
 import { sha256 } from '../../src/adapters/crypto/hashing';
+import { randomIds } from '../../src/adapters/crypto/ids';
+import { MemoryRecommendationStore } from '../../src/adapters/memory/recommendation-store.memory';
 import { MemoryAuditLog } from '../../src/adapters/memory/audit-log.memory';
 import { MemoryRateLimiter } from '../../src/adapters/memory/rate-limiter.memory';
 import { createMetrics } from '../../src/adapters/observability/metrics';
@@ -83,6 +85,11 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     predictionLog: new MeteredPredictionLog(new MemoryPredictionLog({ clock, retentionDays: 60, pseudonymize: testPseudonymize }), metrics.predictionAccuracy),
     auditLog,
     auditTrail: new AuditTrail(auditLog, logs.logger, () => {}, 1),
+    recommendations: {
+      store: new MemoryRecommendationStore({ cacheTtlMs: 86_400_000, retentionMs: 90 * DAY_MS, maxRecords: 500, erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize }),
+      ids: randomIds,
+      settings: { threshold: 0.7, minutes: { review: 15, practice: 20, refactor: 25, schedule: 15 } },
+    },
     pseudonymize: testPseudonymize,
     authenticate: createAuthenticator({ algorithm: 'HS256', key: new TextEncoder().encode(SECRET), issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: 30 }),
     rateLimiter: new MemoryRateLimiter({ clock }),

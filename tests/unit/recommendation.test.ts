@@ -26,7 +26,7 @@ const model: ModelPolicy = { consistencyWindowDays: 14, recencyHalfLifeDays: 14,
 const policy: RecommendationPolicy = { threshold: 0.7, minutes: { review: 15, practice: 20, refactor: 25, schedule: 15 }, model };
 
 /** Evidence for every topic of `curriculum`: zero unless given, started when given. */
-function evidence(curriculum: Curriculum, topics: Record<string, Partial<TopicEvidence> & { components?: Partial<Components> }>, practice = { minutes: 0, sessions: 0 }): StudentEvidence {
+function evidence(curriculum: Curriculum, topics: Record<string, Omit<Partial<TopicEvidence>, 'components'> & { components?: Partial<Components> }>, practice = { minutes: 0, sessions: 0 }): StudentEvidence {
   const map = new Map<string, TopicEvidence>();
   for (const id of curriculum.topics.keys()) {
     const given = topics[id];

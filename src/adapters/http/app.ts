@@ -4,6 +4,7 @@ import type { AnalyticsDeps, AnalyticsSettings } from '../../domain/analytics/co
 import type { ComplianceDeps } from '../../domain/compliance/compliance';
 import type { EngineDeps } from '../../domain/mastery/engine';
 import type { PredictionDeps, PredictionSettings } from '../../domain/prediction/predict';
+import type { RecommendationDeps, RecommendationSettings } from '../../domain/recommendation/recommendations';
 import type { AuditLog } from '../../ports/audit-log.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
 import type { HealthProbe } from '../../ports/health.port';
@@ -12,6 +13,8 @@ import type { MasteryUpdates } from '../../ports/mastery-updates.port';
 import type { PredictionCache } from '../../ports/prediction-cache.port';
 import type { PredictionLog } from '../../ports/prediction-log.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
+import type { IdSource } from '../../ports/id-source.port';
+import type { RecommendationStore } from '../../ports/recommendation-store.port';
 import type { RateLimiter } from '../../ports/rate-limiter.port';
 import type { AuditTrail } from '../audit/audit-trail';
 import { analyticsRoutes } from './analytics.routes';
@@ -28,6 +31,7 @@ import { healthRoutes } from './health.routes';
 import { masteryRoutes } from './mastery.routes';
 import { opsRoutes, type ServiceInfo } from './ops.routes';
 import { predictionRoutes } from './predictions.routes';
+import { recommendationRoutes } from './recommendations.routes';
 import { requestIdOf } from './request-context';
 
 export interface AppDeps {
@@ -35,6 +39,8 @@ export interface AppDeps {
   prediction: PredictionSettings;
   analytics: AnalyticsSettings;
   cohorts: CohortStore;
+  /** Where served recommendations live, the ids they get, and the rules' settings. */
+  recommendations: { store: RecommendationStore; ids: IdSource; settings: RecommendationSettings };
   /** Served predictions kept for reuse, and kept to be scored against what happened. */
   predictionCache: PredictionCache;
   predictionLog: PredictionLog;
@@ -72,12 +78,14 @@ export function createApp(deps: AppDeps) {
   const compliance: ComplianceDeps = {
     ...deps.engine,
     cohorts: deps.cohorts,
+    recommendations: deps.recommendations.store,
     audit: deps.auditLog,
     pseudonymize: deps.pseudonymize,
     predictionCache: deps.predictionCache,
     predictionLog: deps.predictionLog,
     ...(deps.updates ? { updates: deps.updates } : {}),
   };
+  const recommendations: RecommendationDeps = { ...deps.engine, recommendations: deps.recommendations.store, ids: deps.recommendations.ids, recommendation: deps.recommendations.settings };
   const auditDeps = { auditTrail: deps.auditTrail, pseudonymize: deps.pseudonymize, clock: deps.engine.clock };
   const predictions: PredictionDeps = { ...deps.engine, prediction: deps.prediction };
   const analytics: AnalyticsDeps = { ...deps.engine, cohorts: deps.cohorts, analytics: deps.analytics };
@@ -131,6 +139,7 @@ export function createApp(deps: AppDeps) {
           { name: 'events', description: 'Learning event ingest' },
           { name: 'cohorts', description: 'Cohorts: which teachers teach which students' },
           { name: 'predictions', description: 'Where a student is heading: forecasts, intervention flags, reviews' },
+          { name: 'recommendations', description: 'What to do next, learning paths, feedback and its effect' },
           { name: 'analytics', description: 'Mastery history and cohort comparisons, small groups suppressed' },
           { name: 'compliance', description: 'GDPR export and erasure, consent, the audit log' },
           { name: 'ops', description: 'Health, readiness, metrics' },
@@ -152,6 +161,7 @@ export function createApp(deps: AppDeps) {
     .use(eventRoutes({ ...deps, ...auditDeps }))
     .use(cohortRoutes({ ...deps, ...auditDeps }))
     .use(predictionRoutes({ ...auditDeps, predictions, cohorts: deps.cohorts }))
+    .use(recommendationRoutes({ ...auditDeps, recommendations, cohorts: deps.cohorts }))
     .use(analyticsRoutes({ ...auditDeps, analytics }))
     .use(complianceRoutes({ ...auditDeps, compliance, sha256 }));
 }

@@ -6,6 +6,7 @@ import { consentView, eraseStudent, exportStudent, getConsent, setConsent, type 
 import { audit, auditInBackground, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { studentMasteryWire } from './mastery.routes';
+import { RecommendationRecordSchema, recommendationRecordWire } from './recommendations.routes';
 import { principalOf } from './request-context';
 import { API_ERRORS, ComponentsSchema, Id, Int, QueryInt, SECURED, StudentMasterySchema } from './schemas';
 
@@ -149,6 +150,7 @@ export const ExportSchema = t.Object(
         quiz: DecayedMeanSchema,
         quality: DecayedMeanSchema,
         practice_minutes: t.Number(),
+        practice_sessions: Int({ minimum: 0 }),
         active_days: t.Array(t.String({ format: 'date' })),
         event_count: Int(),
         first_event_at: t.String({ format: 'date-time' }),
@@ -160,6 +162,7 @@ export const ExportSchema = t.Object(
     cached_predictions: t.Array(CachedPredictionSchema),
     consent: ConsentSchema,
     cohorts: t.Array(t.Object({ cohort_id: t.String(), name: t.String() })),
+    recommendations: t.Array(RecommendationRecordSchema),
     audit: t.Array(AuditEntrySchema),
   },
   { additionalProperties: false, $id: 'https://learnflow.example/schemas/mastery-engine/export-1.0.json', title: 'Mastery Engine student data export', description: 'Everything the service holds about one student (GDPR Art. 15 and 20).' },
@@ -187,6 +190,7 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
                 quiz: s.quiz,
                 quality: s.quality,
                 practice_minutes: s.practiceMinutes,
+                practice_sessions: s.practiceSessions ?? 0,
                 active_days: s.activeDays.map(isoDay),
                 event_count: s.eventCount,
                 first_event_at: new Date(s.firstAt).toISOString(),
@@ -216,6 +220,7 @@ export const complianceRoutes = (deps: ComplianceRouteDeps) =>
           })),
           consent: consentWire(consentView(doc.consent, deps.compliance.consentByDefault)),
           cohorts: doc.cohorts.map((c) => ({ cohort_id: c.cohortId, name: c.name })),
+          recommendations: doc.recommendations.map(recommendationRecordWire),
         };
         return streamExport(wire, doc.audit, (ok) => audit(deps, request, 'gdpr.export', { studentId: params.student_id }, ok ? 'success' : 'failure'));
       },

@@ -41,3 +41,12 @@ export function visibleCohorts(principal: Principal, cohorts: readonly Cohort[])
   if (principal.role === 'teacher') return cohorts.filter((c) => c.teacherIds.includes(principal.subject));
   return [];
 }
+
+/** Feedback on a recommendation comes from the people acting on it: the student it is for, or a teacher of theirs. */
+export function canGiveRecommendationFeedback(principal: Principal, studentId: string, cohorts: readonly Cohort[]): boolean {
+  if (principal.role === 'student') return principal.subject === studentId;
+  return principal.role === 'teacher' && canReadStudent(principal, studentId, cohorts);
+}
+
+/** Whether recommendations help is a question about teaching: teachers (over their cohorts) and admins. */
+export const canSeeRecommendationEffect = (principal: Principal): boolean => principal.role === 'teacher' || principal.role === 'admin';

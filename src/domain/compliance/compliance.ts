@@ -5,6 +5,7 @@ import type { MasteryUpdates } from '../../ports/mastery-updates.port';
 import type { CachedPrediction, PredictionCache } from '../../ports/prediction-cache.port';
 import type { PredictionLog } from '../../ports/prediction-log.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
+import type { RecommendationRecord, RecommendationStore } from '../../ports/recommendation-store.port';
 import type { AuditRecord } from './audit';
 import type { Consent } from './consent';
 import { queryMastery, type EngineDeps, type StudentMastery } from '../mastery/engine';
@@ -13,6 +14,7 @@ import type { RememberedPrediction } from '../prediction/accuracy';
 
 export interface ComplianceDeps extends EngineDeps {
   cohorts: CohortStore;
+  recommendations: RecommendationStore;
   audit: AuditLog;
   pseudonymize: Pseudonymizer;
   predictionCache: PredictionCache;
@@ -39,6 +41,8 @@ export interface StudentExport {
   cachedPredictions: CachedPrediction<unknown>[];
   consent: Consent | undefined;
   cohorts: { cohortId: string; name: string }[];
+  /** Recommendations served within their retention, newest first, with the feedback given. */
+  recommendations: RecommendationRecord[];
   /** Audit entries whose target is this student (by pseudonym), oldest first, read a page at a time as they are consumed. */
   audit: AsyncIterable<AuditRecord[]>;
 }
@@ -57,12 +61,13 @@ async function* auditPages(log: AuditLog, query: { tenantId: string; target: str
 
 /** GDPR Art. 15 and 20: everything held about the student, in one machine-readable document. */
 export async function exportStudent(deps: ComplianceDeps, ref: StudentRef): Promise<StudentExport> {
-  const [mastery, state, history, consent, cohorts] = await Promise.all([
+  const [mastery, state, history, consent, cohorts, recommendations] = await Promise.all([
     queryMastery(deps, ref),
     deps.store.listTopics(ref),
     deps.store.getHistory(ref),
     deps.store.getConsent(ref),
     deps.cohorts.list(ref.tenantId),
+    deps.recommendations.history(ref, deps.clock.now()),
   ]);
   if (mastery.kind !== 'ok') throw new Error('querying all topics cannot name unknown topics');
   const [predictions, cachedPredictions] = await Promise.all([deps.predictionLog.listRemembered(ref), deps.predictionCache.listCached(ref)]);
@@ -78,6 +83,7 @@ export async function exportStudent(deps: ComplianceDeps, ref: StudentRef): Prom
     cachedPredictions,
     consent,
     cohorts: cohorts.filter((c) => c.studentIds.includes(ref.studentId)).map((c) => ({ cohortId: c.cohortId, name: c.name })),
+    recommendations,
     audit: auditPages(deps.audit, { tenantId: ref.tenantId, target: deps.pseudonymize(ref.tenantId, ref.studentId) }),
   };
 }
@@ -86,12 +92,14 @@ export async function exportStudent(deps: ComplianceDeps, ref: StudentRef): Prom
  * GDPR Art. 17: forgets the student everywhere this core reaches: state, history, idempotency
  * records and a consent grant (one atomic step in the store, which keeps only a pseudonymous
  * erasure time so late events cannot bring the data back, and a withdrawal if there was one),
- * cohort rosters (one atomic step that also keeps the student off them for the erasure
+ * recommendations served, their feedback and cache (one atomic step that refuses a racing
+ * record), cohort rosters (one atomic step that also keeps the student off them for the erasure
  * retention), and downstream readers. Idempotent.
  */
 export async function eraseStudent(deps: ComplianceDeps, ref: StudentRef): Promise<{ erasedAt: number }> {
   const erasedAt = deps.clock.now();
   await deps.store.eraseStudent(ref, erasedAt);
+  await deps.recommendations.eraseStudent(ref, erasedAt);
   await deps.cohorts.removeStudent(ref.tenantId, ref.studentId, erasedAt);
   // Predictions about the student: each port refuses, for its TTL, a write of data read before now.
   await deps.predictionCache.forgetStudent(ref, erasedAt);

@@ -92,6 +92,41 @@ describe('POST /api/v1/predictions/next-week', () => {
   });
 });
 
+describe('prediction cache and live accuracy', () => {
+  test('a repeat is served from the cache until a new event changes the student\'s evidence', async () => {
+    const t = await withHistory();
+    const ask = () => t.call('POST', '/api/v1/predictions/next-week', { body: { student_id: 'student-1' }, headers: { ...admin } });
+    const admin = await bearer('admin', 'admin-1');
+    const first = await ask();
+    const second = await ask();
+    expect([first.json.cached, second.json.cached]).toEqual([false, true]);
+    expect({ ...second.json, cached: false }).toEqual(first.json);
+    await t.call('POST', '/api/v1/events', { body: event({ occurred_at: '2026-01-20T11:00:00Z', data: { quiz_id: 'late', score: 0.1 } }), headers: await bearer('service', 'platform') });
+    const third = await ask();
+    expect(third.json.cached).toBe(false);
+    expect(third.json.topics[0].current).toBeLessThan(first.json.topics[0].current);
+  });
+
+  test('a served prediction is scored once its day has passed, and the accuracy summary counts it', async () => {
+    const t = await withHistory();
+    const admin = await bearer('admin', 'admin-1');
+    await t.call('POST', '/api/v1/predictions/next-week', { body: { student_id: 'student-1' }, headers: admin });
+    expect((await t.call('GET', '/api/v1/predictions/accuracy?days=30', { headers: admin })).json.samples).toBe(0);
+    t.clock.set(Date.parse('2026-01-28T12:00:00Z'));
+    await t.call('POST', '/api/v1/events', { body: event({ occurred_at: '2026-01-28T09:00:00Z' }), headers: await bearer('service', 'platform') });
+    await t.call('POST', '/api/v1/predictions/next-week', { body: { student_id: 'student-1' }, headers: admin });
+    const topics = await t.call('GET', '/api/v1/predictions/accuracy?days=30', { headers: admin });
+    expect(topics.status).toBe(200);
+    expect(topics.json).toMatchObject({ scope: 'topics', samples: 1 });
+    expect(topics.json.mae).toBeGreaterThanOrEqual(0);
+    expect(topics.json.baseline_mae.last_value).toBeGreaterThanOrEqual(0);
+    const overall = await t.call('GET', '/api/v1/predictions/accuracy?days=30&scope=overall', { headers: admin });
+    expect(overall.json.samples).toBe(1);
+    expect((await t.call('GET', '/api/v1/predictions/accuracy', { headers: await bearer('student', 'student-1') })).status).toBe(403);
+    expect((await t.call('GET', '/api/v1/predictions/accuracy?days=0', { headers: admin })).status).toBe(400);
+  });
+});
+
 describe('POST /api/v1/predictions/trajectory', () => {
   test('one point per day for 14 days by default, intervals around the predictions', async () => {
     const { call } = await withHistory();

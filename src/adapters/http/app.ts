@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps) {
   };
   const recommendations: RecommendationDeps = { ...deps.engine, recommendations: deps.recommendations.store, ids: deps.recommendations.ids, recommendation: deps.recommendations.settings };
   const auditDeps = { auditTrail: deps.auditTrail, pseudonymize: deps.pseudonymize, clock: deps.engine.clock };
-  const predictions: PredictionDeps = { ...deps.engine, prediction: deps.prediction };
+  const predictions: PredictionDeps = { ...deps.engine, prediction: deps.prediction, cache: deps.predictionCache, log: deps.predictionLog };
   const analytics: AnalyticsDeps = { ...deps.engine, cohorts: deps.cohorts, analytics: deps.analytics };
 
   const fail = (set: { status?: number | string; headers: Record<string, string | number> }, request: Request, code: ErrorCode, message: string, details?: ErrorDetail[]) => {

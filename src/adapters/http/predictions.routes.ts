@@ -3,11 +3,12 @@ import { Elysia, t } from 'elysia';
 import type { Principal } from '../../domain/access/access';
 import { MAX_TRAJECTORY_DAYS, predictNextWeek, predictTrajectory, type NextWeekPrediction, type PredictionDeps, type Trajectory } from '../../domain/prediction/predict';
 import type { CohortStore } from '../../ports/cohort-store.port';
-import type { HttpAuditDeps } from './audit';
+import { dayOf, isoDay } from '../../domain/mastery/topic-state';
+import { auditInBackground, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { authorizeStudentRead, unknownTopics } from './mastery.routes';
 import { principalOf } from './request-context';
-import { API_ERRORS, Id, Level, SECURED, Unit } from './schemas';
+import { API_ERRORS, Id, Level, QueryInt, SECURED, Unit } from './schemas';
 
 interface Deps extends HttpAuditDeps {
   predictions: PredictionDeps;
@@ -54,6 +55,20 @@ const TrajectorySchema = t.Object(
     points: t.Array(t.Object({ date: t.String({ format: 'date' }), predicted: Unit, low: Unit, high: Unit })),
     confidence: Unit,
     model: ModelSchema,
+  },
+  { additionalProperties: false },
+);
+
+const AccuracySchema = t.Object(
+  {
+    scope: t.Union([t.Literal('topics'), t.Literal('overall')]),
+    from: t.String({ format: 'date' }),
+    to: t.String({ format: 'date' }),
+    samples: Type.Integer({ minimum: 0 }),
+    mae: t.Nullable(t.Number({ minimum: 0 })),
+    bias: t.Nullable(t.Number()),
+    interval_coverage: t.Nullable(Unit),
+    baseline_mae: t.Object({ last_value: t.Nullable(t.Number({ minimum: 0 })), linear: t.Nullable(t.Number({ minimum: 0 })) }),
   },
   { additionalProperties: false },
 );
@@ -105,6 +120,32 @@ function asOfOf(principal: Principal, raw: string | undefined): number | undefin
 
 export const predictionRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api/v1/predictions', name: 'prediction-routes' })
+    .get(
+      '/accuracy',
+      async ({ query, request }) => {
+        const principal = principalOf(request);
+        if (principal.role !== 'teacher' && principal.role !== 'admin') {
+          auditInBackground(deps, request, 'prediction.accuracy', null, 'denied');
+          throw new ApiError('forbidden', 'accuracy is for teachers and admins');
+        }
+        const today = dayOf(deps.predictions.clock.now());
+        const from = isoDay(today - (query.days ?? 28));
+        const to = isoDay(today);
+        const scope = query.scope ?? 'topics';
+        const s = await deps.predictions.log.accuracySummary({ tenantId: principal.tenantId, fromDay: from, toDay: to, scope });
+        auditInBackground(deps, request, 'prediction.accuracy', null, 'success');
+        return { scope, from, to, samples: s.samples, mae: s.mae, bias: s.bias, interval_coverage: s.intervalCoverage, baseline_mae: { last_value: s.baselineMae.lastValue, linear: s.baselineMae.linear } };
+      },
+      {
+        query: t.Object({ days: t.Optional(QueryInt({ minimum: 1, maximum: 365 })), scope: t.Optional(t.Union([t.Literal('topics'), t.Literal('overall')])) }),
+        response: { 200: AccuracySchema, ...API_ERRORS },
+        detail: {
+          tags: ['predictions'],
+          summary: 'How served 7-day predictions fared against what happened, over the last `days` (28) target days, beside the baselines (teachers, admins)',
+          ...SECURED,
+        },
+      },
+    )
     .post(
       '/next-week',
       async ({ body, request }) => {
@@ -113,7 +154,7 @@ export const predictionRoutes = (deps: Deps) =>
         await authorizeStudentRead(deps, request, principal, body.student_id, 'prediction.read');
         const result = await predictNextWeek(deps.predictions, { tenantId: principal.tenantId, studentId: body.student_id }, { ...(body.topic_ids ? { topicIds: body.topic_ids } : {}), ...(asOf !== undefined ? { asOf } : {}) });
         if (result.kind === 'unknown_topics') throw unknownTopics(result.topicIds);
-        return nextWeekWire(result.value, false);
+        return nextWeekWire(result.value, result.cached);
       },
       {
         parse: 'json',

@@ -1,10 +1,13 @@
 import type { Clock } from '../../ports/clock.port';
 import type { MasteryStore, StudentRef } from '../../ports/mastery-store.port';
-import { dailyValues, type DayValue } from '../mastery/as-of';
+import type { PredictionCache, PredictionKey } from '../../ports/prediction-cache.port';
+import type { PredictionLog } from '../../ports/prediction-log.port';
+import { dailyValues, dayNumber, type DayValue } from '../mastery/as-of';
 import type { Curriculum } from '../mastery/curriculum';
 import { levelOf, type Level } from '../mastery/mastery';
 import { dayOf, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
-import { activityProfile, componentModel, type Forecast, type TopicEvidence } from './forecast';
+import type { ServedPrediction } from './accuracy';
+import { activityProfile, componentModel, lastValueModel, linearRegressionModel, type Forecast, type TopicEvidence } from './forecast';
 import { topicReasons, trendOf, type InterventionPolicy, type Reason, type Trend } from './intervention';
 import { retentionOf } from './retention';
 
@@ -20,6 +23,8 @@ export interface PredictionDeps {
   curriculum: Curriculum;
   policy: ModelPolicy;
   prediction: PredictionSettings;
+  cache: PredictionCache;
+  log: PredictionLog;
 }
 
 export const NEXT_WEEK_DAYS = 7;
@@ -67,7 +72,7 @@ export interface Trajectory {
   model: typeof MODEL;
 }
 
-export type PredictionResult<T> = { kind: 'ok'; value: T } | { kind: 'unknown_topics'; topicIds: string[] };
+export type PredictionResult<T> = { kind: 'ok'; value: T; cached: boolean } | { kind: 'unknown_topics'; topicIds: string[] };
 
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
@@ -93,13 +98,37 @@ function evidenceOf(history: readonly DaySnapshot[], asOf: number, policy: Model
     });
 }
 
-async function evidenceFor(deps: PredictionDeps, ref: StudentRef, asOf: number, topicIds?: readonly string[]): Promise<PredictionResult<TopicEvidence[]>> {
-  if (topicIds) {
-    const unknown = topicIds.filter((t) => !deps.curriculum.topics.has(t));
-    if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
+const unknownTopicsIn = (deps: PredictionDeps, topicIds: readonly string[] | undefined): string[] => (topicIds ?? []).filter((t) => !deps.curriculum.topics.has(t));
+
+/**
+ * Changes with every event applied for the student, and reads the same on every replica: the
+ * total event count and the latest event time over the student's topics. Read before the history,
+ * so a cached answer is never filed under a newer state than the one it was computed from.
+ */
+async function fingerprintOf(store: MasteryStore, ref: StudentRef): Promise<string> {
+  let events = 0;
+  let latest = 0;
+  for (const s of (await store.listTopics(ref)).values()) {
+    events += s.eventCount;
+    latest = Math.max(latest, s.lastAt);
   }
-  const history = await deps.store.getHistory(ref);
-  return { kind: 'ok', value: evidenceOf(history, asOf, deps.policy, topicIds) };
+  return `${events}:${latest}`;
+}
+
+/**
+ * Serves from the cache when the student's evidence has not changed since (any replica's) last
+ * answer to the same request; otherwise computes, and keeps the answer for PREDICTION_CACHE_TTL_S.
+ * The cache is an optimisation: when it fails, the answer is computed as if it had missed.
+ */
+async function cached<T>(deps: PredictionDeps, ref: StudentRef, key: Omit<PredictionKey, 'fingerprint'>, compute: (history: DaySnapshot[]) => T): Promise<{ value: T; cached: boolean }> {
+  const startedAt = deps.clock.now();
+  const fingerprint = await fingerprintOf(deps.store, ref);
+  const full: PredictionKey = { ...key, fingerprint };
+  const hit = await deps.cache.getPrediction<T>(ref, full).catch(() => undefined);
+  if (hit) return { value: hit.value, cached: true };
+  const value = compute(await deps.store.getHistory(ref));
+  await deps.cache.putPrediction(ref, { key: full, value, cachedAt: startedAt }).catch(() => undefined);
+  return { value, cached: false };
 }
 
 function topicPrediction(deps: PredictionDeps, e: TopicEvidence, asOf: number): TopicPrediction {
@@ -128,18 +157,31 @@ function topicPrediction(deps: PredictionDeps, e: TopicEvidence, asOf: number): 
  * Where the student will be in a week, per topic and overall (the plain mean over the topics, as
  * for mastery), with an 80% interval, why a teacher should look, and when each topic needs a
  * review. `asOf` (default now) answers from the events that had occurred by then. A student with
- * no events gets an empty answer, the same for unknown and known ids.
+ * no events gets an empty answer, the same for unknown and known ids. A computed answer for "now"
+ * is remembered for live accuracy, and the student's earlier predictions whose day has passed are
+ * scored on the way (the log knows students by pseudonym only, so they are scored when the
+ * student's own predictions are asked for again).
  */
 export async function predictNextWeek(deps: PredictionDeps, ref: StudentRef, opts: { topicIds?: readonly string[]; asOf?: number } = {}): Promise<PredictionResult<NextWeekPrediction>> {
+  const unknown = unknownTopicsIn(deps, opts.topicIds);
+  if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
   const asOf = opts.asOf ?? deps.clock.now();
-  const evidence = await evidenceFor(deps, ref, asOf, opts.topicIds);
-  if (evidence.kind !== 'ok') return evidence;
-  const topics = evidence.value.map((e) => topicPrediction(deps, e, asOf));
+  const key = { kind: 'next_week' as const, horizonDays: NEXT_WEEK_DAYS, ...(opts.topicIds ? { topicIds: opts.topicIds } : {}), ...(opts.asOf !== undefined ? { asOf: opts.asOf } : {}) };
+  let served: { evidence: TopicEvidence[]; history: DaySnapshot[] } | undefined;
+  const answer = await cached(deps, ref, key, (history) => {
+    const evidence = evidenceOf(history, asOf, deps.policy, opts.topicIds);
+    served = { evidence, history };
+    return nextWeekOf(deps, ref, evidence, asOf);
+  });
+  if (served && opts.asOf === undefined) await keepForAccuracy(deps, ref, answer.value, served.evidence, served.history).catch(() => undefined);
+  return { kind: 'ok', value: answer.value, cached: answer.cached };
+}
+
+function nextWeekOf(deps: PredictionDeps, ref: StudentRef, evidence: TopicEvidence[], asOf: number): NextWeekPrediction {
+  const topics = evidence.map((e) => topicPrediction(deps, e, asOf));
   const current = round4(mean(topics.map((t) => t.current)));
   const predicted = round4(mean(topics.map((t) => t.predicted)));
   return {
-    kind: 'ok',
-    value: {
       studentId: ref.studentId,
       asOf,
       horizonDays: NEXT_WEEK_DAYS,
@@ -156,8 +198,38 @@ export async function predictNextWeek(deps: PredictionDeps, ref: StudentRef, opt
       topics,
       needsIntervention: topics.some((t) => t.needsIntervention),
       model: MODEL,
-    },
   };
+}
+
+/** Remembers a served next-week answer (with the baselines' values) and scores the student's due ones. */
+async function keepForAccuracy(deps: PredictionDeps, ref: StudentRef, p: NextWeekPrediction, evidence: TopicEvidence[], history: DaySnapshot[]): Promise<void> {
+  if (evidence.length === 0) return;
+  const targetDay = isoDay(dayOf(p.asOf) + NEXT_WEEK_DAYS);
+  const baselines = evidence.map((e) => ({
+    lastValue: lastValueModel.forecast(e, NEXT_WEEK_DAYS, deps.policy).predicted,
+    linear: linearRegressionModel.forecast(e, NEXT_WEEK_DAYS, deps.policy).predicted,
+  }));
+  const servedPredictions: ServedPrediction[] = p.topics.map((t, i) => ({ servedAt: p.asOf, targetDay, topicId: t.topicId, predicted: t.predicted, low: t.low, high: t.high, baselines: baselines[i]! }));
+  servedPredictions.push({
+    servedAt: p.asOf,
+    targetDay,
+    topicId: null,
+    predicted: p.overall.predicted,
+    low: p.overall.low,
+    high: p.overall.high,
+    baselines: { lastValue: round4(mean(baselines.map((b) => b.lastValue))), linear: round4(mean(baselines.map((b) => b.linear))) },
+  });
+  await deps.log.rememberServed(ref, servedPredictions);
+
+  const today = dayOf(p.asOf);
+  const due = await deps.log.dueForScoring({ tenantId: ref.tenantId, asOfDay: isoDay(today), limit: 100, student: ref });
+  for (const d of due) {
+    // The actual: the mastery as of the end of the target day, from the full history.
+    const day = dayNumber(d.targetDay);
+    const values = evidenceOf(history, (day + 1) * 86_400_000 - 1, deps.policy, d.topicId === null ? undefined : [d.topicId]).map((e) => e.days.at(-1)!.mastery.masteryScore);
+    if (values.length === 0) continue;
+    await deps.log.recordActual(ref.tenantId, d, round4(mean(values)), deps.clock.now());
+  }
 }
 
 /** The forecast for each of the next `days` days, for one topic or the mean over the student's topics. */
@@ -166,14 +238,21 @@ export async function predictTrajectory(
   ref: StudentRef,
   opts: { topicId?: string; days: number; asOf?: number },
 ): Promise<PredictionResult<Trajectory>> {
+  const topicIds = opts.topicId === undefined ? undefined : [opts.topicId];
+  const unknown = unknownTopicsIn(deps, topicIds);
+  if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
   const asOf = opts.asOf ?? deps.clock.now();
-  const evidence = await evidenceFor(deps, ref, asOf, opts.topicId === undefined ? undefined : [opts.topicId]);
-  if (evidence.kind !== 'ok') return evidence;
+  const key = { kind: 'trajectory' as const, horizonDays: opts.days, ...(topicIds ? { topicIds } : {}), ...(opts.asOf !== undefined ? { asOf: opts.asOf } : {}) };
+  const answer = await cached(deps, ref, key, (history) => trajectoryOf(deps, ref, evidenceOf(history, asOf, deps.policy, topicIds), asOf, opts));
+  return { kind: 'ok', value: answer.value, cached: answer.cached };
+}
+
+function trajectoryOf(deps: PredictionDeps, ref: StudentRef, evidence: TopicEvidence[], asOf: number, opts: { topicId?: string; days: number }): Trajectory {
   const today = dayOf(asOf);
   const points: TrajectoryPoint[] = [];
   let confidence = 0;
   for (let h = 1; h <= opts.days; h++) {
-    const forecasts = evidence.value.map((e) => componentModel.forecast(e, h, deps.policy));
+    const forecasts = evidence.map((e) => componentModel.forecast(e, h, deps.policy));
     points.push({
       date: isoDay(today + h),
       predicted: round4(mean(forecasts.map((f) => f.predicted))),
@@ -182,5 +261,5 @@ export async function predictTrajectory(
     });
     confidence = round4(mean(forecasts.map((f) => f.confidence)));
   }
-  return { kind: 'ok', value: { studentId: ref.studentId, topicId: opts.topicId, asOf, points: evidence.value.length === 0 ? [] : points, confidence, model: MODEL } };
+  return { studentId: ref.studentId, topicId: opts.topicId, asOf, points: evidence.length === 0 ? [] : points, confidence, model: MODEL };
 }

@@ -210,10 +210,11 @@ export const componentModel: ForecastModel = {
     const means = probs.map((_, k) => scoreOf(componentsGiven(k)));
     const sds = probs.map((_, k) => Math.sqrt(k * profile.jumpVariance));
     const cdf = (x: number) => probs.reduce((s, p, k) => s + p * (sds[k]! > 0 ? phi((x - means[k]!) / sds[k]!) : x >= means[k]! ? 1 : 0), 0);
+    // Scores carry four decimals: 22 halvings of [-0.5, 1.5] reach 5e-7, well below them.
     const quantile = (q: number) => {
-      let lo = -1;
-      let hi = 2;
-      for (let i = 0; i < 40; i++) {
+      let lo = -0.5;
+      let hi = 1.5;
+      for (let i = 0; i < 22; i++) {
         const mid = (lo + hi) / 2;
         if (cdf(mid) < q) lo = mid;
         else hi = mid;

@@ -151,3 +151,42 @@ describe('POST /api/v1/predictions/trajectory', () => {
     expect(one.json.points).toHaveLength(3);
   });
 });
+
+describe('GET /api/v1/cohorts/{cohort_id}/at-risk', () => {
+  test('lists the flagged students of the cohort worst first, with reasons; consent withdrawals are left out and counted', async () => {
+    const t = testApp();
+    const service = await bearer('service', 'platform');
+    const admin = await bearer('admin', 'admin-1');
+    // s-low: one poor quiz today; s-mid: a middling one; s-ok: a week of steady work; s-gone: withdrew consent.
+    const events = [
+      event({ student_id: 's-low', occurred_at: '2026-01-20T09:00:00Z', data: { quiz_id: 'q', score: 0.1 } }),
+      event({ student_id: 's-mid', occurred_at: '2026-01-20T09:00:00Z', data: { quiz_id: 'q', score: 0.6 } }),
+      event({ student_id: 's-gone', occurred_at: '2026-01-20T09:00:00Z', data: { quiz_id: 'q', score: 0.1 } }),
+      ...['intro', 'variables', 'types', 'operators', 'input-output'].flatMap((l, i) => [
+        event({ student_id: 's-ok', occurred_at: `2026-01-${14 + i}T09:00:00Z`, event_type: 'lesson.completed', data: { lesson_id: `python-basics.${l}` } }),
+        event({ student_id: 's-ok', occurred_at: `2026-01-${14 + i}T10:00:00Z`, data: { quiz_id: `q${i}`, score: 0.95 } }),
+        event({ student_id: 's-ok', occurred_at: `2026-01-${14 + i}T11:00:00Z`, event_type: 'code.assessed', data: { submission_id: `c${i}`, quality_score: 0.95 } }),
+      ]),
+    ];
+    expect((await t.call('POST', '/api/v1/events', { body: events, headers: service })).json.applied).toBe(events.length);
+    await t.call('PUT', '/api/v1/compliance/consent/s-gone', { body: { analytics: false }, headers: admin });
+    await t.call('PUT', '/api/v1/cohorts/c1', { body: { name: 'c1', teacher_ids: ['teacher-1'], student_ids: ['s-low', 's-mid', 's-ok', 's-gone'] }, headers: admin });
+
+    const res = await t.call('GET', '/api/v1/cohorts/c1/at-risk', { headers: await bearer('teacher', 'teacher-1') });
+    expect(res.status).toBe(200);
+    expect(res.json.excluded_no_consent).toBe(1);
+    expect(res.json.students.map((s: { student_id: string }) => s.student_id)).toEqual(['s-low', 's-mid']);
+    expect(res.json.students[0].topics[0].reasons.map((r: { code: string }) => r.code)).toContain('predicted_below_threshold');
+    expect(res.json.students[0].predicted).toBeLessThan(res.json.students[1].predicted);
+  });
+
+  test('only the cohort\'s teachers and admins: anyone else gets 404, as for cohorts', async () => {
+    const t = testApp();
+    await t.call('PUT', '/api/v1/cohorts/c1', { body: { name: 'c1', teacher_ids: ['teacher-1'], student_ids: ['student-1'] }, headers: await bearer('admin', 'admin-1') });
+    expect((await t.call('GET', '/api/v1/cohorts/c1/at-risk', { headers: await bearer('admin', 'admin-1') })).status).toBe(200);
+    for (const [role, sub] of [['teacher', 'teacher-2'], ['student', 'student-1'], ['service', 'platform']] as const) {
+      expect((await t.call('GET', '/api/v1/cohorts/c1/at-risk', { headers: await bearer(role, sub) })).status).toBe(404);
+    }
+    expect((await t.call('GET', '/api/v1/cohorts/nope/at-risk', { headers: await bearer('admin', 'admin-1') })).status).toBe(404);
+  });
+});

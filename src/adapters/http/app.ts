@@ -30,7 +30,7 @@ import { createGate, type GateSettings, type Lifecycle } from './gate';
 import { healthRoutes } from './health.routes';
 import { masteryRoutes } from './mastery.routes';
 import { opsRoutes, type ServiceInfo } from './ops.routes';
-import { predictionRoutes } from './predictions.routes';
+import { atRiskRoutes, predictionRoutes } from './predictions.routes';
 import { recommendationRoutes } from './recommendations.routes';
 import { requestIdOf } from './request-context';
 
@@ -161,6 +161,7 @@ export function createApp(deps: AppDeps) {
     .use(eventRoutes({ ...deps, ...auditDeps }))
     .use(cohortRoutes({ ...deps, ...auditDeps }))
     .use(predictionRoutes({ ...auditDeps, predictions, cohorts: deps.cohorts }))
+    .use(atRiskRoutes({ ...auditDeps, predictions, cohorts: deps.cohorts }))
     .use(recommendationRoutes({ ...auditDeps, recommendations, cohorts: deps.cohorts }))
     .use(analyticsRoutes({ ...auditDeps, analytics }))
     .use(complianceRoutes({ ...auditDeps, compliance, sha256 }));

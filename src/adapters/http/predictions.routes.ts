@@ -1,14 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { Principal } from '../../domain/access/access';
-import { MAX_TRAJECTORY_DAYS, predictNextWeek, predictTrajectory, type NextWeekPrediction, type PredictionDeps, type Trajectory } from '../../domain/prediction/predict';
+import { visibleCohorts } from '../../domain/access/access';
+import { atRisk, MAX_TRAJECTORY_DAYS, predictNextWeek, predictTrajectory, type NextWeekPrediction, type PredictionDeps, type Trajectory } from '../../domain/prediction/predict';
 import type { CohortStore } from '../../ports/cohort-store.port';
 import { dayOf, isoDay } from '../../domain/mastery/topic-state';
 import { auditInBackground, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { authorizeStudentRead, unknownTopics } from './mastery.routes';
 import { principalOf } from './request-context';
-import { API_ERRORS, Id, Level, QueryInt, SECURED, Unit } from './schemas';
+import { API_ERRORS, ErrorSchema, Id, Level, QueryInt, SECURED, Unit } from './schemas';
 
 interface Deps extends HttpAuditDeps {
   predictions: PredictionDeps;
@@ -69,6 +70,23 @@ const AccuracySchema = t.Object(
     bias: t.Nullable(t.Number()),
     interval_coverage: t.Nullable(Unit),
     baseline_mae: t.Object({ last_value: t.Nullable(t.Number({ minimum: 0 })), linear: t.Nullable(t.Number({ minimum: 0 })) }),
+  },
+  { additionalProperties: false },
+);
+
+const AtRiskSchema = t.Object(
+  {
+    cohort_id: t.String(),
+    as_of: t.String({ format: 'date-time' }),
+    excluded_no_consent: Type.Integer({ minimum: 0 }),
+    students: t.Array(
+      t.Object({
+        student_id: t.String(),
+        current: Unit,
+        predicted: Unit,
+        topics: t.Array(t.Object({ topic_id: t.String(), predicted: Unit, reasons: t.Array(t.Object({ code: ReasonCode, message: t.String() })) })),
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -187,3 +205,34 @@ export const predictionRoutes = (deps: Deps) =>
         detail: { tags: ['predictions'], summary: 'Predicted mastery for each of the next 1-30 days, for a topic or the mean over the topics', ...SECURED },
       },
     );
+
+/** The students of a cohort whom the predictions flag, for the cohort's teachers and admins. */
+export const atRiskRoutes = (deps: Deps) =>
+  new Elysia({ prefix: '/api/v1/cohorts', name: 'at-risk-routes' }).get(
+    '/:cohort_id/at-risk',
+    async ({ params, request }) => {
+      const principal = principalOf(request);
+      const cohort = await deps.cohorts.get(principal.tenantId, params.cohort_id);
+      const allowed = (principal.role === 'teacher' || principal.role === 'admin') && cohort !== undefined && visibleCohorts(principal, [cohort]).length > 0;
+      auditInBackground(deps, request, 'prediction.at_risk', { other: `cohort:${params.cohort_id}` }, allowed ? 'success' : 'denied');
+      // Like every cohort route: a cohort you may not see answers as if it did not exist.
+      if (!allowed || !cohort) throw new ApiError('not_found', 'no such cohort');
+      const list = await atRisk(deps.predictions, principal.tenantId, cohort.studentIds);
+      return {
+        cohort_id: cohort.cohortId,
+        as_of: iso(list.asOf),
+        excluded_no_consent: list.excludedNoConsent,
+        students: list.students.map((s) => ({
+          student_id: s.studentId,
+          current: s.current,
+          predicted: s.predicted,
+          topics: s.topics.map((t) => ({ topic_id: t.topicId, predicted: t.predicted, reasons: t.reasons })),
+        })),
+      };
+    },
+    {
+      params: t.Object({ cohort_id: Id }),
+      response: { 200: AtRiskSchema, 404: ErrorSchema, ...API_ERRORS },
+      detail: { tags: ['predictions'], summary: "A cohort's students flagged for intervention, with their reasons, worst first (the cohort's teachers, admins)", ...SECURED },
+    },
+  );

@@ -25,6 +25,8 @@ export interface PredictionDeps {
   prediction: PredictionSettings;
   cache: PredictionCache;
   log: PredictionLog;
+  /** Whether a student who never set their analytics consent counts as consenting (CONSENT_DEFAULT). */
+  consentByDefault: boolean;
 }
 
 export const NEXT_WEEK_DAYS = 7;
@@ -262,4 +264,54 @@ function trajectoryOf(deps: PredictionDeps, ref: StudentRef, evidence: TopicEvid
     confidence = round4(mean(forecasts.map((f) => f.confidence)));
   }
   return { studentId: ref.studentId, topicId: opts.topicId, asOf, points: evidence.length === 0 ? [] : points, confidence, model: MODEL };
+}
+
+export interface AtRiskStudent {
+  studentId: string;
+  current: number;
+  predicted: number;
+  /** The flagged topics, worst predicted first, with their reasons. */
+  topics: { topicId: string; predicted: number; reasons: Reason[] }[];
+}
+
+export interface AtRiskList {
+  asOf: number;
+  /** Students flagged for intervention, lowest predicted mastery first. */
+  students: AtRiskStudent[];
+  /** Members left out because they withdrew analytics consent. */
+  excludedNoConsent: number;
+}
+
+/** Predictions run this many students at a time: enough to overlap their reads, few enough to share the store. */
+const AT_RISK_CONCURRENCY = 16;
+
+/**
+ * The students of a roster whom the predictions flag for intervention, with their reasons, worst
+ * first. Students who withdrew analytics consent are left out and counted (a cohort view is
+ * analytics); each student's prediction comes from the same cache as their own next-week answer.
+ */
+export async function atRisk(deps: PredictionDeps, tenantId: string, studentIds: readonly string[]): Promise<AtRiskList> {
+  const asOf = deps.clock.now();
+  const refs = studentIds.map((studentId) => ({ tenantId, studentId }));
+  const consents = await deps.store.getConsentMany(refs);
+  const included = refs.filter((_, i) => consents[i]?.analytics ?? deps.consentByDefault);
+  const students: AtRiskStudent[] = [];
+  for (let i = 0; i < included.length; i += AT_RISK_CONCURRENCY) {
+    const batch = await Promise.all(included.slice(i, i + AT_RISK_CONCURRENCY).map((ref) => predictNextWeek(deps, ref)));
+    for (const r of batch) {
+      if (r.kind !== 'ok' || !r.value.needsIntervention) continue;
+      const p = r.value;
+      students.push({
+        studentId: p.studentId,
+        current: p.overall.current,
+        predicted: p.overall.predicted,
+        topics: p.topics
+          .filter((t) => t.needsIntervention)
+          .sort((a, b) => a.predicted - b.predicted)
+          .map((t) => ({ topicId: t.topicId, predicted: t.predicted, reasons: t.reasons })),
+      });
+    }
+  }
+  students.sort((a, b) => a.predicted - b.predicted || (a.studentId < b.studentId ? -1 : 1));
+  return { asOf, students, excludedNoConsent: refs.length - included.length };
 }

@@ -226,7 +226,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     recommendations: {
       store: backend.recommendations,
       ids: randomIds,
-      settings: { threshold: config.recommendation.threshold, minutes: config.recommendation.minutes },
+      settings: { threshold: config.recommendation.threshold, minutes: config.recommendation.minutes, reviewRetentionTarget: config.prediction.reviewRetentionTarget },
     },
     pseudonymize,
     ...(kafka ? { updates: kafka.updates } : {}),

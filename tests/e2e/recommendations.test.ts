@@ -24,6 +24,16 @@ async function setup() {
 }
 
 describe('POST /recommendations/adaptive', () => {
+  test('a topic practised days ago is due for review by the retention model: a retention recommendation with due_at', async () => {
+    const t = testApp();
+    // One good day of practice six days before the test clock's today: stability 2 days, so due since Jan 16.
+    await t.call('POST', '/api/v1/events', { headers: await bearer('service', 'platform'), body: event({ occurred_at: '2026-01-14T10:00:00Z', data: { quiz_id: 'q1', score: 0.9 } }) });
+    const res = await t.call('POST', `${A}/adaptive`, { headers: await bearer('student', 'student-1'), body: { student_id: 'student-1' } });
+    const retention = res.json.recommendations.filter((r: { area: string }) => r.area === 'retention');
+    expect(retention).toHaveLength(1);
+    expect(retention[0]).toMatchObject({ topic_id: 'python-basics', action: 'review', due_at: '2026-01-17T00:00:00.000Z' });
+  });
+
   test('the student gets one recommendation per weak component, sorted, with ids, times and reasons', async () => {
     const { call, as } = await setup();
     const res = await call('POST', `${A}/adaptive`, { headers: as.student, body: { student_id: 'student-1' } });

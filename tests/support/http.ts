@@ -88,7 +88,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     recommendations: {
       store: new MemoryRecommendationStore({ cacheTtlMs: 86_400_000, retentionMs: 90 * DAY_MS, maxRecords: 500, erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize }),
       ids: randomIds,
-      settings: { threshold: 0.7, minutes: { review: 15, practice: 20, refactor: 25, schedule: 15 } },
+      settings: { threshold: 0.7, minutes: { review: 15, practice: 20, refactor: 25, schedule: 15 }, reviewRetentionTarget: 0.9 },
     },
     pseudonymize: testPseudonymize,
     authenticate: createAuthenticator({ algorithm: 'HS256', key: new TextEncoder().encode(SECRET), issuer: ISSUER, audience: AUDIENCE, clockToleranceSeconds: 30 }),

@@ -3,10 +3,12 @@ import type { StudentRef } from '../../ports/mastery-store.port';
 import type { RecommendationFeedback, RecommendationRecord, RecommendationStore, ServedSet } from '../../ports/recommendation-store.port';
 import { REPLICA_CLOCK_MARGIN_MS } from '../mastery/announce';
 import type { EngineDeps } from '../mastery/engine';
-import { dayOf, type TopicState } from '../mastery/topic-state';
+import { dailyValues, type DayValue } from '../mastery/as-of';
+import { dayOf, type DaySnapshot, type TopicState } from '../mastery/topic-state';
+import { retentionOf } from '../prediction/retention';
 import { measureEffect, type Effect, type FeedbackObservation, type FeedbackStatus } from './effect';
 import { learningPath, type LearningPath } from './path';
-import { defaultTopics, evidenceOf, recommend, ruleContext, type Action, type RecommendationPolicy, type RuleContext } from './rules';
+import { defaultTopics, evidenceOf, recommend, ruleContext, type Action, type RecommendationPolicy, type RuleContext, type StudentEvidence } from './rules';
 
 /** The use cases of recommendations: read the student's state, apply the rules, keep what was served. */
 
@@ -15,6 +17,8 @@ export interface RecommendationSettings {
   threshold: number;
   /** RECOMMENDATION_MINUTES_*: the default minutes per action. */
   minutes: Readonly<Record<Action, number>>;
+  /** REVIEW_RETENTION_TARGET: a topic is due for review when predicted retention falls below it. */
+  reviewRetentionTarget: number;
 }
 
 export interface RecommendationDeps extends EngineDeps {
@@ -32,6 +36,27 @@ const policyOf = (deps: RecommendationDeps): RecommendationPolicy => ({ ...deps.
 function unknownTopics(deps: RecommendationDeps, topicIds: readonly string[]): Unknown | undefined {
   const unknown = topicIds.filter((t) => !deps.curriculum.topics.has(t));
   return unknown.length > 0 ? { kind: 'unknown_topics', topicIds: unknown } : undefined;
+}
+
+/**
+ * When each started topic is due for review, from the predictions' retention model over its day
+ * history (a fresh answer only: the day is part of the cache key, so a cached one is still right).
+ */
+async function addReviewDates(deps: RecommendationDeps, ref: StudentRef, evidence: StudentEvidence, now: number): Promise<void> {
+  const byTopic = new Map<string, DaySnapshot[]>();
+  for (const s of await deps.store.getHistory(ref)) {
+    if (s.at > now) continue;
+    const list = byTopic.get(s.topicId) ?? [];
+    list.push(s);
+    byTopic.set(s.topicId, list);
+  }
+  for (const [topicId, snapshots] of byTopic) {
+    const topic = evidence.topics.get(topicId);
+    if (!topic) continue;
+    const days = dailyValues(snapshots, dayOf(snapshots[0]!.at), dayOf(now), deps.policy) as DayValue[];
+    const retention = retentionOf(days, now, deps.recommendation.reviewRetentionTarget);
+    if (retention) topic.reviewDueAt = retention.reviewDueAt;
+  }
 }
 
 async function contextFor(deps: RecommendationDeps, ref: StudentRef): Promise<{ ctx: RuleContext; states: Map<string, TopicState>; now: number }> {
@@ -55,7 +80,7 @@ export function cacheKey(states: ReadonlyMap<string, TopicState>, now: number, s
     latest = Math.max(latest, s.lastAt);
   }
   const m = settings.minutes;
-  return [`${events}.${latest}`, dayOf(now), `${settings.threshold}/${m.review}/${m.practice}/${m.refactor}/${m.schedule}`, topicIds ? [...topicIds].sort().join(',') : '*', limit].join('|');
+  return [`${events}.${latest}`, dayOf(now), `${settings.threshold}/${m.review}/${m.practice}/${m.refactor}/${m.schedule}/${settings.reviewRetentionTarget}`, topicIds ? [...topicIds].sort().join(',') : '*', limit].join('|');
 }
 
 /**
@@ -72,6 +97,7 @@ export async function adaptiveRecommendations(deps: RecommendationDeps, ref: Stu
   const cached = await deps.recommendations.cached(ref, key, now);
   if (cached) return { kind: 'ok', studentId: ref.studentId, set: cached };
   const topics = q.topicIds ? [...new Set(q.topicIds)] : defaultTopics(deps.curriculum, ctx.evidence);
+  await addReviewDates(deps, ref, ctx.evidence, now);
   const set: ServedSet = {
     key,
     generatedAt: now,

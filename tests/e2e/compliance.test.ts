@@ -31,7 +31,7 @@ describe('GDPR export', () => {
     const res = await call('GET', '/api/v1/compliance/export/student-1', { headers: me });
     expect(res.status).toBe(200);
     const doc = res.json;
-    expect(doc).toMatchObject({ format_version: '1.0', tenant_id: 'default', student_id: 'student-1', cohorts: [{ cohort_id: 'c1', name: 'Monday' }] });
+    expect(doc).toMatchObject({ format_version: '1.1', tenant_id: 'default', student_id: 'student-1', cohorts: [{ cohort_id: 'c1', name: 'Monday' }] });
     expect(doc.mastery.topics[0].topic_id).toBe('python-basics');
     expect(doc.state['python-basics']).toMatchObject({ lessons_completed: ['python-basics.intro'], event_count: 2, active_days: ['2026-01-19', '2026-01-20'] });
     expect(doc.history.map((h: { day: string }) => h.day)).toEqual(['2026-01-19', '2026-01-20']);

@@ -24,7 +24,7 @@ export interface ComplianceDeps extends EngineDeps {
 }
 
 /** Bumped whenever the export's shape changes, so a reader can tell which schema applies. */
-export const EXPORT_FORMAT_VERSION = '1.0';
+export const EXPORT_FORMAT_VERSION = '1.1';
 
 export interface StudentExport {
   formatVersion: string;

@@ -20,7 +20,7 @@ import { applyEvent, DAY_MS, snapshotOf, type TopicState } from '../src/domain/m
 import { bearer, NOW, testApp } from '../tests/support/http';
 import { redisStoreOptions, testPseudonymize } from '../tests/support/stores';
 import { requireService } from '../tests/support/services';
-import { percentile, sorted } from '../src/domain/analytics/statistics';
+import { paced, saturate, serial, type Run } from './loops';
 import { curriculum, topics, writeBenchSection } from './support';
 import { loadavg } from 'node:os';
 import pino from 'pino';
@@ -76,53 +76,6 @@ async function inBatches<T>(items: readonly T[], limit: number, task: (item: T) 
   await Promise.all(Array.from({ length: limit }, async () => {
     while (next < items.length) await task(items[next++]!);
   }));
-}
-
-interface Run {
-  rps: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-const summarize = (latencies: number[], seconds: number): Run => {
-  const asc = sorted(latencies);
-  return { rps: latencies.length / seconds, p50: percentile(asc, 50), p99: percentile(asc, 99), max: asc[asc.length - 1] ?? 0 };
-};
-
-/** Closed loop: `WORKERS` callers, each starting its next request when the last answers. */
-async function saturate(op: (i: number) => Promise<void>, seconds: number): Promise<Run> {
-  const latencies: number[] = [];
-  const end = performance.now() + seconds * 1000;
-  let i = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: WORKERS }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        await op(i++);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return summarize(latencies, (performance.now() - started) / 1000);
-}
-
-/** Open loop: requests start on a fixed schedule at `rps`; latency counts from the scheduled start, so a stall is not hidden. */
-async function paced(op: (i: number) => Promise<void>, rps: number, seconds: number): Promise<Run> {
-  const latencies: number[] = [];
-  const interval = 1000 / rps;
-  const total = Math.max(1, Math.floor(rps * seconds));
-  const start = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + i * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await Bun.sleep(wait);
-    inFlight.push(op(i).then(() => void latencies.push(performance.now() - due)));
-  }
-  await Promise.all(inFlight);
-  return summarize(latencies, (performance.now() - start) / 1000);
 }
 
 async function cleanup(): Promise<void> {
@@ -203,40 +156,22 @@ async function main(): Promise<number> {
   if (comparison.cohorts.map((c) => c.n).join() !== `${COHORT_SIZE},${COHORT_SIZE}`) throw new Error(`compare answered ${JSON.stringify(comparison.cohorts)}`);
 
   // Warm both paths, then alternate baseline and service so a burst elsewhere on the machine hits both.
-  await saturate(history, 1);
-  await saturate(historyBaseline, 1);
-  const hBaseSat = await saturate(historyBaseline, SECONDS);
-  const hSat = await saturate(history, SECONDS);
+  await saturate(history, 1, WORKERS);
+  await saturate(historyBaseline, 1, WORKERS);
+  const hBaseSat = await saturate(historyBaseline, SECONDS, WORKERS);
+  const hSat = await saturate(history, SECONDS, WORKERS);
   const hRate = hSat.rps / 2;
   const hBasePaced = await paced(historyBaseline, hRate, SECONDS);
   const hPaced = await paced(history, hRate, SECONDS);
 
-  await saturate(compare, 1);
-  const cBaseSat = await saturate(compareBaseline, SECONDS);
-  const cSat = await saturate(compare, SECONDS);
+  await saturate(compare, 1, WORKERS);
+  const cBaseSat = await saturate(compareBaseline, SECONDS, WORKERS);
+  const cSat = await saturate(compare, SECONDS, WORKERS);
   const cRate = cSat.rps / 2;
   const cBasePaced = await paced(compareBaseline, cRate, SECONDS);
   const cPaced = await paced(compare, cRate, SECONDS);
-  const cSerial = await (async () => {
-    const latencies: number[] = [];
-    const t0 = performance.now();
-    for (let i = 0; i < 30; i++) {
-      const s = performance.now();
-      await compare();
-      latencies.push(performance.now() - s);
-    }
-    return summarize(latencies, (performance.now() - t0) / 1000);
-  })();
-  const naive = await (async () => {
-    const latencies: number[] = [];
-    const t0 = performance.now();
-    for (let i = 0; i < 5; i++) {
-      const s = performance.now();
-      await perStudent();
-      latencies.push(performance.now() - s);
-    }
-    return summarize(latencies, (performance.now() - t0) / 1000);
-  })();
+  const cSerial = await serial(compare, 30);
+  const naive = await serial(perStudent, 5);
 
   const loadAfter = loadavg()[0]!;
   const historyMet = hPaced.p99 <= HISTORY_P99_TARGET_MS;

@@ -15,6 +15,7 @@ import { applyEvent, DAY_MS, snapshotOf, type TopicState } from '../src/domain/m
 import { bearer, NOW, testApp } from '../tests/support/http';
 import { requireService } from '../tests/support/services';
 import { redisStoreOptions, testPseudonymize } from '../tests/support/stores';
+import { paced, saturate } from './loops';
 import { topics, writeBenchSection } from './support';
 
 const DAYS = 120;
@@ -69,49 +70,21 @@ const query = () => call('POST', '/api/v1/mastery/query', { body: { student_id: 
 const first = await nextWeek();
 if (first.status !== 200 || first.json.topics.length !== topics.length) throw new Error(`unexpected answer: ${first.status} ${first.text.slice(0, 200)}`);
 
-/** Requests per second, one at a time, for `SECONDS`. */
-async function throughput(send: () => Promise<{ status: number }>): Promise<number> {
-  let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < SECONDS * 1000) {
-    const res = await send();
-    if (res.status !== 200) throw new Error(`status ${res.status}`);
-    n++;
-  }
-  return n / ((performance.now() - start) / 1000);
-}
+/** Fails the run on any answer but 200: a fast error must not pass for a fast answer. */
+const ok = (send: () => Promise<{ status: number }>) => async () => {
+  const res = await send();
+  if (res.status !== 200) throw new Error(`status ${res.status}`);
+};
 
-/** Latencies of requests started on a fixed schedule at `rate` per second, for `SECONDS`, measured from their scheduled start. */
-async function paced(send: () => Promise<{ status: number }>, rate: number): Promise<number[]> {
-  const latencies: number[] = [];
-  const interval = 1000 / rate;
-  const start = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; i * interval < SECONDS * 1000; i++) {
-    const due = start + i * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await Bun.sleep(wait);
-    inFlight.push(
-      send().then((res) => {
-        if (res.status !== 200) throw new Error(`status ${res.status}`);
-        latencies.push(performance.now() - due);
-      }),
-    );
-  }
-  await Promise.all(inFlight);
-  return latencies.sort((a, b) => a - b);
-}
-
-const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 // Uncached: a distinct as_of per request (every few seconds of one day) makes every key new.
 let k = 0;
 const uncached = () => nextWeek(new Date(NOW - 3_600_000 + (k++ % 3_000_000)).toISOString());
 
-const capacity = await throughput(uncached);
-const latencies = await paced(uncached, capacity * 0.5);
-const cachedRate = await throughput(() => nextWeek());
-const queryRate = await throughput(query);
-const p99 = pct(latencies, 0.99);
+const capacity = (await saturate(ok(uncached), SECONDS, 1)).rps;
+const atHalf = await paced(ok(uncached), capacity * 0.5, SECONDS);
+const cachedRate = (await saturate(ok(() => nextWeek()), SECONDS, 1)).rps;
+const queryRate = (await saturate(ok(query), SECONDS, 1)).rps;
+const p99 = atHalf.p99;
 const ratio = cachedRate / queryRate;
 await redis.quit();
 
@@ -123,7 +96,7 @@ One student with ${topics.length} topics × ${DAYS} days of history (${applied.t
 | measurement | value |
 | --- | ---: |
 | uncached next-week, capacity (one at a time) | ${capacity.toFixed(0)} req/s |
-| uncached next-week at 50% of capacity (${(capacity * 0.5).toFixed(0)} req/s): p50 / p99 | ${pct(latencies, 0.5).toFixed(2)} ms / **${p99.toFixed(2)} ms** |
+| uncached next-week at 50% of capacity (${(capacity * 0.5).toFixed(0)} req/s): p50 / p99 | ${atHalf.p50.toFixed(2)} ms / **${p99.toFixed(2)} ms** |
 | cached next-week (one at a time) | ${cachedRate.toFixed(0)} req/s |
 | **baseline**: \`POST /api/v1/mastery/query\`, same student, same run | ${queryRate.toFixed(0)} req/s |
 

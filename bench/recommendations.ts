@@ -21,12 +21,12 @@ import { recommendationKeys, studentKeys, studentTag } from '../src/adapters/red
 import { RedisMasteryStore } from '../src/adapters/redis/mastery-store.redis';
 import { RedisRecommendationStore } from '../src/adapters/redis/recommendation-store.redis';
 import { BreakerMasteryStore } from '../src/adapters/resilience/mastery-store.breaker';
-import { percentile, sorted } from '../src/domain/analytics/statistics';
 import { parseLearningEvent } from '../src/domain/mastery/event';
 import { applyEvent, DAY_MS, snapshotOf, type TopicState } from '../src/domain/mastery/topic-state';
 import { bearer, NOW, testApp } from '../tests/support/http';
 import { requireService } from '../tests/support/services';
 import { redisStoreOptions, testPseudonymize } from '../tests/support/stores';
+import { paced, saturate, type Run } from './loops';
 import { curriculum, topics, writeBenchSection } from './support';
 
 const SECONDS = Number(process.env.BENCH_RECOMMENDATIONS_SECONDS ?? 8);
@@ -69,53 +69,6 @@ async function seed(studentId: string, s: number): Promise<void> {
       if (outcome.kind !== 'applied') throw new Error(`seed: ${outcome.kind}`);
     }
   }
-}
-
-interface Run {
-  rps: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-const summarize = (latencies: number[], seconds: number): Run => {
-  const asc = sorted(latencies);
-  return { rps: latencies.length / seconds, p50: percentile(asc, 50), p99: percentile(asc, 99), max: asc[asc.length - 1] ?? 0 };
-};
-
-/** Closed loop: `WORKERS` callers, each starting its next request when the last answers. */
-async function saturate(op: (i: number) => Promise<void>, seconds: number): Promise<Run> {
-  const latencies: number[] = [];
-  const end = performance.now() + seconds * 1000;
-  let i = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: WORKERS }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        await op(i++);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return summarize(latencies, (performance.now() - started) / 1000);
-}
-
-/** Open loop: requests start on a fixed schedule at `rps`; latency counts from the scheduled start, so a stall is not hidden. */
-async function paced(op: (i: number) => Promise<void>, rps: number, seconds: number): Promise<Run> {
-  const latencies: number[] = [];
-  const interval = 1000 / rps;
-  const total = Math.max(1, Math.floor(rps * seconds));
-  const start = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + i * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await Bun.sleep(wait);
-    inFlight.push(op(i).then(() => void latencies.push(performance.now() - due)));
-  }
-  await Promise.all(inFlight);
-  return summarize(latencies, (performance.now() - start) / 1000);
 }
 
 async function cleanup(): Promise<void> {
@@ -176,12 +129,12 @@ async function main(): Promise<number> {
     await redis.get(k.cache);
   };
 
-  await saturate(fresh, 1);
-  await saturate(baseline, 1);
-  const baseSat = await saturate(baseline, SECONDS);
-  const freshSat = await saturate(fresh, SECONDS);
+  await saturate(fresh, 1, WORKERS);
+  await saturate(baseline, 1, WORKERS);
+  const baseSat = await saturate(baseline, SECONDS, WORKERS);
+  const freshSat = await saturate(fresh, SECONDS, WORKERS);
   for (const s of students) await adaptive({ student_id: s });
-  const cachedSat = await saturate(cached, SECONDS);
+  const cachedSat = await saturate(cached, SECONDS, WORKERS);
   const rate = freshSat.rps / 2;
   const basePaced = await paced(baseline, rate, SECONDS);
   const freshPaced = await paced(fresh, rate, SECONDS);

@@ -102,7 +102,14 @@ echo "$ready" | node -e '
   const bad = ["redis", "kafka"].filter((d) => r.dependencies?.[d]?.status !== "up");
   if (r.status !== "ready" || bad.length) { console.error("not ready:", JSON.stringify(r)); process.exit(1); }' ||
   fail "/ready did not report ready with Redis and Kafka up"
-podman logs "$name" 2>&1 | grep -q '"msg":"kafka ingest consumer started"' || fail "the Kafka consumer did not start"
+# Joining the consumer group can outlast readiness (a rebalance takes seconds on a busy machine).
+started=""
+for _ in $(seq 1 60); do
+  # grep without -q reads the whole log: -q would stop early and, under pipefail, podman's SIGPIPE would fail the pipe.
+  podman logs "$name" 2>&1 | grep -F '"msg":"kafka ingest consumer started"' >/dev/null && { started=1; break; }
+  sleep 0.5
+done
+[ -n "$started" ] || fail "the Kafka consumer did not start within 30 s"
 ok "/ready 200: redis and kafka up; the Kafka consumer started"
 
 code="$(curl -sS -o "$tmp/openapi.json" -w '%{http_code}' "$url/docs/json")"
@@ -166,7 +173,7 @@ exit_code="$(podman wait "$name")"
 stop_ms=$(($(now_ms) - term_at))
 [ "$exit_code" = 0 ] || fail "exit $exit_code after SIGTERM (want 0)"
 [ "$stop_ms" -lt "$SHUTDOWN_TIMEOUT_MS" ] || fail "stopping took $stop_ms ms (SHUTDOWN_TIMEOUT_MS $SHUTDOWN_TIMEOUT_MS)"
-podman logs "$name" 2>&1 | grep -q '"msg":"stopped"' || fail "no 'stopped' log line"
+podman logs "$name" 2>&1 | grep -F '"msg":"stopped"' >/dev/null || fail "no 'stopped' log line"
 ok "SIGTERM: /ready 503, the request in flight was applied (202), exit 0 after $stop_ms ms"
 
 echo "image-smoke: $IMAGE: $((size / 1000000)) MB, healthy in $healthy_ms ms, RSS at idle $((rss_kb / 1024)) MB, stop in $stop_ms ms"

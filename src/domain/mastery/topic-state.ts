@@ -52,6 +52,21 @@ export const isoDay = (day: number): string => new Date(day * DAY_MS).toISOStrin
 
 const EMPTY_MEAN: DecayedMean = { s: 0, w: 0, t: 0, n: 0 };
 
+/**
+ * A student's evidence in one string: the total event count and the latest event time over their
+ * topics. Every applied event raises a count, and every replica reads the same states, so a cache
+ * keyed by it retires its entries whenever any replica applies an event for the student.
+ */
+export function evidenceFingerprint(states: Iterable<TopicState>): string {
+  let events = 0;
+  let latest = 0;
+  for (const s of states) {
+    events += s.eventCount;
+    latest = Math.max(latest, s.lastAt);
+  }
+  return `${events}:${latest}`;
+}
+
 /** The state of a topic with no events, as if first touched at `at`. */
 export const emptyTopicState = (at: number): TopicState => ({
   lessons: [], quiz: EMPTY_MEAN, quality: EMPTY_MEAN, practiceMinutes: 0, activeDays: [], eventCount: 0, firstAt: at, lastAt: at,

@@ -5,7 +5,7 @@ import type { PredictionLog } from '../../ports/prediction-log.port';
 import { dailyValues, dayNumber, type DayValue } from '../mastery/as-of';
 import type { Curriculum } from '../mastery/curriculum';
 import { levelOf, type Level } from '../mastery/mastery';
-import { dayOf, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
+import { dayOf, evidenceFingerprint, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
 import type { ServedPrediction } from './accuracy';
 import { activityProfile, componentModel, lastValueModel, linearRegressionModel, type Forecast, type TopicEvidence } from './forecast';
 import { topicReasons, trendOf, type InterventionPolicy, type Reason, type Trend } from './intervention';
@@ -102,20 +102,6 @@ function evidenceOf(history: readonly DaySnapshot[], asOf: number, policy: Model
 
 const unknownTopicsIn = (deps: PredictionDeps, topicIds: readonly string[] | undefined): string[] => (topicIds ?? []).filter((t) => !deps.curriculum.topics.has(t));
 
-/**
- * Changes with every event applied for the student, and reads the same on every replica: the
- * total event count and the latest event time over the student's topics. Read before the history,
- * so a cached answer is never filed under a newer state than the one it was computed from.
- */
-async function fingerprintOf(store: MasteryStore, ref: StudentRef): Promise<string> {
-  let events = 0;
-  let latest = 0;
-  for (const s of (await store.listTopics(ref)).values()) {
-    events += s.eventCount;
-    latest = Math.max(latest, s.lastAt);
-  }
-  return `${events}:${latest}`;
-}
 
 /**
  * Serves from the cache when the student's evidence has not changed since (any replica's) last
@@ -124,7 +110,8 @@ async function fingerprintOf(store: MasteryStore, ref: StudentRef): Promise<stri
  */
 async function cached<T>(deps: PredictionDeps, ref: StudentRef, key: Omit<PredictionKey, 'fingerprint'>, compute: (history: DaySnapshot[]) => T): Promise<{ value: T; cached: boolean }> {
   const startedAt = deps.clock.now();
-  const fingerprint = await fingerprintOf(deps.store, ref);
+  // Read before the history, so an answer is never filed under a newer state than it was computed from.
+  const fingerprint = evidenceFingerprint((await deps.store.listTopics(ref)).values());
   const full: PredictionKey = { ...key, fingerprint };
   const hit = await deps.cache.getPrediction<T>(ref, full).catch(() => undefined);
   if (hit) return { value: hit.value, cached: true };

@@ -4,7 +4,7 @@ import type { RecommendationFeedback, RecommendationRecord, RecommendationStore,
 import { REPLICA_CLOCK_MARGIN_MS } from '../mastery/announce';
 import type { EngineDeps } from '../mastery/engine';
 import { dailyValues, type DayValue } from '../mastery/as-of';
-import { dayOf, type DaySnapshot, type TopicState } from '../mastery/topic-state';
+import { dayOf, evidenceFingerprint, type DaySnapshot, type TopicState } from '../mastery/topic-state';
 import { retentionOf } from '../prediction/retention';
 import { measureEffect, type Effect, type FeedbackObservation, type FeedbackStatus } from './effect';
 import { learningPath, type LearningPath } from './path';
@@ -73,14 +73,8 @@ async function contextFor(deps: RecommendationDeps, ref: StudentRef): Promise<{ 
  * repeats for one student except with the same state, day, settings and question.
  */
 export function cacheKey(states: ReadonlyMap<string, TopicState>, now: number, settings: RecommendationSettings, topicIds: readonly string[] | undefined, limit: number): string {
-  let events = 0;
-  let latest = 0;
-  for (const s of states.values()) {
-    events += s.eventCount;
-    latest = Math.max(latest, s.lastAt);
-  }
   const m = settings.minutes;
-  return [`${events}.${latest}`, dayOf(now), `${settings.threshold}/${m.review}/${m.practice}/${m.refactor}/${m.schedule}/${settings.reviewRetentionTarget}`, topicIds ? [...topicIds].sort().join(',') : '*', limit].join('|');
+  return [evidenceFingerprint(states.values()), dayOf(now), `${settings.threshold}/${m.review}/${m.practice}/${m.refactor}/${m.schedule}/${settings.reviewRetentionTarget}`, topicIds ? [...topicIds].sort().join(',') : '*', limit].join('|');
 }
 
 /**

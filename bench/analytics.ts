@@ -20,8 +20,8 @@ import { applyEvent, DAY_MS, snapshotOf, type TopicState } from '../src/domain/m
 import { bearer, NOW, testApp } from '../tests/support/http';
 import { redisStoreOptions, testPseudonymize } from '../tests/support/stores';
 import { requireService } from '../tests/support/services';
-import { paced, saturate, serial, type Run } from './loops';
-import { curriculum, topics, writeBenchSection } from './support';
+import { fmt, paced, row, saturate, serial } from './loops';
+import { curriculum, deleteKeys, topics, writeBenchSection } from './support';
 import { loadavg } from 'node:os';
 import pino from 'pino';
 
@@ -78,19 +78,7 @@ async function inBatches<T>(items: readonly T[], limit: number, task: (item: T) 
   }));
 }
 
-async function cleanup(): Promise<void> {
-  for (const pattern of [`me:{${tenant}/*`, `me:{${tenant}}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  }
-}
-
-const fmt = (x: number, digits = 1) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const row = (name: string, r: Run) => `| ${name} | ${fmt(r.rps, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 2)} |`;
+const cleanup = () => deleteKeys(redis, [`me:{${tenant}/*`, `me:{${tenant}}:*`]);
 
 async function main(): Promise<number> {
   await waitUntilReady(redis, 5000);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import { SignJWT } from 'jose';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
-import { ROOT, writeBenchSection } from './support';
+import { deleteKeys, ROOT, writeBenchSection } from './support';
 
 const THREADS = 2;
 const CONNECTIONS = 64;
@@ -267,14 +267,7 @@ async function cleanup(redisUrl: string): Promise<void> {
   const redis = createRedisClient(redisUrl, 5000);
   try {
     await waitUntilReady(redis, 5000);
-    for (const pattern of [`me:{${tenant}/*`, `me:rl:p:${tenant}/*`, `${baselinePrefix}*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-    }
+    await deleteKeys(redis, [`me:{${tenant}/*`, `me:rl:p:${tenant}/*`, `${baselinePrefix}*`]);
   } finally {
     await redis.quit().catch(() => redis.disconnect());
   }

@@ -63,3 +63,8 @@ export async function serial(op: () => Promise<unknown>, times: number): Promise
   }
   return summarize(latencies, (performance.now() - t0) / 1000);
 }
+
+/** A number for a report: thousands separated, a fixed count of decimals. */
+export const fmt = (x: number, digits = 1): string => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+/** A report table row `| name | req/s | p50 | p99 | max |`. */
+export const row = (name: string, r: Run): string => `| ${name} | ${fmt(r.rps, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 2)} |`;

@@ -26,8 +26,8 @@ import { applyEvent, DAY_MS, snapshotOf, type TopicState } from '../src/domain/m
 import { bearer, NOW, testApp } from '../tests/support/http';
 import { requireService } from '../tests/support/services';
 import { redisStoreOptions, testPseudonymize } from '../tests/support/stores';
-import { paced, saturate, type Run } from './loops';
-import { curriculum, topics, writeBenchSection } from './support';
+import { fmt, paced, row, saturate } from './loops';
+import { curriculum, deleteKeys, topics, writeBenchSection } from './support';
 
 const SECONDS = Number(process.env.BENCH_RECOMMENDATIONS_SECONDS ?? 8);
 const STUDENTS = 200;
@@ -71,17 +71,7 @@ async function seed(studentId: string, s: number): Promise<void> {
   }
 }
 
-async function cleanup(): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `me:{${tenant}/*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
-
-const fmt = (x: number, digits = 1) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const row = (name: string, r: Run) => `| ${name} | ${fmt(r.rps, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 2)} |`;
+const cleanup = () => deleteKeys(redis, [`me:{${tenant}/*`]);
 
 async function main(): Promise<number> {
   await waitUntilReady(redis, 5000);

@@ -1,5 +1,6 @@
 /** What the benches share: the curriculum, a realistic event mix, and their sections of docs/benchmarks.md. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import type Redis from 'ioredis';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { DAY_MS } from '../src/domain/mastery/topic-state';
@@ -53,4 +54,16 @@ export function writeBenchSection(name: string, section: string, command: string
   const block = `${begin}\n${section}\n${stamp}${end}`;
   doc = doc.includes(begin) ? doc.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block) : `${doc.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, doc);
+}
+
+/** Deletes every key matching the patterns (a bench's own tenant), by SCAN: never KEYS on a shared server. */
+export async function deleteKeys(redis: Redis, patterns: readonly string[]): Promise<void> {
+  for (const pattern of patterns) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  }
 }

@@ -14,6 +14,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 # shellcheck source=scripts/env-file.sh
 . "$root/scripts/env-file.sh" # free_port
+# shellcheck source=scripts/service-run.sh
+. "$root/scripts/service-run.sh" # follow_service
 
 scenario="${1:-}"
 case "$scenario" in
@@ -63,24 +65,7 @@ exec env -i PATH="$PATH" HOME="${HOME:-/root}" \
   JWT_SECRET="$jwt_secret" JWT_ISSUER="$issuer" JWT_AUDIENCE="$audience" PSEUDONYM_KEY="$(openssl rand -hex 32)" \
   RATE_LIMIT_PER_MINUTE="${RATE_LIMIT_PER_MINUTE:-1000000}" GIT_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   scripts/bun.sh src/main.ts >"$log" 2>&1 &
-svc_pid=$!
-stop_service() {
-  if kill -0 "$svc_pid" 2>/dev/null; then
-    kill -TERM "$svc_pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do kill -0 "$svc_pid" 2>/dev/null || break; sleep 0.25; done
-    kill -KILL "$svc_pid" 2>/dev/null || true
-  fi
-}
-trap stop_service EXIT
-trap 'exit 130' INT TERM
-
-ready=0
-for _ in $(seq 1 120); do
-  if ! kill -0 "$svc_pid" 2>/dev/null; then say "the service exited during start-up:"; tail -n 30 "$log" >&2; exit 2; fi
-  if curl -fsS -o /dev/null "$base_url/ready" 2>/dev/null; then ready=1; break; fi
-  sleep 0.5
-done
-[ "$ready" = 1 ] || { say "the service was not ready within 60 s:"; curl -sS "$base_url/ready" >&2 || true; tail -n 30 "$log" >&2; exit 2; }
+follow_service $! "$log" "$base_url"
 say "ready: $(curl -fsS "$base_url/ready")"
 
 csv="$results/$scenario.csv.gz"

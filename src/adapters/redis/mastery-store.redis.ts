@@ -47,13 +47,17 @@ function decodeTopic(raw: string): { version: string; state: TopicState } {
   return { version: raw.slice(0, bar), state: JSON.parse(raw.slice(bar + 1)) as TopicState };
 }
 
-/** A student's topics hash as topic id -> state, without commit.lua's bookkeeping fields. */
-const topicsOf = (all: Record<string, string>): Map<string, TopicState> =>
-  new Map(
-    Object.entries(all)
-      .filter(([field]) => !field.startsWith(META_PREFIX))
-      .map(([topic, raw]) => [topic, decodeTopic(raw).state]),
-  );
+/**
+ * A student's topics hash as topic id -> state, without commit.lua's bookkeeping fields. A plain
+ * loop: every mastery query runs it, and entries/filter/map showed in the API's CPU profile.
+ */
+function topicsOf(all: Record<string, string>): Map<string, TopicState> {
+  const topics = new Map<string, TopicState>();
+  for (const field in all) {
+    if (!field.startsWith(META_PREFIX)) topics.set(field, decodeTopic(all[field]!).state);
+  }
+  return topics;
+}
 
 /** The consent key's value `${'1' | '0'}|${updatedAt ms}`, or null for none recorded. */
 const decodeConsent = (raw: string | null): Consent | undefined => (raw === null ? undefined : { analytics: raw.startsWith('1'), updatedAt: Number(raw.slice(2)) });
@@ -228,7 +232,7 @@ export class RedisMasteryStore implements MasteryStore {
           req.eventId,
           req.topicId,
           current.version,
-          JSON.stringify(state),
+          `${version}|${JSON.stringify(state)}`,
           `${req.topicId}|${snapshot.day}`,
           JSON.stringify(snapshot),
           req.now,
@@ -237,7 +241,6 @@ export class RedisMasteryStore implements MasteryStore {
           req.occurredAt,
           req.consentByDefault ? '1' : '0',
           Math.floor(req.now / DAY_MS),
-          version,
         ],
       );
       if (result === 1) {

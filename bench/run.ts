@@ -12,9 +12,8 @@ import { parseLearningEvent } from '../src/domain/mastery/event';
 import { applyEvent, DAY_MS, type ModelPolicy, type TopicState } from '../src/domain/mastery/topic-state';
 import type { Clock } from '../src/ports/clock.port';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
-import { cpus } from 'node:os';
 import { memoryStore, redisStoreOptions } from '../tests/support/stores';
-import { benchEvent, commandStats, curriculum, privateRedis, statsBetween, topics, writeBenchSection, type CommandStats } from './support';
+import { benchEvent, commandStats, curriculum, privateRedis, processCpuSeconds, redisCpuSeconds, statsBetween, topics, writeBenchSection, type CommandStats } from './support';
 
 /** The run's events, in wire format. */
 const clock: Clock = { now: () => Date.parse('2026-02-01T00:00:00Z') };
@@ -68,11 +67,27 @@ function accumulate(a: CommandStats, b: CommandStats): void {
   }
 }
 
-/** Runs `phase` and adds what Redis reported for it to `into`. */
-async function measured<T>(redis: Redis, into: CommandStats, phase: () => Promise<T>): Promise<T> {
-  const before = await commandStats(redis);
+/** What Redis counted per command over a bench's phases, and the CPU both processes used. */
+interface PhaseCost {
+  stats: CommandStats;
+  bunCpuSeconds: number;
+  redisCpuSeconds: number;
+  /** Growth of Redis's used_memory: what the phase left stored. */
+  memoryBytes: number;
+}
+const noCost = (): PhaseCost => ({ stats: new Map(), bunCpuSeconds: 0, redisCpuSeconds: 0, memoryBytes: 0 });
+
+const usedMemory = async (redis: Redis): Promise<number> => Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? Number.NaN);
+
+/** Runs `phase` and adds what it cost (Redis's per-command counts, CPU of this process and of Redis) to `into`. */
+async function measured<T>(redis: Redis, into: PhaseCost, phase: () => Promise<T>): Promise<T> {
+  const [before, redisBefore, memoryBefore] = [await commandStats(redis), await redisCpuSeconds(redis), await usedMemory(redis)];
+  const bunBefore = processCpuSeconds(process.pid);
   const result = await phase();
-  accumulate(into, statsBetween(before, await commandStats(redis)));
+  into.bunCpuSeconds += processCpuSeconds(process.pid) - bunBefore;
+  into.redisCpuSeconds += (await redisCpuSeconds(redis)) - redisBefore;
+  into.memoryBytes += (await usedMemory(redis)) - memoryBefore;
+  accumulate(into.stats, statsBetween(before, await commandStats(redis)));
   return result;
 }
 
@@ -129,15 +144,15 @@ async function measure(redisUrl: string) {
   const baselineRates: number[] = [];
   const sameDataRates: number[] = [];
   const applyRates: number[] = [];
-  const sameDataStats: CommandStats = new Map();
-  const applyStats: CommandStats = new Map();
+  const sameDataCost = noCost();
+  const applyCost = noCost();
   const snapshot = 'x'.repeat(SNAPSHOT_BYTES);
   for (let r = 0; r < ROUNDS; r++) {
     const keys = Array.from({ length: EVENTS }, (_, i) => `bench:${runId}:${r}:${i % STUDENTS}:${i}`);
     baselineRates.push(await throughput(keys, CONCURRENCY, (k) => redis.set(k, value, 'EX', 600)));
     // The same data an apply stores (state, snapshot, event id), written plainly in one round trip.
     sameDataRates.push(
-      await measured(redis, sameDataStats, () =>
+      await measured(redis, sameDataCost, () =>
         throughput(keys, CONCURRENCY, (k) => redis.multi().hset(`${k}:t`, 'topic', value).hset(`${k}:h`, 'day', snapshot).zadd(`${k}:e`, 1, k).exec()),
       ),
     );
@@ -145,7 +160,7 @@ async function measure(redisUrl: string) {
     const deps = engineOn(store);
     const tenant = `${runId}-x${r}`;
     const events = makeEvents(tenant).map((e) => ({ ...(e as object), tenant_id: tenant }));
-    applyRates.push(await measured(redis, applyStats, () => throughput(events, CONCURRENCY, (e) => ingestEvent(deps, e))));
+    applyRates.push(await measured(redis, applyCost, () => throughput(events, CONCURRENCY, (e) => ingestEvent(deps, e))));
   }
   const baseline = median(baselineRates);
   const redisApply = median(applyRates);
@@ -160,6 +175,9 @@ async function measure(redisUrl: string) {
   // commands the script calls, which are also counted under their own names; the reads before a
   // commit (HGET, ZSCORE on a cache miss) are separate calls.
   const applies = EVENTS * ROUNDS;
+  const applyStats = applyCost.stats;
+  const sameDataStats = sameDataCost.stats;
+  const cpuUs = (seconds: number) => ((seconds / applies) * 1e6).toFixed(1);
   const us = (stats: CommandStats, cmd: string) => (stats.get(cmd)?.usec ?? 0) / applies;
   const readsBefore = ['hget', 'zscore'];
   // EVAL: ioredis's first call of a script the server has not cached yet.
@@ -172,6 +190,8 @@ async function measure(redisUrl: string) {
   const plainRedisUs = us(sameDataStats, 'multi') + us(sameDataStats, 'exec');
   const perApply = (cmd: string) => ((applyStats.get(cmd)?.calls ?? 0) / applies).toFixed(2);
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  console.log(`cpu per apply: bun ${cpuUs(applyCost.bunCpuSeconds)} us, redis ${cpuUs(applyCost.redisCpuSeconds)} us; per plain write: bun ${cpuUs(sameDataCost.bunCpuSeconds)} us, redis ${cpuUs(sameDataCost.redisCpuSeconds)} us`);
+  console.log(`redis memory per student: ${fmt(applyCost.memoryBytes / (STUDENTS * ROUNDS))} bytes`);
   console.log(`redis time per apply ${applyRedisUs.toFixed(1)} us (script ${script.toFixed(1)}, of it commands ${inScriptUs.toFixed(1)}; reads before a commit ${readsUs.toFixed(1)}); per plain write ${plainRedisUs.toFixed(1)} us`);
   console.log(`ratio redis ingest / plain writes of the same data (median of per-round ratios): ${(ratio * 100).toFixed(1)}% (target >= ${TARGET_RATIO * 100}%)`);
   const section = [
@@ -204,7 +224,16 @@ async function measure(redisUrl: string) {
     `| **Redis time per apply** | | **${applyRedisUs.toFixed(1)}** |`,
     `| **Redis time per plain write** (\`MULTI\` … \`EXEC\`) | | **${plainRedisUs.toFixed(1)}** |`,
     '',
-    `Redis's time is only part of an apply's cost: the Bun process (validation, the reducer, JSON, the ioredis protocol) shares the ${cpus().length} CPUs with it, and a Redis shard's capacity is 1 / (Redis time per apply), which docs/scaling.md uses.`,
+    `Redis's time is only part of an apply's cost. CPU used per event, over the same phases (\`/proc\` for the Bun process, \`INFO cpu\` for Redis, network and protocol included):`,
+    '',
+    '| | Bun process, µs CPU per event | Redis, µs CPU per event |',
+    '| --- | ---: | ---: |',
+    `| apply (validation, reducer, JSON, ioredis; commit script) | ${cpuUs(applyCost.bunCpuSeconds)} | ${cpuUs(applyCost.redisCpuSeconds)} |`,
+    `| plain writes of the same data | ${cpuUs(sameDataCost.bunCpuSeconds)} | ${cpuUs(sameDataCost.redisCpuSeconds)} |`,
+    '',
+    `Memory: the apply phases left ${fmt(applyCost.memoryBytes / (STUDENTS * ROUNDS))} bytes of Redis \`used_memory\` per student (${EVENTS / STUDENTS} events each over ${topics.length} topics and 6 days: topic states, day snapshots, event ids for idempotency).`,
+    '',
+    'docs/scaling.md sizes replicas and Redis shards from the apply row and this memory figure.',
     '',
   ].join('\n');
   writeBenchSection('state-store', section, 'bun run bench');

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import { SignJWT } from 'jose';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
-import { privateRedis, processCpuSeconds, redisCpuSeconds, ROOT, writeBenchSection } from './support';
+import { commandStats, privateRedis, processCpuSeconds, redisCpuSeconds, ROOT, statsBetween, writeBenchSection, type CommandStats } from './support';
 
 const THREADS = 2;
 const CONNECTIONS = 64;
@@ -355,11 +355,19 @@ async function main(redisUrl: string): Promise<number> {
   const stats = createRedisClient(redisUrl, 5000);
   await waitUntilReady(stats, 5000);
   const cpu = { baseline: { own: 0, redis: 0, requests: 0 }, service: { own: 0, redis: 0, requests: 0 } };
+  /** What Redis counted per command during the service's rounds. */
+  const serviceCommands: CommandStats = new Map();
   const costed = async (side: 'baseline' | 'service', url: string): Promise<WrkResult> => {
-    const [own, red] = [processCpuSeconds(pidOf(side)), await redisCpuSeconds(stats)];
+    const [own, red, commands] = [processCpuSeconds(pidOf(side)), await redisCpuSeconds(stats), await commandStats(stats)];
     const result = await wrk(wrkBin, url, SECONDS);
     cpu[side].own += processCpuSeconds(pidOf(side)) - own;
     cpu[side].redis += (await redisCpuSeconds(stats)) - red;
+    if (side === 'service') {
+      for (const [cmd, x] of statsBetween(commands, await commandStats(stats))) {
+        const y = serviceCommands.get(cmd) ?? { calls: 0, usec: 0 };
+        serviceCommands.set(cmd, { calls: y.calls + x.calls, usec: y.usec + x.usec });
+      }
+    }
     cpu[side].requests += result.requests;
     return result;
   };
@@ -437,6 +445,15 @@ async function main(redisUrl: string): Promise<number> {
     '| --- | ---: | ---: |',
     `| baseline | ${cpuUs('baseline', 'own')} | ${cpuUs('baseline', 'redis')} |`,
     `| service | ${cpuUs('service', 'own')} | ${cpuUs('service', 'redis')} |`,
+    '',
+    `Redis's time per service request by command (\`INFO commandstats\`; a script's time includes the commands it calls, which are also listed under their own names; the audit log's appends are batched across requests):`,
+    '',
+    '| command | calls per request | µs per request |',
+    '| --- | ---: | ---: |',
+    ...[...serviceCommands]
+      .filter(([cmd]) => cmd !== 'info')
+      .sort((a, b) => b[1].usec - a[1].usec)
+      .map(([cmd, x]) => `| \`${cmd.toUpperCase()}\` | ${(x.calls / cpu.service.requests).toFixed(3)} | ${(x.usec / cpu.service.requests).toFixed(1)} |`),
     '',
     'docs/scaling.md sizes replicas and Redis shards for queries from the service row.',
     '',

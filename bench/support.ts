@@ -71,7 +71,7 @@ export async function deleteKeys(redis: Redis, patterns: readonly string[]): Pro
 
 /**
  * A redis-server of the bench's own on a free loopback port, no persistence, stopped by `stop()`
- * (and with the bench process, since it is not daemonized). Other work on the shared server
+ * or when the bench process exits (a signal included, unless the bench handles it itself). Other work on the shared server
  * would otherwise show in what Redis reports per command (INFO commandstats).
  */
 export async function privateRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -85,6 +85,12 @@ export async function privateRedis(): Promise<{ url: string; stop: () => Promise
   });
   const proc = Bun.spawn(['redis-server', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdout: 'ignore', stderr: 'inherit' });
   const url = `redis://127.0.0.1:${port}`;
+  // Not a daemon, but not killed with us either: stop it whenever this process ends.
+  const kill = () => proc.kill('SIGTERM');
+  process.once('exit', kill);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    if (process.listenerCount(signal) === 0) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+  }
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`redis-server exited with code ${proc.exitCode} (is it installed? scripts/services.sh up installs it)`);
@@ -102,7 +108,8 @@ export async function privateRedis(): Promise<{ url: string; stop: () => Promise
   return {
     url,
     stop: async () => {
-      proc.kill('SIGTERM');
+      process.off('exit', kill);
+      kill();
       await proc.exited;
     },
   };

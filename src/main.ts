@@ -15,6 +15,8 @@ import { MemoryAuditLog } from './adapters/memory/audit-log.memory';
 import { RedisAuditLog } from './adapters/redis/audit-log.redis';
 import type { Lifecycle } from './adapters/http/gate';
 import { MemoryCohortStore } from './adapters/memory/cohort-store.memory';
+import { CachedCurriculumSource } from './adapters/memory/curriculum-source.cached';
+import { MemoryCurriculumStore } from './adapters/memory/curriculum-store.memory';
 import { MemoryMasteryStore } from './adapters/memory/mastery-store.memory';
 import { MemoryRecommendationStore } from './adapters/memory/recommendation-store.memory';
 import { MemoryPredictionCache } from './adapters/memory/prediction-cache.memory';
@@ -27,6 +29,7 @@ import { MeteredPredictionCache } from './adapters/observability/prediction-cach
 import { MeteredPredictionLog } from './adapters/observability/prediction-log.metered';
 import { createRedisClient, redisProbe, waitUntilReady } from './adapters/redis/client';
 import { RedisCohortStore } from './adapters/redis/cohort-store.redis';
+import { RedisCurriculumStore } from './adapters/redis/curriculum-store.redis';
 import { RedisMasteryStore, ttlSeconds } from './adapters/redis/mastery-store.redis';
 import { RedisRecommendationStore } from './adapters/redis/recommendation-store.redis';
 import { RedisPredictionCache } from './adapters/redis/prediction-cache.redis';
@@ -40,6 +43,7 @@ import type { EngineDeps } from './domain/mastery/engine';
 import { DAY_MS } from './domain/mastery/topic-state';
 import type { AuditLog } from './ports/audit-log.port';
 import type { CohortStore } from './ports/cohort-store.port';
+import type { CurriculumStore } from './ports/curriculum-store.port';
 import type { PredictionCache } from './ports/prediction-cache.port';
 import type { PredictionLog } from './ports/prediction-log.port';
 import type { Pseudonymizer } from './ports/pseudonymizer.port';
@@ -77,6 +81,7 @@ interface Backend {
   predictionLog: PredictionLog;
   auditLog: AuditLog;
   recommendations: RecommendationStore;
+  curricula: CurriculumStore;
   probes: HealthProbe[];
   breakers: () => BreakerStatus[];
   /** Resolves when the backend can serve; start-up waits for it a bounded time. */
@@ -105,6 +110,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
       predictionLog: new MemoryPredictionLog({ clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
       auditLog: new MemoryAuditLog(audit),
       recommendations: new MemoryRecommendationStore({ ...recommendationStorage, erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS }),
+      curricula: new MemoryCurriculumStore(),
       probes: [],
       breakers: () => [],
       ready: async () => {},
@@ -136,6 +142,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
     predictionLog: new RedisPredictionLog(redis, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
     auditLog: new RedisAuditLog(redis, audit),
     recommendations: new RedisRecommendationStore(redis, { ...recommendationStorage, erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays) }),
+    curricula: new RedisCurriculumStore(redis),
     probes: [redisProbe(redis)],
     breakers: () => [store.status()],
     ready: () => waitUntilReady(redis, 5000),
@@ -203,7 +210,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   const engine: EngineDeps = {
     store: backend.store,
     clock: systemClock,
-    curriculum: curriculum.curriculum,
+    curricula: new CachedCurriculumSource({ store: backend.curricula, clock: systemClock, shipped: curriculum.curriculum, refreshMs: config.model.curriculumRefreshMs }),
     policy: { consistencyWindowDays: config.model.consistencyWindowDays, recencyHalfLifeDays: config.model.recencyHalfLifeDays, thresholds: config.model.thresholds },
     consentByDefault: config.privacy.consentByDefault,
     eventWindow: { maxSkewMs: config.state.maxEventSkewSeconds * 1000, idempotencyRetentionMs: config.state.idempotencyRetentionDays * DAY_MS },
@@ -219,6 +226,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     prediction: config.prediction,
     analytics: config.analytics,
     cohorts: backend.cohorts,
+    curriculumStore: backend.curricula,
     predictionCache: new MeteredPredictionCache(backend.predictionCache, metrics.predictionCacheLookups),
     predictionLog: new MeteredPredictionLog(backend.predictionLog, metrics.predictionAccuracy),
     auditLog: backend.auditLog,

@@ -7,6 +7,7 @@ import type { PredictionDeps, PredictionSettings } from '../../domain/prediction
 import type { RecommendationDeps, RecommendationSettings } from '../../domain/recommendation/recommendations';
 import type { AuditLog } from '../../ports/audit-log.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
+import type { CurriculumStore } from '../../ports/curriculum-store.port';
 import type { HealthProbe } from '../../ports/health.port';
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
 import type { MasteryUpdates } from '../../ports/mastery-updates.port';
@@ -24,6 +25,7 @@ import { apiDocs } from './api-docs';
 import type { Authenticate } from './auth';
 import { cohortRoutes } from './cohorts.routes';
 import { complianceRoutes } from './compliance.routes';
+import { curriculumRoutes } from './curriculum.routes';
 import { ApiError, errorBody, STATUS_OF, type ErrorCode, type ErrorDetail } from './errors';
 import { EVENTS_BODY_LIMIT_BYTES, eventRoutes } from './events.routes';
 import { createGate, type GateSettings, type Lifecycle } from './gate';
@@ -39,6 +41,8 @@ export interface AppDeps {
   prediction: PredictionSettings;
   analytics: AnalyticsSettings;
   cohorts: CohortStore;
+  /** Where tenants' own curricula are stored; `engine.curricula` is each replica's view of them. */
+  curriculumStore: CurriculumStore;
   /** Where served recommendations live, the ids they get, and the rules' settings. */
   recommendations: { store: RecommendationStore; ids: IdSource; settings: RecommendationSettings };
   /** Served predictions kept for reuse, and kept to be scored against what happened. */
@@ -138,6 +142,7 @@ export function createApp(deps: AppDeps) {
           { name: 'mastery', description: 'Mastery scores and their components' },
           { name: 'events', description: 'Learning event ingest' },
           { name: 'cohorts', description: 'Cohorts: which teachers teach which students' },
+          { name: 'curriculum', description: "The tenant's topics, lessons and prerequisites, versioned" },
           { name: 'predictions', description: 'Where a student is heading: forecasts, intervention flags, reviews' },
           { name: 'recommendations', description: 'What to do next, learning paths, feedback and its effect' },
           { name: 'analytics', description: 'Mastery history and cohort comparisons, small groups suppressed' },
@@ -160,6 +165,7 @@ export function createApp(deps: AppDeps) {
     .use(masteryRoutes({ ...deps, ...auditDeps }))
     .use(eventRoutes({ ...deps, ...auditDeps }))
     .use(cohortRoutes({ ...deps, ...auditDeps }))
+    .use(curriculumRoutes({ ...auditDeps, curriculum: { curricula: deps.engine.curricula, curriculumStore: deps.curriculumStore, store: deps.engine.store, cohorts: deps.cohorts, clock: deps.engine.clock } }))
     .use(predictionRoutes({ ...auditDeps, predictions, cohorts: deps.cohorts }))
     .use(atRiskRoutes({ ...auditDeps, predictions, cohorts: deps.cohorts }))
     .use(recommendationRoutes({ ...auditDeps, recommendations, cohorts: deps.cohorts }))

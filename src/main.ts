@@ -227,6 +227,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     analytics: config.analytics,
     cohorts: backend.cohorts,
     curriculumStore: backend.curricula,
+    xapi: config.xapi,
     predictionCache: new MeteredPredictionCache(backend.predictionCache, metrics.predictionCacheLookups),
     predictionLog: new MeteredPredictionLog(backend.predictionLog, metrics.predictionAccuracy),
     auditLog: backend.auditLog,

@@ -84,6 +84,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     prediction: { reviewRetentionTarget: 0.9, intervention: { threshold: 0.5, declinePerWeek: 0.05, inactiveDays: 7 } },
     analytics: { minGroupSize: 5 },
     curriculumStore,
+    xapi: { codeQualityVerb: 'https://learnflow.example/xapi/verbs/code-assessed', codeQualityExtension: 'https://learnflow.example/xapi/extensions/code-quality' },
     cohorts: new MemoryCohortStore({ erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize }),
     predictionCache: new MeteredPredictionCache(new MemoryPredictionCache({ clock, ttlMs: 3600 * 1000, pseudonymize: testPseudonymize }), metrics.predictionCacheLookups),
     predictionLog: new MeteredPredictionLog(new MemoryPredictionLog({ clock, retentionDays: 60, pseudonymize: testPseudonymize }), metrics.predictionAccuracy),

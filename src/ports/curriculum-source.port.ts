@@ -3,6 +3,8 @@ import type { Curriculum } from '../domain/mastery/curriculum';
 /** The curriculum a tenant uses now, with the version it came from (0: the shipped file). */
 export interface TenantCurriculum {
   version: number;
+  /** The store's revision of the write it came from; undefined for the shipped file. */
+  revision?: string;
   curriculum: Curriculum;
   /** When the tenant's own version was stored (epoch ms); undefined for the shipped file. */
   updatedAt?: number;

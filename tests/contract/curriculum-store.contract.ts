@@ -17,17 +17,21 @@ export function describeCurriculumStoreContract(name: string, setup: () => Curri
     test('a tenant that never stored one has version 0 and nothing to read', async () => {
       const store = setup();
       const t = uniqueId('t');
-      expect(await store.currentVersion(t)).toBe(0);
+      expect(await store.currentRevision(t)).toBeUndefined();
       expect(await store.get(t)).toBeUndefined();
     });
 
     test('replace from the expected version stores the next one, readable from another connection', async () => {
       const [a, b] = [setup(), peer()];
       const t = uniqueId('t');
-      expect(await a.replace(t, 0, entry(['l1']))).toEqual({ kind: 'stored', version: 1 });
-      expect(await b.currentVersion(t)).toBe(1);
-      expect(await b.get(t)).toEqual({ version: 1, ...entry(['l1']) });
-      expect(await b.replace(t, 1, entry(['l1', 'l2']))).toEqual({ kind: 'stored', version: 2 });
+      const first = await a.replace(t, 0, entry(['l1']));
+      expect(first).toEqual({ kind: 'stored', version: 1, revision: expect.any(String) });
+      const revision = (first as { revision: string }).revision;
+      expect(await b.currentRevision(t)).toEqual({ version: 1, revision });
+      expect(await b.get(t)).toEqual({ version: 1, revision, ...entry(['l1']) });
+      const second = await b.replace(t, 1, entry(['l1', 'l2']));
+      expect(second).toMatchObject({ kind: 'stored', version: 2 });
+      expect((second as { revision: string }).revision).not.toBe(revision);
       expect((await a.get(t))?.document).toEqual(doc(['l1', 'l2']));
     });
 
@@ -43,7 +47,7 @@ export function describeCurriculumStoreContract(name: string, setup: () => Curri
     test('of two writers on separate connections expecting the same version, exactly one wins', async () => {
       const t = uniqueId('t');
       const outcomes = await Promise.all([setup().replace(t, 0, entry(['a'])), peer().replace(t, 0, entry(['b'])), setup().replace(t, 0, entry(['c']))]);
-      expect(outcomes.filter((o) => o.kind === 'stored')).toEqual([{ kind: 'stored', version: 1 }]);
+      expect(outcomes.filter((o) => o.kind === 'stored')).toEqual([{ kind: 'stored', version: 1, revision: expect.any(String) }]);
       expect(outcomes.filter((o) => o.kind === 'stale')).toHaveLength(2);
     });
 
@@ -51,7 +55,7 @@ export function describeCurriculumStoreContract(name: string, setup: () => Curri
       const store = setup();
       const [t, u] = [uniqueId('t'), uniqueId('t')];
       await store.replace(t, 0, entry(['l1']));
-      expect(await store.currentVersion(u)).toBe(0);
+      expect(await store.currentRevision(u)).toBeUndefined();
     });
 
     test('what get returns is a copy', async () => {

@@ -20,8 +20,8 @@ interface Entry {
 /**
  * Each replica's copy of the tenants' curricula, parsed once per version. How the copy stays true
  * when another replica writes: an entry is trusted for `refreshMs` only; the next ask after that
- * reads the tenant's version (one small read, `currentVersion`), and only when it differs reads
- * and parses the document. Versions never repeat (the store's promise), so an equal version is
+ * reads the tenant's revision (one small read, `currentRevision`), and only when it differs reads
+ * and parses the document. Revisions never repeat (the store's promise), so an equal revision is
  * the same document. A replica therefore answers a new version at most `refreshMs` after it was
  * stored, and keeps no timer: an idle tenant costs nothing. Concurrent asks for a tenant share
  * one refresh. This replica's own writes call `changed`, so they are seen at once.
@@ -59,10 +59,10 @@ export class CachedCurriculumSource implements CurriculumSource {
   private async refresh(tenantId: string, entry: Entry | undefined): Promise<TenantCurriculum> {
     const checkedAt = this.opts.clock.now();
     const generation = this.generations.get(tenantId);
-    const version = await this.opts.store.currentVersion(tenantId);
+    const stamp = await this.opts.store.currentRevision(tenantId);
     let current: TenantCurriculum;
-    if (entry && entry.current.version === version) current = entry.current;
-    else if (version === 0) current = this.shipped;
+    if (entry && entry.current.revision === stamp?.revision) current = entry.current;
+    else if (!stamp) current = this.shipped;
     else {
       const stored = await this.opts.store.get(tenantId);
       if (!stored) current = this.shipped;
@@ -71,7 +71,7 @@ export class CachedCurriculumSource implements CurriculumSource {
         // something else, which is a broken store, not bad input.
         const parsed = parseCurriculum(stored.document);
         if (!parsed.ok) throw new Error(`stored curriculum of tenant ${tenantId} (version ${stored.version}) is invalid: ${parsed.errors.join('; ')}`);
-        current = { version: stored.version, curriculum: parsed.curriculum, updatedAt: stored.updatedAt };
+        current = { version: stored.version, revision: stored.revision, curriculum: parsed.curriculum, updatedAt: stored.updatedAt };
       }
     }
     // A refresh that `changed` made obsolete while it read answers its caller but fills no entry.

@@ -93,7 +93,7 @@ export const predictionDueKey = (tenantId: string): string => `${KEY_PREFIX}{${t
 export const predictionAccuracyKey = (tenantId: string, day: string): string => `${KEY_PREFIX}{${tenantId}}:prediction-accuracy:${day}`;
 
 /**
- * hash: `version`, `document` (JSON), `updated_at`, `updated_by`: the tenant's own curriculum,
- * absent for a tenant on the shipped file. No TTL, and never deleted, so versions never repeat.
+ * hash: `version`, `revision` (random per write), `document` (JSON), `updated_at`, `updated_by`:
+ * the tenant's own curriculum, absent for a tenant on the shipped file. No TTL.
  */
 export const curriculumKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:curriculum`;

@@ -152,4 +152,22 @@ describe('PUT /api/v1/curriculum', () => {
     });
     expect(put.json.recalculation.reason).toContain('batch recalculation');
   });
+
+  test("mastery, predictions, recommendations and analytics all follow the tenant's curriculum", async () => {
+    const { call } = testApp();
+    const admin = await bearer('admin', 'admin-1');
+    const asks = [
+      ['/api/v1/mastery/query', { student_id: 'student-1', topic_ids: ['rust-basics'] }],
+      ['/api/v1/predictions/next-week', { student_id: 'student-1', topic_ids: ['rust-basics'] }],
+      ['/api/v1/recommendations/learning-path', { student_id: 'student-1', target_topic_id: 'rust-basics' }],
+      ['/api/v1/analytics/mastery-history', { student_id: 'student-1', topic_id: 'rust-basics', from: '2026-01-01', to: '2026-01-20', granularity: 'daily' }],
+    ] as const;
+    for (const [path, body] of asks) expect([path, (await call('POST', path, { body, headers: admin })).status]).toEqual([path, 400]);
+    const doc = await shipped(call);
+    doc.topics.push({ topic_id: 'rust-basics', title: 'Rust basics', lessons: ['rust-basics.hello'], prerequisites: ['python-basics'] });
+    expect((await call('PUT', '/api/v1/curriculum', { body: doc, headers: { ...admin, 'if-match': '"0"' } })).status).toBe(200);
+    for (const [path, body] of asks) expect([path, (await call('POST', path, { body, headers: admin })).status]).toEqual([path, 200]);
+    const path = await call('POST', '/api/v1/recommendations/learning-path', { body: { student_id: 'student-1', target_topic_id: 'rust-basics' }, headers: admin });
+    expect(path.json.steps.map((s: { topic_id: string }) => s.topic_id)).toEqual(['python-basics', 'rust-basics']);
+  });
 });

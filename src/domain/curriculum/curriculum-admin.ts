@@ -97,11 +97,13 @@ export async function replaceCurriculum(deps: CurriculumAdminDeps, tenantId: str
   deps.curricula.changed(tenantId);
   const before = await deps.curricula.forTenant(tenantId);
   if (before.version !== expectedVersion) return { kind: 'stale', currentVersion: before.version };
+  // Students are read before the write: a store failure then leaves nothing written, and the
+  // client's retry with the same If-Match succeeds instead of meeting its own write as a 412.
+  const topics = lessonChanges(before.curriculum, parsed.curriculum);
+  const students = await affectedStudents(deps, tenantId, topics.map((t) => t.topicId));
   const updatedAt = deps.clock.now();
   const written = await deps.curriculumStore.replace(tenantId, expectedVersion, { document: documentOf(parsed.curriculum), updatedAt, updatedBy });
   deps.curricula.changed(tenantId);
   if (written.kind === 'stale') return { kind: 'stale', currentVersion: written.currentVersion };
-  const topics = lessonChanges(before.curriculum, parsed.curriculum);
-  const students = await affectedStudents(deps, tenantId, topics.map((t) => t.topicId));
   return { kind: 'replaced', version: written.version, updatedAt, curriculum: parsed.curriculum, recalculation: { topics, ...students } };
 }

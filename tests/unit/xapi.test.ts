@@ -60,6 +60,15 @@ describe('statements to events', () => {
     expect(m.kind === 'event' && m.event.event_type).toBe('lesson.completed');
   });
 
+  test('a 1.0.3 timestamp without a zone is UTC; a 2.0 one is left for the ingest path to refuse', () => {
+    const at = (version: string) => {
+      const m = mapStatement({ ...base, version, timestamp: '2026-01-20T10:00:00', verb: { id: 'http://adlnet.gov/expapi/verbs/completed' }, object: { id: 'https://l/topics/functions/lessons/functions.scope' } }, shippedCurriculum, settings, 't');
+      return m.kind === 'event' ? m.event.occurred_at : undefined;
+    };
+    expect(at('1.0.3')).toBe('2026-01-20T10:00:00Z');
+    expect(at('2.0.0')).toBe('2026-01-20T10:00:00');
+  });
+
   test('stored stands in for a missing timestamp; an unknown version and a Group are refused', () => {
     const { timestamp: _t, ...noTimestamp } = base;
     const stored = mapStatement({ ...noTimestamp, stored: '2026-01-20T11:00:00Z', verb: { id: 'http://adlnet.gov/expapi/verbs/completed' }, object: { id: 'https://l/topics/functions/lessons/functions.scope' } }, shippedCurriculum, settings, 't');

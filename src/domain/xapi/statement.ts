@@ -70,6 +70,16 @@ export function durationMinutes(text: string): number | undefined {
 }
 
 /**
+ * xAPI 1.0.3 only recommends a time zone on timestamps, and its conformance suite reads one
+ * without as UTC; 2.0 requires it. So a zoneless time is UTC unless the statement says it is 2.0,
+ * where the ingest path's own check rejects it.
+ */
+function withZone(time: string | undefined, version: unknown): string | undefined {
+  if (time === undefined || (typeof version === 'string' && version.startsWith('2.'))) return time;
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(time) ? `${time}Z` : time;
+}
+
+/**
  * The score in [0, 1]: `scaled` when given (a negative one is out of range: our scores have no
  * "worse than nothing"), else `raw` between `min` and `max`. Undefined when the result has no score.
  */
@@ -113,7 +123,7 @@ export function mapStatement(raw: unknown, curriculum: Curriculum, settings: Xap
   const objectId = str(object?.id);
   if (object?.objectType !== undefined && object.objectType !== 'Activity') errors.push({ field: 'object.objectType', code: 'unknown_value', message: 'only statements about an Activity are mapped' });
   else if (!objectId) errors.push({ field: 'object.id', code: 'required', message: 'object.id (the activity IRI) is required' });
-  const occurredAt = str(raw.timestamp) ?? str(raw.stored);
+  const occurredAt = withZone(str(raw.timestamp) ?? str(raw.stored), raw.version);
   if (!occurredAt) errors.push({ field: 'timestamp', code: 'required', message: 'timestamp (or stored) is required: it becomes occurred_at' });
   const result = isObj(raw.result) ? raw.result : undefined;
   const score = scoreOf(result, errors);

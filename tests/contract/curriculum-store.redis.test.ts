@@ -10,9 +10,21 @@ import { describeCurriculumStoreContract } from './curriculum-store.contract';
 const redis = createRedisClient(requireService('REDIS_URL'), 1000);
 const other = createRedisClient(requireService('REDIS_URL'), 1000);
 beforeAll(() => Promise.all([waitUntilReady(redis, 5000), waitUntilReady(other, 5000)]));
-afterAll(() => Promise.all([redis.quit(), other.quit()]));
 
-describeCurriculumStoreContract('redis', () => new RedisCurriculumStore(redis), () => new RedisCurriculumStore(other));
+/** The real adapter, noting the tenants it wrote: curricula have no TTL, so the suite removes its own from the shared server. */
+const written = new Set<string>();
+class CleanedUpStore extends RedisCurriculumStore {
+  override replace(...args: Parameters<RedisCurriculumStore['replace']>) {
+    written.add(args[0]);
+    return super.replace(...args);
+  }
+}
+afterAll(async () => {
+  if (written.size > 0) await redis.del(...[...written].map(curriculumKey));
+  await Promise.all([redis.quit(), other.quit()]);
+});
+
+describeCurriculumStoreContract('redis', () => new CleanedUpStore(redis), () => new CleanedUpStore(other));
 
 test("a tenant's curriculum is one key under the tenant's hash tag, without a TTL (versions must never restart)", async () => {
   const t = uniqueId('t');

@@ -46,24 +46,38 @@ async function api(method: string, path: string, headers: Record<string, string>
   return json;
 }
 
-/** Six students over the last six days: some strong, some weak and idle, so some are at risk. */
+const LESSONS: Record<string, string[]> = {
+  'python-basics': ['python-basics.intro', 'python-basics.variables', 'python-basics.types', 'python-basics.operators', 'python-basics.input-output'],
+  'control-flow': ['control-flow.if-else', 'control-flow.while-loops', 'control-flow.for-loops', 'control-flow.break-continue', 'control-flow.match'],
+  functions: ['functions.defining', 'functions.arguments', 'functions.return-values', 'functions.scope', 'functions.lambdas', 'functions.recursion'],
+};
+
+/**
+ * Six students over the last six days, from weak and idle to strong and steady, on one to three
+ * topics each: the heatmap gets every level and empty cells, the at-risk list some rows.
+ */
 async function seed(): Promise<void> {
   const service_ = await auth('service', 'platform');
   const admin = await auth('admin', 'admin-dash');
   const now = Date.now();
   const events: unknown[] = [];
   STUDENTS.forEach((student, s) => {
-    const strength = 0.25 + (s / (STUDENTS.length - 1)) * 0.7;
+    const strength = 0.2 + (s / (STUDENTS.length - 1)) * 0.8;
     TOPICS.slice(0, 1 + (s % 3)).forEach((topic, t) => {
+      const lessons = LESSONS[topic]!.slice(0, Math.max(1, Math.round(strength * LESSONS[topic]!.length)));
       for (let day = 5; day >= 0; day -= s < 2 ? 5 : 1) {
-        const at = new Date(now - day * DAY_MS - (t + 1) * 60_000).toISOString();
-        events.push({ event_id: `dash-${student}-${topic}-q${day}`, event_type: 'quiz.completed', student_id: student, topic_id: topic, occurred_at: at, data: { quiz_id: `q${day}`, score: Math.min(1, strength + day * 0.01) } });
-        events.push({ event_id: `dash-${student}-${topic}-l${day}`, event_type: 'lesson.completed', student_id: student, topic_id: topic, occurred_at: at, data: { lesson_id: `${topic}.${['intro', 'if-else', 'defining'][t]}`, time_spent_seconds: 600 } });
+        const at = (k: number) => new Date(now - day * DAY_MS - (t * 10 + k + 1) * 60_000).toISOString();
+        const id = `dash-${student}-${topic}-${day}`;
+        events.push({ event_id: `${id}-q`, event_type: 'quiz.completed', student_id: student, topic_id: topic, occurred_at: at(0), data: { quiz_id: `q${day}`, score: Math.min(1, strength + (5 - day) * 0.01) } });
+        events.push({ event_id: `${id}-c`, event_type: 'code.assessed', student_id: student, topic_id: topic, occurred_at: at(1), data: { submission_id: `sub-${day}`, quality_score: Math.min(1, strength) } });
+        lessons.forEach((lesson, k) => events.push({ event_id: `${id}-l${k}`, event_type: 'lesson.completed', student_id: student, topic_id: topic, occurred_at: at(2 + k), data: { lesson_id: lesson, time_spent_seconds: 600 } }));
       }
     });
   });
-  const ingest = await api('POST', '/api/v1/events', service_, events);
-  expect(ingest.rejected).toBe(0);
+  for (let i = 0; i < events.length; i += 100) {
+    const ingest = await api('POST', '/api/v1/events', service_, events.slice(i, i + 100));
+    expect([ingest.rejected, ingest.discarded]).toEqual([0, 0]);
+  }
   await api('PUT', `/api/v1/cohorts/${COHORT}`, admin, { name: 'Year 9 Python', teacher_ids: [TEACHER], student_ids: STUDENTS });
   await api('PUT', `/api/v1/cohorts/${OTHER_COHORT}`, admin, { name: 'Year 10 Python', teacher_ids: ['someone-else'], student_ids: ['zoe'] });
 }
@@ -228,22 +242,32 @@ describe('the teacher dashboard in chromium', () => {
 });
 
 describe('development sign-in', () => {
-  const devTokens = [
-    { role: 'teacher' as const, subject: 'teacher-1', token: 'a.b.c' },
-    { role: 'student' as const, subject: 'student-1', token: 'd.e.f' },
-  ];
+  const devTokens = [{ role: 'teacher' as const, subject: 'teacher-1', token: 'a.b.c' }];
 
-  test('serves the teacher and admin sample tokens to a loopback client', async () => {
-    const { app } = testApp({ dashboard: { devTokens } });
+  test('offers the teacher and admin sample tokens to a loopback browser, which signs in with one click', async () => {
+    const signed = [
+      { role: 'teacher' as const, subject: 'teacher-1', token: await token({ role: 'teacher', sub: 'teacher-1' }) },
+      { role: 'student' as const, subject: 'student-1', token: await token({ role: 'student', sub: 'student-1' }) },
+    ];
+    const { app } = testApp({ dashboard: { devTokens: signed } });
     app.listen({ hostname: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${app.server!.port}`;
+    const page = await browser.newPage();
     try {
-      const res = await fetch(`http://127.0.0.1:${app.server!.port}/dashboard/dev-tokens`);
+      const res = await fetch(`${url}/dashboard/dev-tokens`);
       expect([res.status, res.headers.get('cache-control')]).toEqual([200, 'no-store']);
-      expect(await res.json()).toEqual({ tokens: [{ role: 'teacher', subject: 'teacher-1', token: 'a.b.c' }] });
+      expect(await res.json()).toEqual({ tokens: [{ role: 'teacher', subject: 'teacher-1', token: signed[0]!.token }] });
+      await page.goto(`${url}/dashboard`, { waitUntil: 'networkidle0' });
+      await page.waitForSelector('#dev-sign-in:not([hidden]) button', { timeout: 5000 });
+      expect(await page.$$eval('#dev-buttons button', (bs) => bs.map((b) => b.textContent))).toEqual(['Sign in as teacher-1 (teacher)']);
+      await page.click('#dev-buttons button');
+      await page.waitForFunction("document.getElementById('status').textContent.startsWith('You teach no cohort')", { timeout: 5000 });
+      expect(await page.$eval('#whoami', (w) => w.textContent)).toBe('Signed in as teacher-1 (teacher)');
     } finally {
+      await page.close();
       await app.stop(true);
     }
-  });
+  }, 30_000);
 
   test('serves nothing to a client whose address is not loopback, or when the tokens are not development ones', async () => {
     // app.handle has no socket, so no client address: treated like a remote client.

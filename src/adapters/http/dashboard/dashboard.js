@@ -225,7 +225,7 @@
         el('th', { scope: 'row' }, [studentButton(s.student_id)]),
         el('td', { className: 'num', 'data-value': String(s.current), text: fmt(s.current) }),
         el('td', { className: 'num', 'data-value': String(s.predicted), text: fmt(s.predicted) }),
-        el('td', {}, [reasons]),
+        el('td', { className: 'reasons' }, [reasons]),
       ]));
     });
   }

@@ -177,6 +177,9 @@ describe('the teacher dashboard in chromium', () => {
       }
     }
     expect(checked).toBe(12);
+    // One column per topic any student has events in (titled from the curriculum where served), and Overall.
+    const columns = await page.$$eval('#heatmap thead th', (ths) => ths.map((th) => th.getAttribute('data-topic') ?? th.textContent));
+    expect([columns[0], columns.at(-1), columns.slice(1, -1).sort()]).toEqual(['Student', 'Overall', [...TOPICS].sort()]);
     // The legend names every level in words; the cells carry the level as text too, not colour alone.
     expect(await page.$$eval('.legend li', (lis) => lis.map((l) => l.textContent))).toEqual(['novice', 'developing', 'proficient', 'mastered', '— no events yet']);
 

@@ -11,7 +11,7 @@
   var PARALLEL_READS = 6;
 
   var $ = function (id) { return document.getElementById(id); };
-  var state = { cohorts: [], cohortId: null, studentId: null, chart: null, loads: 0 };
+  var state = { cohorts: [], cohortId: null, studentId: null, chart: null, loads: 0, curriculum: null };
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -88,6 +88,7 @@
     if (state.chart) { state.chart.destroy(); state.chart = null; }
     state.cohortId = null;
     state.studentId = null;
+    state.curriculum = null;
     $('dashboard').hidden = true;
     $('student').hidden = true;
     $('sign-out').hidden = true;
@@ -150,14 +151,33 @@
     var load = ++state.loads;
     say('Loading ' + cohort.name + '…');
     Promise.all([
+      curriculum(),
       mapLimited(cohort.student_ids, PARALLEL_READS, function (id) { return api('GET', '/api/v1/students/' + encodeURIComponent(id) + '/mastery'); }),
       api('GET', '/api/v1/cohorts/' + encodeURIComponent(cohortId) + '/at-risk').then(function (v) { return { ok: true, value: v }; }, function (e) { return { ok: false, error: e }; }),
     ]).then(function (r) {
       if (load !== state.loads) return; // another cohort was chosen meanwhile
-      renderHeatmap(cohort, r[0]);
-      renderAtRisk(r[1]);
+      renderHeatmap(cohort, r[1], r[0]);
+      renderAtRisk(r[2]);
       say(cohort.name + ': ' + cohort.student_ids.length + ' students.');
     });
+  }
+
+  /**
+   * Topic titles and order from GET /api/v1/curriculum where the service has it; without it (an
+   * older service, or a refusal) the columns are the topic ids in alphabetical order.
+   */
+  function curriculum() {
+    if (state.curriculum) return Promise.resolve(state.curriculum);
+    return api('GET', '/api/v1/curriculum').then(function (json) {
+      var order = [];
+      var titles = {};
+      (Array.isArray(json.topics) ? json.topics : []).forEach(function (t) {
+        if (typeof t.topic_id !== 'string') return;
+        order.push(t.topic_id);
+        titles[t.topic_id] = typeof t.title === 'string' && t.title ? t.title : t.topic_id;
+      });
+      return (state.curriculum = { order: order, titles: titles });
+    }, function () { return { order: [], titles: {} }; });
   }
 
   function studentButton(id) {
@@ -166,18 +186,19 @@
     return b;
   }
 
-  function renderHeatmap(cohort, results) {
+  function renderHeatmap(cohort, results, known) {
     var topics = [];
     results.forEach(function (r) {
       if (r.ok) r.value.topics.forEach(function (t) { if (topics.indexOf(t.topic_id) < 0) topics.push(t.topic_id); });
     });
-    topics.sort();
+    var rank = function (id) { var i = known.order.indexOf(id); return i < 0 ? known.order.length : i; };
+    topics.sort(function (a, b) { return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0); });
     var thead = $('heatmap').tHead;
     var tbody = $('heatmap').tBodies[0];
     clear(thead);
     clear(tbody);
     var head = el('tr', {}, [el('th', { scope: 'col', text: 'Student' })]);
-    topics.forEach(function (t) { head.appendChild(el('th', { scope: 'col', text: t })); });
+    topics.forEach(function (t) { head.appendChild(el('th', { scope: 'col', 'data-topic': t, text: known.titles[t] || t })); });
     head.appendChild(el('th', { scope: 'col', text: 'Overall' }));
     thead.appendChild(head);
     cohort.student_ids.forEach(function (id, i) {
@@ -209,11 +230,12 @@
     if (!result.ok) {
       tbody.appendChild(el('tr', {}, [el('td', { colspan: '4', text: 'unavailable: ' + result.error.message })]));
       $('at-risk-empty').hidden = true;
+      $('at-risk-region').hidden = false;
       return;
     }
     var students = result.value.students;
     $('at-risk-empty').hidden = students.length > 0;
-    $('at-risk').hidden = students.length === 0;
+    $('at-risk-region').hidden = students.length === 0;
     students.forEach(function (s) {
       var reasons = el('ul');
       s.topics.forEach(function (t) {

@@ -279,3 +279,11 @@ describe('development sign-in', () => {
     expect([none.status, none.json.error.code]).toEqual([404, 'not_found']);
   });
 });
+
+describe('the OpenAPI document', () => {
+  test('describes GET /dashboard as an HTML page and leaves its assets and development tokens out', async () => {
+    const doc = (await testApp().call('GET', '/docs/json')).json;
+    expect(Object.keys(doc.paths).filter((p: string) => p.startsWith('/dashboard'))).toEqual(['/dashboard']);
+    expect(Object.keys(doc.paths['/dashboard'].get.responses['200'].content)).toEqual(['text/html']);
+  });
+});

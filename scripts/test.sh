@@ -18,6 +18,10 @@ cleanup() { [ "$started_here" = 1 ] && scripts/services.sh down >/dev/null 2>&1 
 trap cleanup EXIT
 echo "== real services"
 scripts/services.sh up
+# The dashboard's browser test needs chromium; installing it here keeps apt's minutes out of
+# the test's own time limit. The test calls the same script and fails if there is none.
+echo "== browser"
+scripts/chromium.sh path || echo "chromium is unavailable: the dashboard browser test will fail"
 
 echo "== tests"
 report="$root/.tools/junit.xml"

@@ -13,6 +13,7 @@ import { createPseudonymizer, sha256 } from './adapters/crypto/hashing';
 import { randomIds } from './adapters/crypto/ids';
 import { MemoryAuditLog } from './adapters/memory/audit-log.memory';
 import { RedisAuditLog } from './adapters/redis/audit-log.redis';
+import type { DevToken } from './adapters/http/dashboard.routes';
 import type { Lifecycle } from './adapters/http/gate';
 import { MemoryCohortStore } from './adapters/memory/cohort-store.memory';
 import { CachedCurriculumSource } from './adapters/memory/curriculum-source.cached';
@@ -173,20 +174,25 @@ async function authSettings(config: Config): Promise<{ settings: AuthSettings; d
 /** Where the sample tokens are written for `source`, git-ignored and readable by the owner only. */
 const DEV_TOKENS_FILE = join(PROJECT_ROOT, '.dev-tokens.env');
 
-async function printSampleTokens(secret: Uint8Array, config: Config): Promise<void> {
+/** One token per role, signed with the development secret, valid 8 hours. */
+async function signSampleTokens(secret: Uint8Array, config: Config): Promise<DevToken[]> {
   const signer = jwt({ name: 'jwt', secret, alg: 'HS256', iss: config.auth.issuer, aud: config.auth.audience }).decorator.jwt;
   const exp = Math.floor(systemClock.now() / 1000) + 8 * 3600;
-  const tokens = await Promise.all(
+  return Promise.all(
     ROLES.map(async (role) => {
-      const sub = role === 'student' ? 'student-1' : `${role}-1`;
-      return { role, sub, token: await signer.sign({ sub, role, exp }) };
+      const subject = role === 'student' ? 'student-1' : `${role}-1`;
+      return { role, subject, token: await signer.sign({ sub: subject, role, exp }) };
     }),
   );
+}
+
+function printSampleTokens(tokens: readonly DevToken[], config: Config): void {
   writeFileSync(DEV_TOKENS_FILE, tokens.map((t) => `export ${t.role.toUpperCase()}_TOKEN=${t.token}`).join('\n') + '\n', { mode: 0o600 });
   console.error(
     `\nJWT_SECRET is not set: using a random secret for this run (${config.appEnv}). Sample tokens, valid 8 hours, also in .dev-tokens.env:\n` +
-      tokens.map((t) => `  ${t.role.padEnd(8)} (sub ${t.sub}): ${t.token}`).join('\n') +
-      `\nTry: source .dev-tokens.env && curl -H "Authorization: Bearer $STUDENT_TOKEN" http://localhost:${config.port}/api/v1/students/student-1/mastery\n`,
+      tokens.map((t) => `  ${t.role.padEnd(8)} (sub ${t.subject}): ${t.token}`).join('\n') +
+      `\nTry: source .dev-tokens.env && curl -H "Authorization: Bearer $STUDENT_TOKEN" http://localhost:${config.port}/api/v1/students/student-1/mastery` +
+      `\nOr open http://localhost:${config.port}/dashboard and sign in with the development teacher token.\n`,
   );
 }
 
@@ -216,6 +222,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     eventWindow: { maxSkewMs: config.state.maxEventSkewSeconds * 1000, idempotencyRetentionMs: config.state.idempotencyRetentionDays * DAY_MS },
   };
   const auth = await authSettings(config);
+  const devTokens = auth.devSecret ? await signSampleTokens(auth.devSecret, config) : undefined;
   const metrics = createMetrics(backend.breakers);
   // Event-driven ingest when brokers are configured: the same engine, driven by Kafka.
   const kafka = config.kafka.brokers.length > 0 ? await startKafkaIngest({ config: config.kafka, engine, log, registry: metrics.registry }) : undefined;
@@ -256,13 +263,14 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
       startedAt: systemClock.now(),
       backends: { state: config.state.backend, events: kafka ? 'http+kafka' : 'http', tls: config.tls ? 'on' : 'off' },
     },
+    ...(devTokens ? { dashboard: { devTokens } } : {}),
   }).listen({
     hostname: config.host,
     port: config.port,
     ...(config.tls ? { tls: { cert: Bun.file(resolve(PROJECT_ROOT, config.tls.certFile)), key: Bun.file(resolve(PROJECT_ROOT, config.tls.keyFile)) } } : {}),
   });
   log.info({ port: app.server?.port, backend: config.state.backend, env: config.appEnv }, 'mastery-engine listening');
-  if (auth.devSecret) await printSampleTokens(auth.devSecret, config);
+  if (devTokens) printSampleTokens(devTokens, config);
 
   /**
    * SIGTERM: /ready turns 503 and new requests are refused at once; requests in flight finish;

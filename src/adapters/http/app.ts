@@ -27,6 +27,7 @@ import type { Authenticate } from './auth';
 import { cohortRoutes } from './cohorts.routes';
 import { complianceRoutes } from './compliance.routes';
 import { curriculumRoutes } from './curriculum.routes';
+import { dashboardRoutes, type DashboardDeps } from './dashboard.routes';
 import { ApiError, errorBody, STATUS_OF, type ErrorCode, type ErrorDetail } from './errors';
 import { EVENTS_BODY_LIMIT_BYTES, eventRoutes } from './events.routes';
 import { createGate, type GateSettings, type Lifecycle } from './gate';
@@ -69,6 +70,8 @@ export interface AppDeps {
   lifecycle: Lifecycle;
   settings: GateSettings;
   info: ServiceInfo;
+  /** The teacher dashboard's development sign-in; without it the page asks for a pasted token. */
+  dashboard?: DashboardDeps;
 }
 
 /** TypeBox validation errors as `{field, message}`, field in the wire's dotted form. */
@@ -152,6 +155,7 @@ export function createApp(deps: AppDeps) {
           { name: 'analytics', description: 'Mastery history and cohort comparisons, small groups suppressed' },
           { name: 'compliance', description: 'GDPR export and erasure, consent, the audit log' },
           { name: 'ops', description: 'Health, readiness, metrics' },
+          { name: 'dashboard', description: 'The teacher dashboard (HTML), which calls this API with the signed-in bearer token' },
         ],
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       }),
@@ -175,7 +179,8 @@ export function createApp(deps: AppDeps) {
     .use(atRiskRoutes({ ...auditDeps, predictions, cohorts: deps.cohorts }))
     .use(recommendationRoutes({ ...auditDeps, recommendations, cohorts: deps.cohorts }))
     .use(analyticsRoutes({ ...auditDeps, analytics }))
-    .use(complianceRoutes({ ...auditDeps, compliance, sha256 }));
+    .use(complianceRoutes({ ...auditDeps, compliance, sha256 }))
+    .use(dashboardRoutes(deps.dashboard ?? {}));
 }
 
 export type App = ReturnType<typeof createApp>;

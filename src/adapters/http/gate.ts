@@ -58,6 +58,12 @@ const SECURITY_HEADERS = {
 } as const;
 /** The interactive docs page loads its script and styles; it still may not be framed. */
 const DOCS_CSP = "default-src 'self' https: 'unsafe-inline'; img-src 'self' data: https:; frame-ancestors 'none'";
+/**
+ * The dashboard runs only its own files (no inline script or style, nothing from elsewhere) and
+ * talks only to this origin's API: an injected string can neither run nor send data away.
+ */
+export const DASHBOARD_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
  * Reads a body that declared no length with a running count, so it cannot exceed the limit
@@ -168,6 +174,7 @@ export function createGate(deps: GateDeps) {
       metrics.httpInFlight.inc();
       Object.assign(set.headers, SECURITY_HEADERS, { 'x-request-id': info.requestId, traceparent: trace.traceparent });
       if (url.pathname === '/docs' || url.pathname.startsWith('/docs/')) set.headers['content-security-policy'] = DOCS_CSP;
+      if (url.pathname === '/dashboard' || url.pathname.startsWith('/dashboard/')) set.headers['content-security-policy'] = DASHBOARD_CSP;
 
       const origin = request.headers.get('origin');
       if (origin && corsOrigins.has(origin)) {

@@ -2,12 +2,12 @@
 # A real Dapr sidecar (daprd) for development and tests, built from source through the Go module
 # proxy because no Dapr release binary can be downloaded here. See docs/dapr.md.
 #
-# Usage: scripts/daprd.sh build|path|up|down|status
+# Usage: scripts/daprd.sh build|path|up [APP_PORT]|down|status
 #   build   build daprd once (cached under .tools/daprd, keyed by version and build tags); prints its path
 #   path    print the cached binary's path; exit 1 when it has not been built
 #   up      build if needed, start one sidecar for the tests on free loopback ports with the
 #           components in deploy/dapr/test (state store on the test Redis), write DAPR_HTTP_PORT
-#           and DAPR_GRPC_PORT to .services.env
+#           and DAPR_GRPC_PORT to .services.env; with APP_PORT it also invokes the app listening there
 #   down    stop that sidecar and drop its lines from .services.env
 #   status  running/stopped; exit 0 when running, 3 when not
 #
@@ -91,8 +91,70 @@ build() {
   echo "$bin"
 }
 
+# A pid can be recycled after a reboot or crash: it must still be our daprd binary.
+running() { [ -f "$pid_file" ] && [ "$(readlink "/proc/$(cat "$pid_file")/exe" 2>/dev/null)" = "$(readlink -f "$bin")" ]; }
+
+# The project's state store component, pointed at the test Redis (REDIS_URL from .services.env).
+write_components() {
+  local redis_url host_port
+  redis_url="$(grep -m1 '^REDIS_URL=' "$env_file" 2>/dev/null | cut -d= -f2-)" \
+    || die "REDIS_URL is not in .services.env: run scripts/redis.sh up first"
+  host_port="${redis_url#redis://}"
+  host_port="${host_port%%/*}"
+  mkdir -p "$svc_dir/components"
+  sed "s|value: redis:6379|value: $host_port|" "$root/dapr/components/statestore.yaml" >"$svc_dir/components/statestore.yaml"
+  grep -q "value: $host_port" "$svc_dir/components/statestore.yaml" || die "could not point dapr/components/statestore.yaml at $host_port"
+}
+
+# up [APP_PORT]: with an app port the sidecar also invokes that app (method calls reach it).
+up() {
+  local app_port="${1:-}" http_port grpc_port
+  if running; then
+    # shellcheck disable=SC1090
+    . "$state"
+  else
+    build >/dev/null
+    write_components
+    http_port="$(free_port "$FIRST_HTTP_PORT")"
+    grpc_port="$(free_port $((http_port + 1)))"
+    local args=(--app-id "$APP_ID" --mode standalone
+      --dapr-listen-addresses 127.0.0.1 --dapr-internal-grpc-listen-address 127.0.0.1
+      --dapr-http-port "$http_port" --dapr-grpc-port "$grpc_port"
+      --resources-path "$svc_dir/components" --enable-metrics=false --log-level info)
+    [ -n "$app_port" ] && args+=(--app-port "$app_port" --app-protocol http)
+    # Its own session: the sidecar outlives this script and is stopped by `down`.
+    setsid "$bin" "${args[@]}" >"$log_file" 2>&1 </dev/null &
+    echo $! >"$pid_file"
+    printf 'http_port=%s\ngrpc_port=%s\n' "$http_port" "$grpc_port" >"$state"
+    local deadline=$((SECONDS + READY_TIMEOUT_S))
+    until curl -fsS -o /dev/null "http://127.0.0.1:$http_port/v1.0/healthz/outbound" 2>/dev/null; do
+      running || { tail -n 30 "$log_file" >&2; die "daprd exited at start"; }
+      [ "$SECONDS" -lt "$deadline" ] || { tail -n 30 "$log_file" >&2; down; die "daprd did not become ready in $READY_TIMEOUT_S s"; }
+      sleep 0.1
+    done
+  fi
+  env_set DAPR_HTTP_PORT "$http_port"
+  env_set DAPR_GRPC_PORT "$grpc_port"
+  echo "DAPR_HTTP_PORT=$http_port"
+  echo "DAPR_GRPC_PORT=$grpc_port"
+}
+
+down() {
+  if running; then
+    kill "$(cat "$pid_file")" 2>/dev/null || true
+    for _ in $(seq 1 50); do running || break; sleep 0.1; done
+    running && kill -9 "$(cat "$pid_file")" 2>/dev/null || true
+  fi
+  rm -rf "$svc_dir"
+  env_unset DAPR_HTTP_PORT
+  env_unset DAPR_GRPC_PORT
+}
+
 case "${1:-}" in
   build) build ;;
+  up) up "${2:-}" ;;
+  down) down ;;
+  status) if running; then . "$state"; echo "daprd: running, HTTP on 127.0.0.1:$http_port, gRPC on 127.0.0.1:$grpc_port"; else echo "daprd: stopped"; exit 3; fi ;;
   path) [ -x "$bin" ] || die "daprd $DAPR_VERSION is not built yet: run scripts/daprd.sh build"; echo "$bin" ;;
-  *) echo "usage: $0 build|path|up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 build|path|up [APP_PORT]|down|status" >&2; exit 2 ;;
 esac

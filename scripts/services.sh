@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Starts or stops every real service the tests use (Redis; Kafka once scripts/kafka.sh exists),
-# idempotently, and keeps their addresses in .services.env.
+# Starts or stops every real service the tests use (Redis, Kafka, a Dapr sidecar whose state store
+# is that Redis, so it comes after it), idempotently, and keeps their addresses in .services.env.
 # Usage: scripts/services.sh up|down|status
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 services=(redis)
 [ -x "$root/scripts/kafka.sh" ] && services+=(kafka)
+services+=(daprd)
 cmd="${1:-}"
 case "$cmd" in
   up | down | status) ;;

@@ -240,6 +240,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     optionalProbes: kafka ? [kafka.probe] : [],
     lifecycle,
     settings: config.http,
+    invocation: config.invocation,
     info: {
       name: 'mastery-engine',
       version: packageJson.version,

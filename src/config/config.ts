@@ -57,6 +57,10 @@ const EnvSchema = Type.Object({
   // Per client address and instance; the kubelet probes /ready 12 times a minute (every 5 s).
   OPS_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 60, minimum: 1, maximum: 1_000_000 }),
   METRICS_TOKEN: Type.Optional(Type.String()),
+  // Dapr sends this token with every call to the app (dapr-api-token) once the sidecar has it too.
+  APP_API_TOKEN: Type.Optional(Type.String()),
+  // Below the 15 s a caller's sidecar commonly waits, so the caller gets our timeout, not its own.
+  INVOCATION_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 65_536, minimum: 1024, maximum: 10_485_760 }),
   CORS_ORIGINS: Type.String({ default: '' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
@@ -147,6 +151,11 @@ export interface Config {
     /** Bearer token /metrics and /metrics/detailed ask for; undefined leaves them open. */
     readonly metricsToken: string | undefined;
   };
+  readonly invocation: {
+    /** What Dapr's sidecar must send in dapr-api-token; undefined accepts calls without it. */
+    readonly appApiToken: string | undefined;
+    readonly timeoutMs: number;
+  };
   readonly commit: string;
   readonly recommendation: {
     readonly threshold: number;
@@ -191,7 +200,7 @@ export interface KafkaSasl {
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 /** Settings whose values never appear in an error message. */
-const SECRET_SETTINGS = new Set(['JWT_SECRET', 'PSEUDONYM_KEY', 'METRICS_TOKEN', 'KAFKA_SASL_PASSWORD']);
+const SECRET_SETTINGS = new Set(['JWT_SECRET', 'PSEUDONYM_KEY', 'METRICS_TOKEN', 'APP_API_TOKEN', 'KAFKA_SASL_PASSWORD']);
 
 /** Names of every setting, for documentation checks. */
 export const SETTING_NAMES = Object.keys(EnvSchema.properties);
@@ -272,6 +281,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         .filter((o) => o.length > 0),
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     },
+    invocation: { appApiToken: e.APP_API_TOKEN, timeoutMs: e.INVOCATION_TIMEOUT_MS },
     commit: e.GIT_COMMIT,
     recommendation: {
       threshold: e.RECOMMENDATION_THRESHOLD,
@@ -327,7 +337,8 @@ function privacyErrors(e: Env): string[] {
 }
 
 function opsErrors(e: Env): string[] {
-  return e.METRICS_TOKEN !== undefined && Buffer.byteLength(e.METRICS_TOKEN, 'utf8') < MIN_SECRET_BYTES ? [`METRICS_TOKEN: must be at least ${MIN_SECRET_BYTES} bytes`] : [];
+  const short = (name: 'METRICS_TOKEN' | 'APP_API_TOKEN') => e[name] !== undefined && Buffer.byteLength(e[name], 'utf8') < MIN_SECRET_BYTES;
+  return (['METRICS_TOKEN', 'APP_API_TOKEN'] as const).filter(short).map((name) => `${name}: must be at least ${MIN_SECRET_BYTES} bytes`);
 }
 
 /** SASL needs all three settings; a partial set would connect without authenticating or fail late. */

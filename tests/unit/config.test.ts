@@ -75,6 +75,16 @@ describe('operational and Kafka security settings', () => {
     expect(ok.ok && [ok.config.http.metricsToken, ok.config.http.opsRateLimitPerMinute]).toEqual(['m'.repeat(32), 120]);
   });
 
+  test('APP_API_TOKEN must be at least 32 bytes and is never echoed; the invocation timeout has a default', () => {
+    const r = parseConfig({ APP_API_TOKEN: 'short-app-token', INVOCATION_TIMEOUT_MS: '50' });
+    expect(r.ok ? [] : r.errors.map((e) => e.split(':')[0])).toEqual(['INVOCATION_TIMEOUT_MS', 'APP_API_TOKEN']);
+    expect(JSON.stringify(r)).not.toContain('short-app-token');
+    const ok = parseConfig({ APP_API_TOKEN: 'a'.repeat(32) });
+    expect(ok.ok && ok.config.invocation).toEqual({ appApiToken: 'a'.repeat(32), timeoutMs: 10_000 });
+    const unset = parseConfig({});
+    expect(unset.ok && unset.config.invocation.appApiToken).toBeUndefined();
+  });
+
   test('Kafka TLS and SASL are read together; a partial SASL set is refused without echoing the password', () => {
     const r = parseConfig({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'mastery', KAFKA_SASL_PASSWORD: 'kafka-password-value' });
     expect(r.ok && [r.config.kafka.ssl, r.config.kafka.sasl]).toEqual([true, { mechanism: 'scram-sha-512', username: 'mastery', password: 'kafka-password-value' }]);

@@ -260,10 +260,21 @@ for path in rendered:
             continue
         tpl = d["spec"]["template"]
         ann = tpl["metadata"].get("annotations") or {}
-        for k, want in {"dapr.io/enabled": "true", "dapr.io/app-id": "mastery-engine", "dapr.io/app-port": "8005"}.items():
+        for k, want in {"dapr.io/enabled": "true", "dapr.io/app-id": "mastery-engine", "dapr.io/app-port": "8005",
+                        "dapr.io/app-protocol": "http", "dapr.io/app-token-secret": "mastery-engine-app-api-token"}.items():
             if ann.get(k) != want:
                 errors.append(f"{label}: annotation {k} must be {want!r}")
         pod = tpl["spec"]
+        # The sidecar must call the port the app listens on, and the app must hold the token the
+        # sidecar sends (same Secret, key `token`, as APP_API_TOKEN).
+        app = next((c for c in pod.get("containers", []) if c.get("name") == "mastery-engine"), {})
+        http_ports = [str(p.get("containerPort")) for p in app.get("ports") or [] if p.get("name") == "http"]
+        config_port = next((str(d.get("data", {}).get("PORT")) for d in docs if d.get("kind") == "ConfigMap" and (d.get("metadata") or {}).get("name") == "mastery-engine-config"), None)
+        if http_ports != [ann.get("dapr.io/app-port")] or config_port != ann.get("dapr.io/app-port"):
+            errors.append(f"{label}: dapr.io/app-port {ann.get('dapr.io/app-port')!r} must equal the http containerPort {http_ports} and the ConfigMap PORT {config_port!r}")
+        token_env = next((e for e in app.get("env") or [] if e.get("name") == "APP_API_TOKEN"), {})
+        if ((token_env.get("valueFrom") or {}).get("secretKeyRef") or {}) != {"name": ann.get("dapr.io/app-token-secret"), "key": "token"}:
+            errors.append(f"{label}: APP_API_TOKEN must come from the Secret in dapr.io/app-token-secret, key token")
         psc = pod.get("securityContext") or {}
         if psc.get("runAsNonRoot") is not True:
             errors.append(f"{label}: pod securityContext.runAsNonRoot must be true")
@@ -337,6 +348,13 @@ if (deps.get("kafka-init") or {}).get("condition") != "service_completed_success
 for k, want in {"STATE_BACKEND": "redis", "REDIS_URL": "redis://redis:6379", "KAFKA_BROKERS": "kafka:9092"}.items():
     if str(env.get(k)) != want:
         errors.append(f"docker-compose.yml: mastery-engine {k} must be {want}")
+sidecar = services.get("mastery-engine-dapr") or {}
+cmd = [str(c) for c in sidecar.get("command") or []]
+flag = lambda name: cmd[cmd.index(name) + 1] if name in cmd[:-1] else None
+if flag("--app-port") != str(env.get("PORT")) or flag("--app-protocol") != "http" or flag("--app-id") != "mastery-engine":
+    errors.append("docker-compose.yml: mastery-engine-dapr must run --app-id mastery-engine --app-port <PORT> --app-protocol http")
+if str((sidecar.get("environment") or {}).get("APP_API_TOKEN")) != str(env.get("APP_API_TOKEN")) or env.get("APP_API_TOKEN") is None:
+    errors.append("docker-compose.yml: mastery-engine and mastery-engine-dapr need the same APP_API_TOKEN")
 init_cmd = " ".join(map(str, ((services.get("kafka-init") or {}).get("command") or [])))
 for topic, parts in (("learning.events", 6), ("mastery.dlq", 3), ("mastery.updated", 6)):
     if not re.search(rf"--topic {re.escape(topic)} --partitions {parts}\b", init_cmd):

@@ -12,9 +12,22 @@ describe('deployment artifacts name only settings the service reads', () => {
   });
 
   test('the Secret template (REDIS_PASSWORD is for the Dapr component, not the service)', () => {
-    const keys = Object.keys(yaml('k8s/secret.template.yaml').stringData).filter((k) => k !== 'REDIS_PASSWORD');
+    const secrets = Bun.YAML.parse(readFileSync('k8s/secret.template.yaml', 'utf8')) as Record<string, any>[];
+    const keys = Object.keys(secrets.find((d) => d.metadata.name === 'mastery-engine-secrets')!.stringData).filter((k) => k !== 'REDIS_PASSWORD');
     expect(keys.filter((k) => !SETTING_NAMES.includes(k))).toEqual([]);
     expect(keys).toEqual(expect.arrayContaining(['JWT_SECRET', 'PSEUDONYM_KEY']));
+  });
+
+  test("Dapr's app token: the sidecar and the service read one Secret key, the service as APP_API_TOKEN", () => {
+    const secrets = Bun.YAML.parse(readFileSync('k8s/secret.template.yaml', 'utf8')) as Record<string, any>[];
+    const tokenSecret = secrets.find((d) => d.metadata.name === 'mastery-engine-app-api-token')!;
+    // Dapr's injector reads the key `token` of the Secret the annotation names.
+    expect(Object.keys(tokenSecret.stringData)).toEqual(['token']);
+    const pod = yaml('k8s/base/deployment.yaml').spec.template;
+    expect(pod.metadata.annotations['dapr.io/app-token-secret']).toBe(tokenSecret.metadata.name);
+    const env = pod.spec.containers[0].env.find((e: any) => e.name === 'APP_API_TOKEN');
+    expect(env.valueFrom.secretKeyRef).toEqual({ name: tokenSecret.metadata.name, key: 'token' });
+    expect(SETTING_NAMES).toContain('APP_API_TOKEN');
   });
 
   test('the compose service', () => {
@@ -32,11 +45,12 @@ describe('the network policy', () => {
     expect(yaml('k8s/base/kustomization.yaml').resources).toContain('networkpolicy.yaml');
   });
 
-  test('only the ingress controller reaches the service, on its HTTP port (the sidecar talks over localhost)', () => {
+  test('the ingress controller reaches the service on its HTTP port, LearnFlow sidecars its sidecar for invocation (the sidecar talks to the app over localhost)', () => {
     const service = selecting('mastery-engine');
     expect(service.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    expect(sources(service)).toEqual([{ 'kubernetes.io/metadata.name': 'ingress-nginx' }]);
-    expect(service.spec.ingress.flatMap((r: any) => r.ports.map((p: any) => p.port))).toEqual([8005]);
+    expect(sources(service)).toEqual([{ 'kubernetes.io/metadata.name': 'ingress-nginx' }, { 'app.kubernetes.io/part-of': 'learnflow' }]);
+    // 50002: daprd's internal gRPC port, where other sidecars deliver invocations.
+    expect(service.spec.ingress.map((r: any) => r.ports.map((p: any) => p.port))).toEqual([[8005], [50002]]);
   });
 
   test('only the service reaches Redis, and only the service and the brokers themselves reach Kafka', () => {

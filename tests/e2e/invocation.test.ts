@@ -42,6 +42,7 @@ function storeThat(inner: MasteryStore, behaviour: { wait?: Promise<void>; fail?
 const expectEnvelope = (res: Awaited<ReturnType<App['call']>>, status: number, code: string | null) => {
   expect([res.status, res.json.success, res.json.error?.code ?? null]).toEqual([status, code === null, code]);
   expect(res.headers.get('content-type')).toStartWith('application/json');
+  expect(res.headers.get('cache-control')).toBe('no-store');
   expect(res.json.metadata).toMatchObject({ service: 'mastery-engine', version: '0.0.0-test' });
   if (code !== null) expect(res.json.data).toBeNull();
 };

@@ -231,6 +231,8 @@ export const invocationRoutes = (deps: Deps) => {
       const durationMs = Math.round((performance.now() - startedAt) * 100) / 100;
       set.status = status;
       set.headers['content-type'] = 'application/json';
+      // Personal data, like every /api/v1 answer: never kept by a cache on the way.
+      set.headers['cache-control'] = 'no-store';
       deps.logger.info(
         { request_id: requestIdOf(request), correlation_id: correlationId, intent, caller_app_id: callerAppId, traceparent, status, code: error?.code, duration_ms: durationMs },
         'invocation',

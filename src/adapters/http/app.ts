@@ -99,14 +99,15 @@ export function createApp(deps: AppDeps) {
     return errorBody(code, message, requestIdOf(request), details);
   };
 
-  const eventsBodyLimit = Math.max(EVENTS_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes);
+  /** Routes that take more than settings.bodyLimitBytes (a full events batch). */
+  const bodyLimits: Record<string, number> = { '/api/v1/events': Math.max(EVENTS_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes) };
   // Invocation dispatches each intent into this same app, built below.
   const self: { app?: Dispatcher } = {};
 
   // normalize: false makes `additionalProperties: false` refuse unknown fields instead of
   // silently dropping them, so a misspelt field is an error the client sees.
   const app = new Elysia({ normalize: false })
-    .use(createGate({ ...deps, ...auditDeps, selfGuardedPaths: INVOCATION_PATHS, bodyLimits: { '/api/v1/events': eventsBodyLimit } }))
+    .use(createGate({ ...deps, ...auditDeps, selfGuardedPaths: INVOCATION_PATHS, bodyLimits }))
     .onError({ as: 'global' }, ({ code, error: thrown, request, set }) => {
       // Elysia wraps what the body parser throws (our 413 and 400) in its ParseError.
       const cause = (thrown as { cause?: unknown }).cause;
@@ -173,8 +174,17 @@ export function createApp(deps: AppDeps) {
     .use(recommendationRoutes({ ...auditDeps, recommendations, cohorts: deps.cohorts }))
     .use(analyticsRoutes({ ...auditDeps, analytics }))
     .use(complianceRoutes({ ...auditDeps, compliance, sha256 }))
-    // An intent's body is its REST route's body in an envelope: the largest route limit applies.
-    .use(invocationRoutes({ invocation: deps.invocation, dispatcher: () => self.app!, logger, info: deps.info, bodyLimitBytes: eventsBodyLimit }));
+    // An intent's body is its REST route's body in an envelope: the largest route limit applies
+    // to the envelope, and the route's own limit to the body inside.
+    .use(
+      invocationRoutes({
+        invocation: deps.invocation,
+        dispatcher: () => self.app!,
+        logger,
+        info: deps.info,
+        bodyLimitBytes: Math.max(deps.settings.bodyLimitBytes, ...Object.values(bodyLimits)),
+      }),
+    );
   const routes = new Set(app.routes.map((r) => `${r.method} ${r.path}`));
   self.app = { handle: (request) => app.handle(request), hasRoute: (method, path) => routes.has(`${method} ${path}`) };
   return app;

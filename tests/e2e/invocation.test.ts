@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test';
+import { INVOCATION_STATUS } from '../../src/adapters/http/invocation.routes';
 import { StoreUnavailableError, type MasteryStore } from '../../src/ports/mastery-store.port';
 import { bearer, event, testApp } from '../support/http';
 
@@ -277,6 +278,18 @@ describe('invocation errors: every code with its status', () => {
     await Bun.sleep(20);
     const read = await invoke(slow.call, 'mastery_query', { student_id: 'late-1' }, service);
     expect(read.json.data.topics[0].event_count).toBe(1);
+  });
+});
+
+describe('invocation in the OpenAPI document', () => {
+  test('both paths document the envelope request and every status an envelope can answer with', async () => {
+    const { call } = testApp();
+    const doc = (await call('GET', '/docs/json')).json;
+    for (const path of ['/process', '/api/v1/process']) {
+      const op = doc.paths[path].post;
+      expect(op.requestBody.content['application/json'].schema.required).toEqual(['intent', 'payload']);
+      expect(Object.keys(op.responses).sort()).toEqual(['200', '202', ...Object.values(INVOCATION_STATUS).map(String)].filter((s, i, all) => all.indexOf(s) === i).sort());
+    }
   });
 });
 

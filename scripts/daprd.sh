@@ -112,6 +112,8 @@ up() {
   if running; then
     # shellcheck disable=SC1090
     . "$state"
+    [ -z "$app_port" ] || [ "$app_port" = "${running_app_port:-}" ] \
+      || die "a sidecar already runs (app port '${running_app_port:-none}'); scripts/daprd.sh down first to invoke an app on $app_port"
   else
     build >/dev/null
     write_components
@@ -125,7 +127,7 @@ up() {
     # Its own session: the sidecar outlives this script and is stopped by `down`.
     setsid "$bin" "${args[@]}" >"$log_file" 2>&1 </dev/null &
     echo $! >"$pid_file"
-    printf 'http_port=%s\ngrpc_port=%s\n' "$http_port" "$grpc_port" >"$state"
+    printf 'http_port=%s\ngrpc_port=%s\nrunning_app_port=%s\n' "$http_port" "$grpc_port" "$app_port" >"$state"
     local deadline=$((SECONDS + READY_TIMEOUT_S))
     until curl -fsS -o /dev/null "http://127.0.0.1:$http_port/v1.0/healthz/outbound" 2>/dev/null; do
       running || { tail -n 30 "$log_file" >&2; die "daprd exited at start"; }

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DaprState } from '../../src/adapters/dapr/state';
+import { requireService, uniqueId } from './services';
+import { startDaprd, type RunningDaprd } from './daprd';
+
+/** The two Dapr state stores every Dapr contract suite runs on: portability proven, not claimed. */
+export const DAPR_STORES = ['redis', 'sqlite'] as const;
+export type DaprStoreKind = (typeof DAPR_STORES)[number];
+
+const STORE_NAME = 'statestore';
+
+/**
+ * A component file for `kind`. Redis: the shared test Redis under a key prefix no other run uses
+ * (Dapr writes `<prefix>||<key>`), so parallel suites cannot collide. SQLite: a file of its own.
+ */
+function componentYaml(kind: DaprStoreKind, dir: string): string {
+  const meta =
+    kind === 'redis'
+      ? [
+          ['redisHost', requireService('REDIS_URL').replace(/^redis:\/\//, '').replace(/\/.*$/, '')],
+          ['keyPrefix', uniqueId('me-dapr-test')],
+          ['actorStateStore', 'false'],
+        ]
+      : [
+          ['connectionString', join(dir, 'state.db')],
+          // Several writers (two adapter instances, concurrent applies) wait for the lock instead of failing.
+          ['busyTimeout', '5s'],
+        ];
+  return [
+    'apiVersion: dapr.io/v1alpha1',
+    'kind: Component',
+    'metadata:',
+    `  name: ${STORE_NAME}`,
+    'spec:',
+    `  type: state.${kind}`,
+    '  version: v1',
+    '  metadata:',
+    ...meta.map(([name, value]) => `    - name: ${name}\n      value: "${value}"`),
+  ].join('\n');
+}
+
+export interface DaprStateUnderTest {
+  daprd: RunningDaprd;
+  /** A new client on its own connections to the sidecar: two of them are two replicas' handles. */
+  client(): DaprState;
+  stop(): Promise<void>;
+}
+
+/** A private daprd whose only component is a `kind` state store; fails loudly when daprd cannot be built or started. */
+export async function startDaprState(kind: DaprStoreKind): Promise<DaprStateUnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), `dapr-state-${kind}-`));
+  writeFileSync(join(dir, 'statestore.yaml'), componentYaml(kind, dir));
+  const daprd = await startDaprd({ appId: 'mastery-engine', resourcesPath: dir });
+  const port = Number(new URL(daprd.url).port);
+  const clients: DaprState[] = [];
+  return {
+    daprd,
+    client() {
+      const c = new DaprState({ host: '127.0.0.1', httpPort: port, storeName: STORE_NAME, timeoutMs: 5000, resetMs: 1000 });
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      for (const c of clients) await c.close();
+      await daprd.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'bun:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,4 +69,22 @@ export async function startDaprState(kind: DaprStoreKind): Promise<DaprStateUnde
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts one private daprd per Dapr state store for the file (before its tests, stopped after)
+ * and hands each suite a getter for it: `each((kind, dapr) => describe...(...))`.
+ */
+export function forEachDaprStore(body: (kind: DaprStoreKind, dapr: () => DaprStateUnderTest) => void): void {
+  for (const kind of DAPR_STORES) {
+    let running: DaprStateUnderTest | undefined;
+    beforeAll(async () => {
+      running = await startDaprState(kind);
+    });
+    afterAll(() => running?.stop());
+    body(kind, () => {
+      if (!running) throw new Error(`daprd for state.${kind} did not start`);
+      return running;
+    });
+  }
 }

@@ -13,8 +13,6 @@ export const studentDaprKeys = (tenantId: string, pseudonym: string) => ({
   predictions: `predictions:${tenantId}/${pseudonym}`,
   /** served recommendations, feedback, the latest answer and an erasure time */
   recommendations: `recommendations:${tenantId}/${pseudonym}`,
-  /** remembered predictions awaiting or after scoring */
-  predictionLog: `prediction-log:${tenantId}/${pseudonym}`,
 });
 
 /** the tenant's cohorts and its recently erased students (pseudonyms) */
@@ -22,3 +20,12 @@ export const cohortsDaprKey = (tenantId: string): string => `cohorts:${tenantId}
 
 /** one rate-limiter key's windows */
 export const rateLimitDaprKey = (key: string): string => `rate:${key}`;
+
+/** the tenant's audit chain: head, anchor, the sealed pages' summaries and the open page of records; no TTL */
+export const auditDaprKey = (tenantId: string): string => `audit:${tenantId}`;
+
+/** one sealed page of the tenant's audit records, written once and never changed */
+export const auditPageDaprKey = (tenantId: string, page: number): string => `audit:${tenantId}:page:${page}`;
+
+/** the tenant's prediction log: entries per pseudonym, per-day accuracy sums, recent erasures */
+export const predictionLogDaprKey = (tenantId: string): string => `prediction-log:${tenantId}`;

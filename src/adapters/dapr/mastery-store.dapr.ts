@@ -135,7 +135,7 @@ export class DaprMasteryStore implements MasteryStore {
   async setConsent(ref: StudentRef, consent: Consent): Promise<void> {
     const keys = this.keysOf(ref);
     // The lasting record first: a withdrawal without a TTL, a grant as long as the state.
-    await this.state.save(keys.consent, consent, consent.analytics ? { ttlSeconds: this.opts.stateTtlSeconds } : {});
+    await this.state.update<Consent, void>(keys.consent, () => ({ value: consent, ...(consent.analytics ? { ttlSeconds: this.opts.stateTtlSeconds } : {}), result: undefined }));
     // Then the document's copy, which applies check in their one conditional write.
     await this.state.update<StudentDoc, void>(keys.doc, (doc) => {
       const next: StudentDoc = { ...(doc ?? emptyDoc()), consent };

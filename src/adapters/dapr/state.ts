@@ -93,7 +93,8 @@ export class DaprState {
   /**
    * Writes `value` under `key` when `expect` still holds (first-write concurrency); without
    * `expect`, whatever is there is replaced. False when another writer got there first. The TTL
-   * is always sent (-1 for none): Redis would otherwise keep a previous write's TTL.
+   * is always sent (-1 for none): Redis would otherwise keep a previous write's TTL. A key is
+   * written one way only: once written with `expect`, state.redis refuses unconditional writes.
    */
   save<T>(key: string, value: T, options: { expect?: Expect; ttlSeconds?: number } = {}): Promise<boolean> {
     return this.call(async () => {

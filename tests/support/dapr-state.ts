@@ -16,12 +16,12 @@ const STORE_NAME = 'statestore';
  * A component file for `kind`. Redis: the shared test Redis under a key prefix no other run uses
  * (Dapr writes `<prefix>||<key>`), so parallel suites cannot collide. SQLite: a file of its own.
  */
-function componentYaml(kind: DaprStoreKind, dir: string): string {
+function componentYaml(kind: DaprStoreKind, dir: string, keyPrefix: string): string {
   const meta =
     kind === 'redis'
       ? [
           ['redisHost', requireService('REDIS_URL').replace(/^redis:\/\//, '').replace(/\/.*$/, '')],
-          ['keyPrefix', uniqueId('me-dapr-test')],
+          ['keyPrefix', keyPrefix],
           ['actorStateStore', 'false'],
         ]
       : [
@@ -44,6 +44,8 @@ function componentYaml(kind: DaprStoreKind, dir: string): string {
 
 export interface DaprStateUnderTest {
   daprd: RunningDaprd;
+  /** state.redis writes every key as the hash `${keyPrefix}||${key}` (fields data, version). */
+  keyPrefix: string;
   /** A new client on its own connections to the sidecar: two of them are two replicas' handles. */
   client(): DaprState;
   stop(): Promise<void>;
@@ -52,12 +54,14 @@ export interface DaprStateUnderTest {
 /** A private daprd whose only component is a `kind` state store; fails loudly when daprd cannot be built or started. */
 export async function startDaprState(kind: DaprStoreKind): Promise<DaprStateUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), `dapr-state-${kind}-`));
-  writeFileSync(join(dir, 'statestore.yaml'), componentYaml(kind, dir));
+  const keyPrefix = uniqueId('me-dapr-test');
+  writeFileSync(join(dir, 'statestore.yaml'), componentYaml(kind, dir, keyPrefix));
   const daprd = await startDaprd({ appId: 'mastery-engine', resourcesPath: dir });
   const port = Number(new URL(daprd.url).port);
   const clients: DaprState[] = [];
   return {
     daprd,
+    keyPrefix,
     client() {
       const c = new DaprState({ host: '127.0.0.1', httpPort: port, storeName: STORE_NAME, timeoutMs: 5000, resetMs: 1000 });
       clients.push(c);

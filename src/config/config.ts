@@ -11,7 +11,10 @@ const EnvSchema = Type.Object({
   HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
   PORT: Type.Integer({ default: 8005, minimum: 0, maximum: 65535 }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
-  STATE_BACKEND: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }),
+  STATE_BACKEND: Type.Union([Type.Literal('memory'), Type.Literal('redis'), Type.Literal('dapr')], { default: 'memory' }),
+  // Dapr's default sidecar port; the sidecar injector sets DAPR_HTTP_PORT in the app's environment.
+  DAPR_HTTP_PORT: Type.Integer({ default: 3500, minimum: 1, maximum: 65535 }),
+  DAPR_STATE_STORE: Type.String({ default: 'statestore', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://' }),
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ default: 500, minimum: 10, maximum: 60_000 }),
   STATE_TTL_DAYS: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
@@ -108,6 +111,8 @@ export interface Config {
     readonly backend: Env['STATE_BACKEND'];
     readonly redisUrl: string;
     readonly redisCommandTimeoutMs: number;
+    /** The sidecar's HTTP port and the state component's name, for STATE_BACKEND=dapr. */
+    readonly dapr: { readonly httpPort: number; readonly stateStore: string };
     readonly ttlDays: number;
     readonly idempotencyRetentionDays: number;
     readonly maxEventSkewSeconds: number;
@@ -228,7 +233,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   }
   // The in-memory backend loses every student's state on restart and is per replica: production
   // must say which one it means rather than fall into that default.
-  if (e.APP_ENV === 'production' && !env.STATE_BACKEND) errors.push('STATE_BACKEND: must be set explicitly in production (redis or memory)');
+  if (e.APP_ENV === 'production' && !env.STATE_BACKEND) errors.push('STATE_BACKEND: must be set explicitly in production (redis, dapr or memory)');
   errors.push(...authErrors(e), ...privacyErrors(e), ...opsErrors(e), ...kafkaErrors(e));
   if (e.KAFKA_RETRY_MAX_MS < e.KAFKA_RETRY_INITIAL_MS) errors.push('KAFKA_RETRY_MAX_MS: must not be below KAFKA_RETRY_INITIAL_MS');
   if (errors.length > 0) return { ok: false, errors };
@@ -242,6 +247,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       backend: e.STATE_BACKEND,
       redisUrl: e.REDIS_URL,
       redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+      dapr: { httpPort: e.DAPR_HTTP_PORT, stateStore: e.DAPR_STATE_STORE },
       ttlDays: e.STATE_TTL_DAYS,
       idempotencyRetentionDays: e.IDEMPOTENCY_RETENTION_DAYS,
       maxEventSkewSeconds: e.MAX_EVENT_SKEW_S,

@@ -36,6 +36,24 @@ describe('deployment artifacts name only settings the service reads', () => {
   });
 });
 
+describe('STATE_BACKEND=dapr in the deployments', () => {
+  test('Kubernetes: the dapr-state overlay switches the backend, and DAPR_STATE_STORE names the state component', () => {
+    const overlay = yaml('k8s/overlays/dapr-state/kustomization.yaml');
+    expect(overlay.resources).toEqual(['../prod']);
+    expect(overlay.patches[0].patch).toContain('value: dapr');
+    expect(yaml('k8s/base/configmap.yaml').data.DAPR_STATE_STORE).toBe(yaml('k8s/base/dapr/statestore.yaml').metadata.name);
+  });
+
+  test('compose: STATE_BACKEND=dapr reaches the sidecar’s HTTP port and the mounted state component', () => {
+    const compose = yaml('docker-compose.yml').services;
+    const env = compose['mastery-engine'].environment;
+    expect(env.STATE_BACKEND).toBe('${STATE_BACKEND:-redis}');
+    expect(env.DAPR_STATE_STORE).toBe(yaml('dapr/components/statestore.yaml').metadata.name);
+    const cmd: string[] = compose['mastery-engine-dapr'].command;
+    expect(env.DAPR_HTTP_PORT).toBe(cmd[cmd.indexOf('--dapr-http-port') + 1]);
+  });
+});
+
 describe('the network policy', () => {
   const policies = Bun.YAML.parse(readFileSync('k8s/base/networkpolicy.yaml', 'utf8')) as Record<string, any>[];
   const selecting = (name: string) => policies.find((p) => p.spec.podSelector.matchLabels['app.kubernetes.io/name'] === name)!;

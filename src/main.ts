@@ -11,6 +11,15 @@ import { createAuthenticator } from './adapters/http/auth';
 import { AuditTrail } from './adapters/audit/audit-trail';
 import { createPseudonymizer, sha256 } from './adapters/crypto/hashing';
 import { randomIds } from './adapters/crypto/ids';
+import { DaprAuditLog } from './adapters/dapr/audit-log.dapr';
+import { DaprCurriculumStore } from './adapters/dapr/curriculum-store.dapr';
+import { DaprCohortStore } from './adapters/dapr/cohort-store.dapr';
+import { DaprMasteryStore } from './adapters/dapr/mastery-store.dapr';
+import { DaprPredictionCache } from './adapters/dapr/prediction-cache.dapr';
+import { DaprPredictionLog } from './adapters/dapr/prediction-log.dapr';
+import { DaprRateLimiter } from './adapters/dapr/rate-limiter.dapr';
+import { DaprRecommendationStore } from './adapters/dapr/recommendation-store.dapr';
+import { DaprState } from './adapters/dapr/state';
 import { MemoryAuditLog } from './adapters/memory/audit-log.memory';
 import { RedisAuditLog } from './adapters/redis/audit-log.redis';
 import type { DevToken } from './adapters/http/dashboard.routes';
@@ -118,6 +127,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
       close: async () => {},
     };
   }
+  if (config.state.backend === 'dapr') return daprBackend(config, log, pseudonymize);
   const redis = createRedisClient(config.state.redisUrl, config.state.redisCommandTimeoutMs);
   redis.on('error', (err) => log.warn({ error: err.message }, 'redis connection error'));
   const redisStore = new RedisMasteryStore(redis, {
@@ -152,6 +162,55 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * Every port on the Dapr state store the sidecar's component names (STATE_BACKEND=dapr), all
+ * behind one circuit breaker: the sidecar is one dependency whichever port calls it.
+ */
+function daprBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): Backend {
+  const state = new DaprState({ host: '127.0.0.1', httpPort: config.state.dapr.httpPort, storeName: config.state.dapr.stateStore, timeoutMs: config.breaker.timeoutMs, resetMs: config.breaker.resetMs });
+  state.onStateChange((s) => log.warn({ breaker: 'dapr-state', state: s }, 'circuit breaker state changed'));
+  const erasureRetentionSeconds = ttlSeconds(config.privacy.erasureRetentionDays);
+  return {
+    store: new DaprMasteryStore(state, {
+      clock: systemClock,
+      stateTtlSeconds: ttlSeconds(config.state.ttlDays),
+      idempotencyRetentionMs: config.state.idempotencyRetentionDays * DAY_MS,
+      erasureRetentionSeconds,
+      pseudonymize,
+    }),
+    cohorts: new DaprCohortStore(state, { ttlSeconds: ttlSeconds(config.cohortTtlDays), erasureRetentionSeconds, pseudonymize }),
+    rateLimiter: new DaprRateLimiter(state, systemClock),
+    predictionCache: new DaprPredictionCache(state, { clock: systemClock, ttlSeconds: config.prediction.cacheTtlSeconds, pseudonymize }),
+    predictionLog: new DaprPredictionLog(state, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
+    auditLog: new DaprAuditLog(state, { sha256, clock: systemClock, retentionMs: config.privacy.auditRetentionDays * DAY_MS }),
+    recommendations: new DaprRecommendationStore(state, {
+      cacheTtlMs: config.recommendation.cacheTtlSeconds * 1000,
+      retentionMs: config.state.ttlDays * DAY_MS,
+      maxRecords: 500,
+      erasureRetentionSeconds,
+      pseudonymize,
+    }),
+    curricula: new DaprCurriculumStore(state),
+    probes: [{ name: 'dapr', check: () => state.check() }],
+    breakers: () => [state.status()],
+    ready: () => waitForSidecar(state, 5000),
+    close: () => state.close(),
+  };
+}
+
+/** Resolves once the sidecar answers its health check, rejects after `timeoutMs`. */
+async function waitForSidecar(state: DaprState, timeoutMs: number): Promise<void> {
+  const deadline = systemClock.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await state.check();
+    } catch (err) {
+      if (systemClock.now() > deadline) throw err;
+      await Bun.sleep(100);
+    }
+  }
 }
 
 /**
@@ -256,6 +315,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     optionalProbes: kafka ? [kafka.probe] : [],
     lifecycle,
     settings: config.http,
+    invocation: config.invocation,
     info: {
       name: 'mastery-engine',
       version: packageJson.version,

@@ -104,6 +104,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     probes: [],
     lifecycle,
     settings: { rateLimitPerMinute: 1000, opsRateLimitPerMinute: 1000, bodyLimitBytes: 65_536, corsOrigins: ['https://app.learnflow.example'], metricsToken: undefined },
+    invocation: { appApiToken: undefined, timeoutMs: 10_000 },
     info: { name: 'mastery-engine', version: '0.0.0-test', commit: 'test', startedAt: NOW - 5000, backends: { state: 'memory', events: 'http' } },
     ...overrides,
   };

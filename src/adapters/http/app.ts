@@ -32,6 +32,7 @@ import { ApiError, errorBody, STATUS_OF, type ErrorCode, type ErrorDetail } from
 import { EVENTS_BODY_LIMIT_BYTES, eventRoutes } from './events.routes';
 import { createGate, type GateSettings, type Lifecycle } from './gate';
 import { healthRoutes } from './health.routes';
+import { INVOCATION_PATHS, invocationRoutes, type Dispatcher, type InvocationSettings } from './invocation.routes';
 import { masteryRoutes } from './mastery.routes';
 import { opsRoutes, type ServiceInfo } from './ops.routes';
 import { atRiskRoutes, predictionRoutes } from './predictions.routes';
@@ -69,6 +70,8 @@ export interface AppDeps {
   optionalProbes?: readonly HealthProbe[];
   lifecycle: Lifecycle;
   settings: GateSettings;
+  /** Service invocation (/process): Dapr's app token and the time an intent may take. */
+  invocation: InvocationSettings;
   info: ServiceInfo;
   /** The teacher dashboard's development sign-in; without it the page asks for a pasted token. */
   dashboard?: DashboardDeps;
@@ -107,10 +110,18 @@ export function createApp(deps: AppDeps) {
     return errorBody(code, message, requestIdOf(request), details);
   };
 
+  /** Routes that take more than settings.bodyLimitBytes (a full events batch). */
+  const bodyLimits: Record<string, number> = {
+    '/api/v1/events': Math.max(EVENTS_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes),
+    '/api/v1/xapi/statements': Math.max(XAPI_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes),
+  };
+  // Invocation dispatches each intent into this same app, built below.
+  const self: { app?: Dispatcher } = {};
+
   // normalize: false makes `additionalProperties: false` refuse unknown fields instead of
   // silently dropping them, so a misspelt field is an error the client sees.
-  return new Elysia({ normalize: false })
-    .use(createGate({ ...deps, ...auditDeps, bodyLimits: { '/api/v1/events': Math.max(EVENTS_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes), '/api/v1/xapi/statements': Math.max(XAPI_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes) } }))
+  const app = new Elysia({ normalize: false })
+    .use(createGate({ ...deps, ...auditDeps, selfGuardedPaths: INVOCATION_PATHS, bodyLimits }))
     .onError({ as: 'global' }, ({ code, error: thrown, request, set }) => {
       // Elysia wraps what the body parser throws (our 413 and 400) in its ParseError.
       const cause = (thrown as { cause?: unknown }).cause;
@@ -154,6 +165,7 @@ export function createApp(deps: AppDeps) {
           { name: 'recommendations', description: 'What to do next, learning paths, feedback and its effect' },
           { name: 'analytics', description: 'Mastery history and cohort comparisons, small groups suppressed' },
           { name: 'compliance', description: 'GDPR export and erasure, consent, the audit log' },
+          { name: 'invocation', description: 'Dapr service invocation: intents answered in one envelope' },
           { name: 'ops', description: 'Health, readiness, metrics' },
           { name: 'dashboard', description: 'The teacher dashboard (HTML), which calls this API with the signed-in bearer token' },
         ],
@@ -180,7 +192,21 @@ export function createApp(deps: AppDeps) {
     .use(recommendationRoutes({ ...auditDeps, recommendations, cohorts: deps.cohorts }))
     .use(analyticsRoutes({ ...auditDeps, analytics }))
     .use(complianceRoutes({ ...auditDeps, compliance, sha256 }))
-    .use(dashboardRoutes(deps.dashboard ?? {}));
+    .use(dashboardRoutes(deps.dashboard ?? {}))
+    // An intent's body is its REST route's body in an envelope: the largest route limit applies
+    // to the envelope, and the route's own limit to the body inside.
+    .use(
+      invocationRoutes({
+        invocation: deps.invocation,
+        dispatcher: () => self.app!,
+        logger,
+        info: deps.info,
+        bodyLimitBytes: Math.max(deps.settings.bodyLimitBytes, ...Object.values(bodyLimits)),
+      }),
+    );
+  const routes = new Set(app.routes.map((r) => `${r.method} ${r.path}`));
+  self.app = { handle: (request) => app.handle(request), hasRoute: (method, path) => routes.has(`${method} ${path}`) };
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -19,7 +19,7 @@ import { ingestEvent, type EngineDeps } from '../src/domain/mastery/engine';
 import { DAY_MS } from '../src/domain/mastery/topic-state';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';
-import { benchEvent, curriculum, privateRedis, processCpuSeconds, redisCpuSeconds, writeBenchSection } from './support';
+import { benchEvent, curricula, privateRedis, processCpuSeconds, redisCpuSeconds, writeBenchSection } from './support';
 
 const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 100_000);
 const STUDENTS = 10_000;
@@ -163,7 +163,7 @@ async function measure(redisUrl: string) {
     const appliedAt = new Map<string, number>();
     const breakerStore = new BreakerMasteryStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(8), idempotencyRetentionMs: 7 * DAY_MS, erasureRetentionSeconds: ttlSeconds(1), pseudonymize: (_tenantId, studentId) => studentId }), { name: 'redis-state', timeoutMs: 1000, resetMs: 5000 });
     const store = timedStore(breakerStore, appliedAt);
-    const engine: EngineDeps = { store, clock: { now: () => Date.now() }, curriculum, policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] }, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } };
+    const engine: EngineDeps = { store, clock: { now: () => Date.now() }, curricula, policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] }, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } };
     // The same store without the recording wrapper: the consumer's phases count only its own applies.
     const directEngine: EngineDeps = { ...engine, store: breakerStore };
     const directCost = await cpuPerEvent(redis, EVENTS, () => directApplyRate(directEngine, `${run}-direct-a`));

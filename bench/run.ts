@@ -13,7 +13,7 @@ import { applyEvent, DAY_MS, type ModelPolicy, type TopicState } from '../src/do
 import type { Clock } from '../src/ports/clock.port';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { memoryStore, redisStoreOptions } from '../tests/support/stores';
-import { benchEvent, commandStats, curriculum, privateRedis, processCpuSeconds, redisCpuSeconds, statsBetween, topics, writeBenchSection, type CommandStats } from './support';
+import { benchEvent, commandStats, curricula, privateRedis, processCpuSeconds, redisCpuSeconds, statsBetween, topics, writeBenchSection, type CommandStats } from './support';
 
 /** The run's events, in wire format. */
 const clock: Clock = { now: () => Date.parse('2026-02-01T00:00:00Z') };
@@ -57,7 +57,7 @@ async function best(label: string, measure: (round: number) => Promise<number>):
   return report(label, results);
 }
 
-const engineOn = (store: MasteryStore): EngineDeps => ({ store, clock, curriculum, policy, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } });
+const engineOn = (store: MasteryStore): EngineDeps => ({ store, clock, curricula, policy, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } });
 
 /** Adds `b`'s calls and microseconds into `a`. */
 function accumulate(a: CommandStats, b: CommandStats): void {

@@ -13,6 +13,7 @@ import {
 } from '../../ports/mastery-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import commitScript from './commit.lua' with { type: 'text' };
+import { KeyedQueue } from '../ingest/keyed-queue';
 import { guard } from './guard';
 import eraseScript from './erase.lua' with { type: 'text' };
 import { studentKeys, studentTag } from './keys';
@@ -151,25 +152,6 @@ class CommitBatcher {
         .then((codes) => batch.forEach((c, j) => c.resolve(Number(codes[j]))))
         .catch((err: Error) => batch.forEach((c) => c.reject(err)));
     }
-  }
-}
-
-/**
- * Serialises applies to the same student within this process, so concurrent events for one
- * student queue here instead of failing each other's version checks in Redis; the version
- * check still guards against other replicas.
- */
-class KeyedQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const next = prev.then(task, task);
-    const tail = next.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return next;
   }
 }
 

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Starts or stops every real service the tests use (Redis; Kafka once scripts/kafka.sh exists),
-# idempotently, and keeps their addresses in .services.env.
-# Usage: scripts/services.sh up|down|status
+# Starts or stops every real service the tests use (Redis, a 3-master Redis Cluster, Kafka),
+# idempotently, and keeps their addresses in .services.env. `up cluster` starts the cluster alone.
+# Usage: scripts/services.sh up|down|status [cluster]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-services=(redis)
+services=(redis redis-cluster)
 [ -x "$root/scripts/kafka.sh" ] && services+=(kafka)
 cmd="${1:-}"
+[ "${2:-}" = cluster ] && services=(redis-cluster)
 case "$cmd" in
   up | down | status) ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status [cluster]" >&2; exit 2 ;;
 esac
 rc=0
 for s in "${services[@]}"; do "$root/scripts/$s.sh" "$cmd" || rc=$?; done

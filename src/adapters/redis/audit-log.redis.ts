@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './client';
 import { chain, type AuditEvent, type AuditRecord, type ChainEnds, type ChainLink, type Sha256 } from '../../domain/compliance/audit';
 import type { AuditLog, AuditQuery } from '../../ports/audit-log.port';
 import type { Clock } from '../../ports/clock.port';
@@ -18,7 +18,7 @@ type AppendFn = (
   width: number,
   ...fields: (string | number)[]
 ) => Promise<number>;
-type RedisWithAppend = Redis & { auditAppend: AppendFn };
+type RedisWithAppend = RedisClient & { auditAppend: AppendFn };
 type StreamEntry = [id: string, fields: string[]];
 
 const FIELDS = ['seq', 'at', 'actor', 'action', 'target', 'request_id', 'outcome', 'prev', 'hash'] as const;
@@ -63,7 +63,7 @@ export class RedisAuditLog implements AuditLog {
   private readonly redis: RedisWithAppend;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: { sha256: Sha256; clock: Clock; retentionMs: number; maxConflictRetries?: number },
   ) {
     redis.defineCommand('auditAppend', { numberOfKeys: 3, lua: appendScript });

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './client';
 import { addSums, NO_SAMPLES, sampleOf, scopeOf, summarize, type AccuracySums, type AccuracySummary, type RememberedPrediction, type ServedPrediction } from '../../domain/prediction/accuracy';
 import { DAY_MS, dayOf, isoDay } from '../../domain/mastery/topic-state';
 import type { Clock } from '../../ports/clock.port';
@@ -23,7 +23,7 @@ type RememberFn = (log: string, due: string, pseudonym: string, ttl: number, cut
 type DueFn = (due: string, maxDayNumber: number, limit: number, logPrefix: string, minDayNumber: number) => Promise<string[]>;
 type ScoreFn = (log: string, due: string, sums: string, field: string, member: string, actual: number, scoredAt: number, ttl: number, ...sumFields: (string | number)[]) => Promise<string>;
 type ForgetFn = (log: string, due: string, pseudonym: string, at: number, ttl: number) => Promise<number>;
-type RedisWithScripts = Redis & { predictionLogRemember: RememberFn; predictionLogDue: DueFn; predictionLogScore: ScoreFn; predictionLogForget: ForgetFn };
+type RedisWithScripts = RedisClient & { predictionLogRemember: RememberFn; predictionLogDue: DueFn; predictionLogScore: ScoreFn; predictionLogForget: ForgetFn };
 
 const fieldOf = (p: Pick<ServedPrediction, 'targetDay' | 'topicId'>): string => `${p.targetDay}|${p.topicId ?? '*'}`;
 const dayNumberOf = (day: string): number => dayOf(Date.parse(`${day}T00:00:00Z`));
@@ -39,7 +39,7 @@ export class RedisPredictionLog implements PredictionLog {
   private readonly redis: RedisWithScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: RedisPredictionLogOptions,
   ) {
     redis.defineCommand('predictionLogRemember', { numberOfKeys: 2, lua: rememberScript });

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import type { Cluster } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { RedisMasteryStore } from '../../src/adapters/redis/mastery-store.redis';
+import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store.breaker';
+import { clusterClients, clusterKeys } from '../support/redis-cluster';
+import { redisKeysOf, redisStoreOptions } from '../support/stores';
+import { applyWire, describeConsentLifetime, describeMasteryStoreContract, freshStudent } from './mastery-store.contract';
+
+// The same contract as on one Redis, against a 3-master cluster, two stores on separate connections.
+let clients: Cluster[] = [];
+let stores: RedisMasteryStore[] = [];
+let breakers: BreakerMasteryStore[] = [];
+beforeAll(async () => {
+  clients = await clusterClients(2);
+  stores = clients.map((c) => new RedisMasteryStore(c, redisStoreOptions));
+  breakers = stores.map((s) => new BreakerMasteryStore(s, { name: 'contract-cluster', timeoutMs: 3000, resetMs: 1000 }));
+});
+afterAll(async () => {
+  breakers.forEach((b) => b.shutdown());
+  await Promise.all(clients.map((c) => c.quit()));
+});
+
+describeMasteryStoreContract('redis cluster', () => ({ store: stores[0]!, peer: stores[1]! }));
+describeMasteryStoreContract('redis cluster behind the circuit breaker', () => ({ store: breakers[0]!, peer: breakers[1]! }));
+describeConsentLifetime('redis cluster', () => ({
+  store: new RedisMasteryStore(clients[0]!, { ...redisStoreOptions, stateTtlSeconds: 1, idempotencyRetentionMs: 1000 }),
+  passStateTtl: () => Bun.sleep(2100),
+}));
+
+describe('the redis store on a cluster', () => {
+  test('a student’s keys share one slot, and students spread over every master', async () => {
+    const refs = Array.from({ length: 60 }, () => freshStudent());
+    // Applied together, so the commits of many slots meet in one tick of the batcher.
+    await Promise.all(refs.map((ref) => applyWire(stores[0]!, ref, { event_type: 'lesson.completed', data: { lesson_id: 'python-basics.intro' } })));
+    const nodesUsed = new Set<string>();
+    for (const ref of refs) {
+      const keys = await clusterKeys(clients[0]!, redisKeysOf(ref));
+      expect(keys.length).toBe(3);
+      expect(new Set(keys.map((k) => calculateSlot(k))).size).toBe(1);
+      const owner = clients[0]!.slots[calculateSlot(keys[0]!)]?.[0];
+      if (owner) nodesUsed.add(owner);
+    }
+    expect(nodesUsed.size).toBe(3);
+    for (const ref of refs) expect((await stores[1]!.listTopics(ref)).get('python-basics')).toBeDefined();
+  });
+
+  test('reads across many students answer from every node', async () => {
+    const refs = Array.from({ length: 30 }, () => freshStudent());
+    await Promise.all(refs.map((ref) => applyWire(stores[0]!, ref)));
+    const many = await stores[1]!.listTopicsMany(refs);
+    expect(many.every((topics) => topics.size === 1)).toBe(true);
+    expect(await stores[1]!.getConsentMany(refs)).toHaveLength(30);
+  });
+
+  test('deleting a student leaves only the erasure marker', async () => {
+    const ref = freshStudent();
+    await applyWire(stores[0]!, ref);
+    await stores[1]!.eraseStudent(ref, Date.now());
+    expect((await clusterKeys(clients[0]!, redisKeysOf(ref))).map((k) => k.split(':').at(-1))).toEqual(['erased']);
+  });
+});

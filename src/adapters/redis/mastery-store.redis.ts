@@ -108,8 +108,8 @@ interface PendingCommit {
  * with many events in flight (a Kafka batch, an HTTP batch, concurrent requests) the cost of a
  * call is shared instead of paid per event. Each commit still succeeds or fails on its own.
  * On a Redis Cluster a script may only touch keys of one hash slot, so commits are grouped by
- * the slot of their student's tag, one call per slot (the calls to one node still travel
- * together, auto-pipelined).
+ * the slot of their student's tag, one call per slot, all sent at once without waiting for
+ * each other.
  */
 class CommitBatcher {
   private pending: PendingCommit[] = [];

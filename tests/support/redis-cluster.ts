@@ -17,20 +17,6 @@ export async function clusterClients(count: number, commandTimeoutMs = 2000): Pr
   return clients;
 }
 
-/** The keys matching a pattern on every master: on a cluster, SCAN walks one node only. */
-export async function clusterKeys(cluster: Cluster, pattern: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const node of cluster.nodes('master')) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      found.push(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }
-  return found.sort();
-}
-
 export interface PrivateCluster {
   /** Seed URLs, comma-separated, as REDIS_URL takes them with REDIS_MODE=cluster. */
   url: string;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real redis-server for development and tests, on loopback only, on a free port.
-# Usage: scripts/redis.sh up|down|status|pause SECONDS
+# Usage: scripts/redis.sh up|down|status|pause SECONDS|ensure-installed
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/env-file.sh
@@ -58,9 +58,11 @@ down() {
 
 case "${1:-}" in
   up) up ;;
+  # For scripts/redis-cluster.sh, which runs the same redis-server.
+  ensure-installed) ensure_installed ;;
   down) down ;;
   status) if running; then echo "redis: running on redis://127.0.0.1:$(cat "$portfile")"; else echo "redis: stopped"; exit 3; fi ;;
   # Freezes the server (SIGSTOP) for fault tests, and thaws it after SECONDS.
   pause) running || { echo "[redis] not running" >&2; exit 1; }; pid="$(cat "$pidfile")"; kill -STOP "$pid"; sleep "${2:?seconds}"; kill -CONT "$pid" ;;
-  *) echo "usage: $0 up|down|status|pause SECONDS" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|pause SECONDS|ensure-installed" >&2; exit 2 ;;
 esac

@@ -37,7 +37,7 @@ import { createLogger } from './adapters/observability/logger';
 import { createMetrics } from './adapters/observability/metrics';
 import { MeteredPredictionCache } from './adapters/observability/prediction-cache.metered';
 import { MeteredPredictionLog } from './adapters/observability/prediction-log.metered';
-import { createRedisClient, redisProbe, waitUntilReady } from './adapters/redis/client';
+import { connectRedis, pingAll, redisProbe, waitUntilReady } from './adapters/redis/client';
 import { RedisCohortStore } from './adapters/redis/cohort-store.redis';
 import { RedisCurriculumStore } from './adapters/redis/curriculum-store.redis';
 import { RedisMasteryStore, ttlSeconds } from './adapters/redis/mastery-store.redis';
@@ -128,7 +128,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
     };
   }
   if (config.state.backend === 'dapr') return daprBackend(config, log, pseudonymize);
-  const redis = createRedisClient(config.state.redisUrl, config.state.redisCommandTimeoutMs);
+  const redis = connectRedis({ mode: config.state.redisMode, url: config.state.redisUrl }, config.state.redisCommandTimeoutMs);
   redis.on('error', (err) => log.warn({ error: err.message }, 'redis connection error'));
   const redisStore = new RedisMasteryStore(redis, {
     stateTtlSeconds: ttlSeconds(config.state.ttlDays),
@@ -142,7 +142,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
     resetMs: config.breaker.resetMs,
     // A PING every 250 ms while open costs Redis nothing and lets writes resume within a fraction
     // of a second of its return, instead of after resetMs (5 s by default).
-    recovery: { probe: () => redis.ping(), everyMs: 250 },
+    recovery: { probe: () => pingAll(redis), everyMs: 250 },
   });
   store.onStateChange((state) => log.warn({ breaker: 'redis-state', state }, 'circuit breaker state changed'));
   return {

@@ -16,6 +16,8 @@ const EnvSchema = Type.Object({
   DAPR_HTTP_PORT: Type.Integer({ default: 3500, minimum: 1, maximum: 65535 }),
   DAPR_STATE_STORE: Type.String({ default: 'statestore', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://' }),
+  // A cluster is reached through seed nodes (REDIS_URL lists them, comma-separated); the client learns the rest.
+  REDIS_MODE: Type.Union([Type.Literal('standalone'), Type.Literal('cluster')], { default: 'standalone' }),
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ default: 500, minimum: 10, maximum: 60_000 }),
   STATE_TTL_DAYS: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
   IDEMPOTENCY_RETENTION_DAYS: Type.Integer({ default: 7, minimum: 1, maximum: 365 }),
@@ -115,6 +117,7 @@ export interface Config {
   readonly state: {
     readonly backend: Env['STATE_BACKEND'];
     readonly redisUrl: string;
+    readonly redisMode: Env['REDIS_MODE'];
     readonly redisCommandTimeoutMs: number;
     /** The sidecar's HTTP port and the state component's name, for STATE_BACKEND=dapr. */
     readonly dapr: { readonly httpPort: number; readonly stateStore: string };
@@ -241,6 +244,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   }
   // The in-memory backend loses every student's state on restart and is per replica: production
   // must say which one it means rather than fall into that default.
+  if (errors.length === 0 && e.REDIS_MODE === 'cluster' && !e.REDIS_URL.split(',').every((u) => /^rediss?:\/\/[^,\s]+$/.test(u.trim()))) {
+    errors.push('REDIS_URL: with REDIS_MODE=cluster, a comma-separated list of redis:// or rediss:// seed node URLs');
+  }
+  if (errors.length === 0 && e.REDIS_MODE === 'standalone' && e.REDIS_URL.includes(',')) {
+    errors.push('REDIS_URL: names several nodes; set REDIS_MODE=cluster for a Redis Cluster');
+  }
   if (e.APP_ENV === 'production' && !env.STATE_BACKEND) errors.push('STATE_BACKEND: must be set explicitly in production (redis, dapr or memory)');
   errors.push(...authErrors(e), ...privacyErrors(e), ...opsErrors(e), ...kafkaErrors(e));
   if (e.KAFKA_RETRY_MAX_MS < e.KAFKA_RETRY_INITIAL_MS) errors.push('KAFKA_RETRY_MAX_MS: must not be below KAFKA_RETRY_INITIAL_MS');
@@ -254,6 +263,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     state: {
       backend: e.STATE_BACKEND,
       redisUrl: e.REDIS_URL,
+      redisMode: e.REDIS_MODE,
       redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
       dapr: { httpPort: e.DAPR_HTTP_PORT, stateStore: e.DAPR_STATE_STORE },
       ttlDays: e.STATE_TTL_DAYS,

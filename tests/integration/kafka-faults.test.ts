@@ -30,6 +30,7 @@ import {
   waitFor,
   type RedisEngine,
 } from '../support/kafka';
+import { startPrivateCluster, type PrivateCluster } from '../support/redis-cluster';
 import { requireService, uniqueId } from '../support/services';
 
 let kafka: Kafka;
@@ -46,6 +47,10 @@ beforeEach(async () => {
   producer = await connectedProducer(kafka);
 });
 afterEach(() => producer.disconnect());
+
+/** Every fault is also run against the shared 3-master Redis Cluster. */
+const BACKENDS = ['standalone', 'cluster'] as const;
+const urlOf = (mode: (typeof BACKENDS)[number]) => requireService(mode === 'cluster' ? 'REDIS_CLUSTER_URL' : 'REDIS_URL');
 
 /** Produces the events in slices at a steady pace, so faults land mid-stream. */
 async function produceSteadily(topic: string, events: readonly WireEvent[], slice: number, everyMs: number): Promise<void> {
@@ -74,16 +79,26 @@ async function fullyCommitted(config: KafkaConfig): Promise<boolean> {
 }
 
 describe('the Kafka ingest under faults', () => {
-  test('Redis frozen for 10 s mid-stream: /ready turns 503, nothing is lost or applied twice, then ready and caught up', async () => {
+  test.each(BACKENDS)('Redis frozen for 10 s mid-stream (%s; on the cluster, one master): /ready turns 503, nothing is lost or applied twice, then ready and caught up', async (mode) => {
     // A Redis of this test's own: freezing the shared one would stall the other suites.
-    const port = await freePort();
-    const redisServer = Bun.spawn(['redis-server', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdout: 'ignore', stderr: 'ignore' });
+    let redisServer: Subprocess;
+    let url: string;
+    let cluster: PrivateCluster | undefined;
+    if (mode === 'cluster') {
+      cluster = await startPrivateCluster();
+      redisServer = cluster.nodes[0]!.proc;
+      url = cluster.url;
+    } else {
+      const port = await freePort();
+      redisServer = Bun.spawn(['redis-server', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdout: 'ignore', stderr: 'ignore' });
+      url = `redis://127.0.0.1:${port}`;
+    }
     const config = testKafkaConfig();
     await createTopics(admin, config);
     let backend: RedisEngine | undefined;
     let ingest: KafkaIngest | undefined;
     try {
-      await waitFor('the test redis to start', () => redisEngine(`redis://127.0.0.1:${port}`).then((b) => ((backend = b), true), () => false), 5000, 100);
+      await waitFor('the test redis to start', () => redisEngine(url, { mode }).then((b) => ((backend = b), true), () => false), 5000, 100);
       const registry = new Registry();
       ingest = await startKafkaIngest({ config, engine: backend!.engine, log: testLog, registry });
       const app = healthRoutes({ probes: [redisProbe(backend!.redis), ingest.probe], accepting: () => true, probeTimeoutMs: 500 });
@@ -121,12 +136,13 @@ describe('the Kafka ingest under faults', () => {
       await ingest?.stop();
       await backend?.close();
       redisServer.kill('SIGKILL');
+      await cluster?.stop();
       await deleteTopics(admin, config);
     }
-  }, 90_000);
+  }, 120_000);
 
-  test('the consumer hard-killed mid-stream and restarted: nothing lost, nothing applied twice, redeliveries counted as duplicates', async () => {
-    const redisUrl = requireService('REDIS_URL');
+  test.each(BACKENDS)('the consumer hard-killed mid-stream and restarted (%s): nothing lost, nothing applied twice, redeliveries counted as duplicates', async (mode) => {
+    const redisUrl = urlOf(mode);
     const config = testKafkaConfig();
     await createTopics(admin, config);
     const env = {
@@ -141,6 +157,7 @@ describe('the Kafka ingest under faults', () => {
       KAFKA_RETRY_MAX_MS: '1000',
       STATE_BACKEND: 'redis',
       REDIS_URL: redisUrl,
+      REDIS_MODE: mode,
       LOG_LEVEL: 'silent',
       APP_ENV: 'test',
     };
@@ -159,7 +176,7 @@ describe('the Kafka ingest under faults', () => {
       await waitFor('the consumer child to start', () => text.includes('ready'), 20_000, 50);
       return child;
     };
-    const backend = await redisEngine(redisUrl);
+    const backend = await redisEngine(redisUrl, { mode });
     const children: Child[] = [];
     try {
       const events = makeEvents(uniqueId('t'), 4000, 80);
@@ -196,10 +213,10 @@ describe('the Kafka ingest under faults', () => {
     }
   }, 90_000);
 
-  test('a second consumer joining and leaving mid-stream (two rebalances): nothing lost, nothing applied twice', async () => {
+  test.each(BACKENDS)('a second consumer joining and leaving mid-stream (two rebalances, %s): nothing lost, nothing applied twice', async (mode) => {
     const config = testKafkaConfig();
     await createTopics(admin, config);
-    const backend = await redisEngine(requireService('REDIS_URL'));
+    const backend = await redisEngine(urlOf(mode), { mode });
     const registries = [new Registry(), new Registry()] as const;
     const running: KafkaIngest[] = [];
     try {

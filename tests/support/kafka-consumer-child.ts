@@ -12,7 +12,7 @@ import { redisEngine, testLog } from './kafka';
 const parsed = parseConfig(process.env);
 if (!parsed.ok) throw new Error(parsed.errors.join('; '));
 const { config } = parsed;
-const backend = await redisEngine(config.state.redisUrl);
+const backend = await redisEngine(config.state.redisUrl, { mode: config.state.redisMode });
 const registry = new Registry();
 const ingest = await startKafkaIngest({ config: config.kafka, engine: backend.engine, log: testLog, registry });
 console.log('ready');

@@ -5,11 +5,10 @@
  */
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Admin, type IHeaders, type Producer } from 'kafkajs';
-import type Redis from 'ioredis';
 import pino from 'pino';
 import type { KafkaConfig } from '../../src/config/config';
 import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
-import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
+import { connectRedis, waitUntilReady, type RedisClient } from '../../src/adapters/redis/client';
 import { RedisMasteryStore, ttlSeconds } from '../../src/adapters/redis/mastery-store.redis';
 import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store.breaker';
 import type { Curriculum } from '../../src/domain/mastery/curriculum';
@@ -171,7 +170,7 @@ const plainIds: Pseudonymizer = (_tenantId, studentId) => studentId;
 
 export interface RedisEngine {
   engine: EngineDeps;
-  redis: Redis;
+  redis: RedisClient;
   close(): Promise<void>;
 }
 
@@ -179,8 +178,11 @@ export interface RedisEngine {
 const WINDOW = { maxSkewMs: 300_000, idempotencyRetentionMs: 0.5 * DAY_MS };
 
 /** Redis store behind the breaker, as main.ts builds it for STATE_BACKEND=redis. */
-export async function redisEngine(url: string, opts: { commandTimeoutMs?: number; breakerTimeoutMs?: number; breakerResetMs?: number } = {}): Promise<RedisEngine> {
-  const redis = createRedisClient(url, opts.commandTimeoutMs ?? 500);
+export async function redisEngine(
+  url: string,
+  opts: { mode?: 'standalone' | 'cluster'; commandTimeoutMs?: number; breakerTimeoutMs?: number; breakerResetMs?: number } = {},
+): Promise<RedisEngine> {
+  const redis = connectRedis({ mode: opts.mode ?? 'standalone', url }, opts.commandTimeoutMs ?? 500);
   redis.on('error', () => undefined);
   await waitUntilReady(redis, 5000);
   const store = new BreakerMasteryStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(1), idempotencyRetentionMs: WINDOW.idempotencyRetentionMs, erasureRetentionSeconds: ttlSeconds(1), pseudonymize: plainIds }), {

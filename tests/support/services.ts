@@ -5,7 +5,7 @@ import { join } from 'node:path';
  * The real services `bun run services:up` started, read from `.services.env`. A suite that needs
  * one and cannot find it fails loudly: skipping would let a broken setup pass as green.
  */
-export function requireService(name: 'REDIS_URL' | 'KAFKA_BROKERS'): string {
+export function requireService(name: 'REDIS_URL' | 'REDIS_CLUSTER_URL' | 'KAFKA_BROKERS'): string {
   const fromEnv = process.env[name];
   if (fromEnv) return fromEnv;
   const file = join(import.meta.dir, '..', '..', '.services.env');

@@ -9,7 +9,7 @@ describe('configuration', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.port).toBe(8005);
-    expect(r.config.state).toEqual({ backend: 'memory', redisUrl: 'redis://127.0.0.1:6379', redisCommandTimeoutMs: 500, dapr: { httpPort: 3500, stateStore: 'statestore' }, ttlDays: 90, idempotencyRetentionDays: 7, maxEventSkewSeconds: 300 });
+    expect(r.config.state).toEqual({ backend: 'memory', redisUrl: 'redis://127.0.0.1:6379', redisMode: 'standalone', redisCommandTimeoutMs: 500, dapr: { httpPort: 3500, stateStore: 'statestore' }, ttlDays: 90, idempotencyRetentionDays: 7, maxEventSkewSeconds: 300 });
     expect(r.config.model.thresholds).toEqual([0.4, 0.6, 0.8]);
     expect(r.config.breaker).toEqual({ timeoutMs: 1000, resetMs: 5000 });
   });
@@ -37,6 +37,14 @@ describe('configuration', () => {
   test('idempotency records may not outlive the state they guard', () => {
     const r = parseConfig({ STATE_TTL_DAYS: '5', IDEMPOTENCY_RETENTION_DAYS: '7' });
     expect(r.ok ? [] : r.errors).toEqual(['IDEMPOTENCY_RETENTION_DAYS: must not exceed STATE_TTL_DAYS']);
+  });
+
+  test('a Redis Cluster is named by its seed nodes, and several nodes need REDIS_MODE=cluster', () => {
+    const seeds = 'redis://10.0.0.1:7000, redis://10.0.0.2:7000';
+    const r = parseConfig({ REDIS_MODE: 'cluster', REDIS_URL: seeds });
+    expect(r.ok && r.config.state.redisMode).toBe('cluster');
+    expect(parseConfig({ REDIS_URL: seeds })).toMatchObject({ ok: false, errors: [expect.stringContaining('REDIS_MODE=cluster')] });
+    expect(parseConfig({ REDIS_MODE: 'cluster', REDIS_URL: 'redis://a:7000,http://b:7000' })).toMatchObject({ ok: false, errors: [expect.stringContaining('seed node')] });
   });
 
   test('the result is frozen', () => {

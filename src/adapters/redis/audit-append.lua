@@ -5,13 +5,18 @@
 -- a student's entries are found without reading the whole log. Records older than the retention
 -- are removed here (and from their student's index), and the last one removed becomes the anchor,
 -- so a verifier can tell trimming from deletion; the head is kept apart so a cut tail shows.
--- KEYS: 1 stream, 2 head, 3 anchor
+-- Every index key it touches must be declared (a Redis Cluster guarantees only declared keys
+-- during a slot migration): the caller declares the new records' indexes, and when trimming meets
+-- a student whose index it did not declare, the script writes nothing and names the missing ones.
+-- KEYS: 1 stream, 2 head, 3 anchor, 4.. the student indexes the caller expects to touch
 -- ARGV: 1 expected head `seq|hash` ('' for an empty chain), 2 retention cutoff (ms),
 --       3 new head `seq|hash`, 4 index key prefix, 5 retention (s), 6 number of field/value items
 --       per record, then the records' items (seq first, target fifth)
--- Returns 1 appended, 0 conflict.
+-- Returns 1 appended, 0 conflict, or the list of targets whose index was not declared.
 local head = redis.call('GET', KEYS[2]) or ''
 if head ~= ARGV[1] then return 0 end
+local declared = {}
+for i = 4, #KEYS do declared[KEYS[i]] = true end
 local function field(entry, name)
   local f = entry[2]
   for j = 1, #f, 2 do if f[j] == name then return f[j + 1] end end
@@ -32,6 +37,15 @@ repeat
   end
   if #batch > 0 then cursor = '(' .. batch[#batch][1] end
 until done or #expired >= 10000
+local missing = {}
+for _, entry in ipairs(expired) do
+  local target = field(entry, 'target')
+  if target and target ~= '' and not declared[ARGV[4] .. target] and not missing[target] then
+    missing[target] = true
+    missing[#missing + 1] = target
+  end
+end
+if #missing > 0 then return missing end
 if #expired > 0 then
   local last = expired[#expired]
   redis.call('SET', KEYS[3], field(last, 'seq') .. '|' .. field(last, 'hash'))

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './client';
 import { chain, type AuditEvent, type AuditRecord, type ChainEnds, type ChainLink, type Sha256 } from '../../domain/compliance/audit';
 import type { AuditLog, AuditQuery } from '../../ports/audit-log.port';
 import type { Clock } from '../../ports/clock.port';
@@ -7,18 +7,20 @@ import { guard } from './guard';
 import { auditAnchorKey, auditHeadKey, auditKey, auditTargetIndexPrefix } from './keys';
 
 type AppendFn = (
-  stream: string,
-  headKey: string,
-  anchorKey: string,
+  numberOfKeys: number,
+  ...keysThenArgs: (string | number)[]
+) => Promise<number | string[]>;
+/** The script's arguments after its keys. */
+type AppendArgs = [
   expectedHead: string,
   cutoff: number,
   head: string,
   indexPrefix: string,
   retentionSeconds: number,
   width: number,
-  ...fields: (string | number)[]
-) => Promise<number>;
-type RedisWithAppend = Redis & { auditAppend: AppendFn };
+  ...fields: (string | number)[],
+];
+type RedisWithAppend = RedisClient & { auditAppend: AppendFn };
 type StreamEntry = [id: string, fields: string[]];
 
 const FIELDS = ['seq', 'at', 'actor', 'action', 'target', 'request_id', 'outcome', 'prev', 'hash'] as const;
@@ -63,10 +65,10 @@ export class RedisAuditLog implements AuditLog {
   private readonly redis: RedisWithAppend;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: { sha256: Sha256; clock: Clock; retentionMs: number; maxConflictRetries?: number },
   ) {
-    redis.defineCommand('auditAppend', { numberOfKeys: 3, lua: appendScript });
+    redis.defineCommand('auditAppend', { lua: appendScript });
     this.redis = redis as RedisWithAppend;
   }
 
@@ -76,24 +78,32 @@ export class RedisAuditLog implements AuditLog {
 
   private async appendChained(tenantId: string, events: readonly AuditEvent[]): Promise<AuditRecord[]> {
     if (events.length === 0) return [];
+    const indexPrefix = auditTargetIndexPrefix(tenantId);
+    // Students whose old records retention will trim, learnt from the script (see audit-append.lua).
+    const trimmedTargets = new Set<string>();
     for (let round = 0; round < (this.opts.maxConflictRetries ?? 100); round++) {
       const rawHead = await this.redis.get(auditHeadKey(tenantId));
       const records = chain(events, parseLink(rawHead), this.opts.sha256);
       const cutoff = this.opts.clock.now() - this.opts.retentionMs;
       const head = records.at(-1)!;
-      const ok = await this.redis.auditAppend(
-        auditKey(tenantId),
-        auditHeadKey(tenantId),
-        auditAnchorKey(tenantId),
+      const targets = new Set([...trimmedTargets, ...records.flatMap((r) => (r.target ? [r.target] : []))]);
+      const keys = [auditKey(tenantId), auditHeadKey(tenantId), auditAnchorKey(tenantId), ...[...targets].map((t) => indexPrefix + t)];
+      const args: AppendArgs = [
         rawHead ?? '',
         cutoff,
         `${head.seq}|${head.hash}`,
-        auditTargetIndexPrefix(tenantId),
+        indexPrefix,
         Math.ceil(this.opts.retentionMs / 1000),
         FIELDS.length * 2,
         ...records.flatMap(encode),
-      );
+      ];
+      const ok = await this.redis.auditAppend(keys.length, ...keys, ...args);
       if (ok === 1) return records;
+      if (Array.isArray(ok)) {
+        // Trimming reached students whose index was not declared: declare them and go again.
+        ok.forEach((t) => trimmedTargets.add(t));
+        continue;
+      }
       // Another writer appended since we read the head: chain again from the new head.
       await Bun.sleep(Math.random() * Math.min(20, 2 ** round));
     }

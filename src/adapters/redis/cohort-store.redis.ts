@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './client';
 import type { Cohort } from '../../domain/access/cohort';
 import type { CohortStore, RosterWrite } from '../../ports/cohort-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
@@ -16,8 +16,11 @@ export interface RedisCohortStoreOptions {
 }
 
 type PutFn = (cohorts: string, members: string, erased: string, ...args: (string | number)[]) => Promise<string[]>;
-type RemoveFn = (cohorts: string, erased: string, prefix: string, studentId: string, pseudonym: string, at: number, retention: number) => Promise<number>;
-type RedisWithScripts = Redis & { cohortPut: PutFn; cohortRemove: RemoveFn };
+type RemoveFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number>;
+type RedisWithScripts = RedisClient & { cohortPut: PutFn; cohortRemove: RemoveFn };
+
+/** Rounds of list-then-remove before giving up on a tenant whose cohorts keep being created. */
+const MAX_REMOVE_ROUNDS = 20;
 
 interface CohortMeta {
   name: string;
@@ -33,11 +36,11 @@ export class RedisCohortStore implements CohortStore {
   private readonly redis: RedisWithScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: RedisCohortStoreOptions,
   ) {
     redis.defineCommand('cohortPut', { numberOfKeys: 3, lua: putScript });
-    redis.defineCommand('cohortRemove', { numberOfKeys: 2, lua: removeScript });
+    redis.defineCommand('cohortRemove', { lua: removeScript });
     this.redis = redis as RedisWithScripts;
   }
 
@@ -55,7 +58,14 @@ export class RedisCohortStore implements CohortStore {
   removeStudent(tenantId: string, studentId: string, at: number): Promise<void> {
     return guard(async () => {
       const pseudonym = this.opts.pseudonymize(tenantId, studentId);
-      await this.redis.cohortRemove(cohortsKey(tenantId), cohortErasedKey(tenantId), cohortMembersPrefix(tenantId), studentId, pseudonym, at, this.opts.erasureRetentionSeconds);
+      const prefix = cohortMembersPrefix(tenantId);
+      // Cohorts are created far more rarely than this runs, so a retry or two is the worst case.
+      for (let round = 0; round < MAX_REMOVE_ROUNDS; round++) {
+        const rosters = (await this.redis.hkeys(cohortsKey(tenantId))).map((id) => prefix + id);
+        const keys = [cohortsKey(tenantId), cohortErasedKey(tenantId), ...rosters];
+        if ((await this.redis.cohortRemove(keys.length, ...keys, prefix, studentId, pseudonym, at, this.opts.erasureRetentionSeconds)) === 1) return;
+      }
+      throw new Error(`cohorts of the tenant kept changing under ${MAX_REMOVE_ROUNDS} attempts`);
     });
   }
 

@@ -1,12 +1,12 @@
-import type Redis from 'ioredis';
 import type { CurriculumDocument } from '../../domain/mastery/curriculum';
 import type { CurriculumRevision, CurriculumStore, CurriculumWrite, StoredCurriculum } from '../../ports/curriculum-store.port';
 import replaceScript from './curriculum-replace.lua' with { type: 'text' };
+import type { RedisClient } from './client';
 import { guard } from './guard';
 import { curriculumKey } from './keys';
 
 type ReplaceFn = (key: string, expected: number, document: string, updatedAt: number, updatedBy: string, revision: string) => Promise<number>;
-type RedisWithScripts = Redis & { curriculumReplace: ReplaceFn };
+type RedisWithScripts = RedisClient & { curriculumReplace: ReplaceFn };
 
 /**
  * A tenant's curriculum in one hash (version, revision, document, updated_at, updated_by) under the
@@ -17,7 +17,7 @@ type RedisWithScripts = Redis & { curriculumReplace: ReplaceFn };
 export class RedisCurriculumStore implements CurriculumStore {
   private readonly redis: RedisWithScripts;
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     redis.defineCommand('curriculumReplace', { numberOfKeys: 1, lua: replaceScript });
     this.redis = redis as RedisWithScripts;
   }

@@ -1,5 +1,5 @@
-import type Redis from 'ioredis';
-import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './client';
+import calculateSlot from 'cluster-key-slot';
 import type { Consent } from '../../domain/compliance/consent';
 import { cloneTopicState, DAY_MS, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import {
@@ -34,7 +34,7 @@ export interface RedisStoreOptions {
 
 type CommitFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number[]>;
 type EraseFn = (topics: string, history: string, events: string, erased: string, consent: string, at: number, retentionSeconds: number) => Promise<number>;
-type RedisWithScripts = Redis & { masteryCommit: CommitFn; masteryErase: EraseFn };
+type RedisWithScripts = RedisClient & { masteryCommit: CommitFn; masteryErase: EraseFn };
 
 const DAY_SECONDS = 86_400;
 /** commit.lua takes each commit's keys as topics, history, events, erased marker, consent. */
@@ -62,15 +62,6 @@ function topicsOf(all: Record<string, string>): Map<string, TopicState> {
 
 /** The consent key's value `${'1' | '0'}|${updatedAt ms}`, or null for none recorded. */
 const decodeConsent = (raw: string | null): Consent | undefined => (raw === null ? undefined : { analytics: raw.startsWith('1'), updatedAt: Number(raw.slice(2)) });
-
-/** Runs a pipeline and returns its replies in order; the first command error rejects the whole read. */
-async function execAll<T>(pipeline: ChainableCommander): Promise<T[]> {
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.map(([err, value]) => {
-    if (err) throw err;
-    return value as T;
-  });
-}
 
 /** The version written with a topic's state: a random token, unique to the commit that wrote it ('' for no topic). */
 interface VersionedTopic {
@@ -121,6 +112,9 @@ interface PendingCommit {
  * Gathers the commits issued in one turn of the event loop and sends them in one script call:
  * with many events in flight (a Kafka batch, an HTTP batch, concurrent requests) the cost of a
  * call is shared instead of paid per event. Each commit still succeeds or fails on its own.
+ * On a Redis Cluster a script may only touch keys of one hash slot, so commits are grouped by
+ * the slot of their student's tag, one call per slot, all sent at once without waiting for
+ * each other.
  */
 class CommitBatcher {
   private pending: PendingCommit[] = [];
@@ -129,6 +123,7 @@ class CommitBatcher {
   constructor(
     private readonly redis: RedisWithScripts,
     private readonly maxPerCall: number,
+    private readonly bySlot: boolean,
   ) {}
 
   submit(keys: string[], args: (string | number)[]): Promise<number> {
@@ -145,8 +140,23 @@ class CommitBatcher {
     this.scheduled = false;
     const all = this.pending;
     this.pending = [];
-    for (let i = 0; i < all.length; i += this.maxPerCall) {
-      const batch = all.slice(i, i + this.maxPerCall);
+    if (!this.bySlot) {
+      this.send(all);
+      return;
+    }
+    const groups = new Map<number, PendingCommit[]>();
+    for (const commit of all) {
+      const slot = calculateSlot(commit.keys[0]!);
+      const group = groups.get(slot);
+      if (group) group.push(commit);
+      else groups.set(slot, [commit]);
+    }
+    for (const group of groups.values()) this.send(group);
+  }
+
+  private send(commits: PendingCommit[]): void {
+    for (let i = 0; i < commits.length; i += this.maxPerCall) {
+      const batch = commits.slice(i, i + this.maxPerCall);
       this.redis
         .masteryCommit(batch.length * KEYS_PER_COMMIT, ...batch.flatMap((c) => c.keys), ...batch.flatMap((c) => c.args))
         .then((codes) => batch.forEach((c, j) => c.resolve(Number(codes[j]))))
@@ -170,7 +180,7 @@ export class RedisMasteryStore implements MasteryStore {
   private readonly commits: CommitBatcher;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: RedisStoreOptions,
   ) {
     if (opts.idempotencyRetentionMs > opts.stateTtlSeconds * 1000) {
@@ -180,7 +190,7 @@ export class RedisMasteryStore implements MasteryStore {
     redis.defineCommand('masteryErase', { numberOfKeys: 5, lua: eraseScript });
     this.redis = redis as RedisWithScripts;
     this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
-    this.commits = new CommitBatcher(this.redis, opts.maxCommitsPerCall ?? 128);
+    this.commits = new CommitBatcher(this.redis, opts.maxCommitsPerCall ?? 128, redis.isCluster);
   }
 
   private keysOf(ref: StudentRef) {
@@ -252,11 +262,9 @@ export class RedisMasteryStore implements MasteryStore {
   }
 
   listTopicsMany(refs: readonly StudentRef[]): Promise<Map<string, TopicState>[]> {
-    return guard(async () => {
-      const pipeline = this.redis.pipeline();
-      for (const ref of refs) pipeline.hgetall(this.keysOf(ref).topics);
-      return (await execAll<Record<string, string>>(pipeline)).map(topicsOf);
-    });
+    // Single commands, not one pipeline: the students' keys live in different hash slots, which
+    // a cluster client cannot pipeline together; auto-pipelining sends them in one write per node.
+    return guard(async () => (await Promise.all(refs.map((ref) => this.redis.hgetall(this.keysOf(ref).topics)))).map(topicsOf));
   }
 
   getHistory(q: HistoryQuery): Promise<DaySnapshot[]> {
@@ -274,12 +282,8 @@ export class RedisMasteryStore implements MasteryStore {
   }
 
   getConsentMany(refs: readonly StudentRef[]): Promise<(Consent | undefined)[]> {
-    return guard(async () => {
-      // A pipeline, not MGET: the students' keys live in different hash slots.
-      const pipeline = this.redis.pipeline();
-      for (const ref of refs) pipeline.get(this.keysOf(ref).consent);
-      return (await execAll<string | null>(pipeline)).map(decodeConsent);
-    });
+    // Single GETs, not MGET or one pipeline: the students' keys live in different hash slots.
+    return guard(async () => (await Promise.all(refs.map((ref) => this.redis.get(this.keysOf(ref).consent)))).map(decodeConsent));
   }
 
   setConsent(ref: StudentRef, consent: Consent): Promise<void> {

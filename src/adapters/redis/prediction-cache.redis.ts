@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './client';
 import type { Clock } from '../../ports/clock.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import { keyOfRequestField, requestFieldOf, type CachedPrediction, type PredictionCache, type PredictionKey } from '../../ports/prediction-cache.port';
@@ -18,7 +18,7 @@ export interface RedisPredictionCacheOptions {
 
 type PutFn = (key: string, fingerprint: string, field: string, entry: string, cachedAt: number, ttl: number, max: number) => Promise<number>;
 type ForgetFn = (key: string, at: number, ttl: number) => Promise<number>;
-type RedisWithScripts = Redis & { predictionCachePut: PutFn; predictionCacheForget: ForgetFn };
+type RedisWithScripts = RedisClient & { predictionCachePut: PutFn; predictionCacheForget: ForgetFn };
 
 /**
  * One hash per student under the student's tag (`predictions` in keys.ts), so an erasure is one
@@ -33,7 +33,7 @@ export class RedisPredictionCache implements PredictionCache {
   private readonly maxEntries: number;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: RedisPredictionCacheOptions,
   ) {
     redis.defineCommand('predictionCachePut', { numberOfKeys: 1, lua: putScript });

@@ -1,27 +1,19 @@
--- Lists unscored predictions whose target day is from ARGV[4] to ARGV[1], oldest first, with their entries.
--- A member whose entry is gone (past the retention, or erased between the two steps of a write)
--- is dropped from the index on the way.
--- KEYS: 1 the tenant's due index
--- ARGV: 1 latest target day number, 2 limit, 3 prefix of the students' log hashes, 4 earliest target day number
--- Returns member, entry JSON, member, entry JSON, ...
-local limit = tonumber(ARGV[2])
+-- Reads the entries of candidate unscored predictions (members of the tenant's due index the
+-- caller listed) and drops from the index, on the way, a member whose entry is gone (past the
+-- retention, or erased between the two steps of a write). Every key is declared, as a Redis
+-- Cluster requires during a slot migration: the caller passes each member's log hash.
+-- KEYS: 1 the tenant's due index, then per member: the student's log hash
+-- ARGV: per member: the member `${pseudonym}|${field}`
+-- Returns member, entry JSON, member, entry JSON, ... for the members whose entry is there.
 local out = {}
-local offset = 0
-while #out < limit * 2 do
-  local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[4], ARGV[1], 'LIMIT', offset, limit)
-  if #members == 0 then break end
-  for _, member in ipairs(members) do
-    local bar = string.find(member, '|', 1, true)
-    local raw = redis.call('HGET', ARGV[3] .. string.sub(member, 1, bar - 1), string.sub(member, bar + 1))
-    if raw then
-      offset = offset + 1
-      if #out < limit * 2 then
-        table.insert(out, member)
-        table.insert(out, raw)
-      end
-    else
-      redis.call('ZREM', KEYS[1], member)
-    end
+for i, member in ipairs(ARGV) do
+  local bar = string.find(member, '|', 1, true)
+  local raw = redis.call('HGET', KEYS[i + 1], string.sub(member, bar + 1))
+  if raw then
+    table.insert(out, member)
+    table.insert(out, raw)
+  else
+    redis.call('ZREM', KEYS[1], member)
   end
 end
 return out

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './client';
 import { addSums, NO_SAMPLES, sampleOf, scopeOf, summarize, type AccuracySums, type AccuracySummary, type RememberedPrediction, type ServedPrediction } from '../../domain/prediction/accuracy';
 import { DAY_MS, dayOf, isoDay } from '../../domain/mastery/topic-state';
 import type { Clock } from '../../ports/clock.port';
@@ -20,10 +20,10 @@ export interface RedisPredictionLogOptions {
 }
 
 type RememberFn = (log: string, due: string, pseudonym: string, ttl: number, cutoffDay: string, cutoffDayNumber: number, ...predictions: (string | number)[]) => Promise<number>;
-type DueFn = (due: string, maxDayNumber: number, limit: number, logPrefix: string, minDayNumber: number) => Promise<string[]>;
+type DueFn = (numberOfKeys: number, ...keysThenMembers: string[]) => Promise<string[]>;
 type ScoreFn = (log: string, due: string, sums: string, field: string, member: string, actual: number, scoredAt: number, ttl: number, ...sumFields: (string | number)[]) => Promise<string>;
 type ForgetFn = (log: string, due: string, pseudonym: string, at: number, ttl: number) => Promise<number>;
-type RedisWithScripts = Redis & { predictionLogRemember: RememberFn; predictionLogDue: DueFn; predictionLogScore: ScoreFn; predictionLogForget: ForgetFn };
+type RedisWithScripts = RedisClient & { predictionLogRemember: RememberFn; predictionLogDue: DueFn; predictionLogScore: ScoreFn; predictionLogForget: ForgetFn };
 
 const fieldOf = (p: Pick<ServedPrediction, 'targetDay' | 'topicId'>): string => `${p.targetDay}|${p.topicId ?? '*'}`;
 const dayNumberOf = (day: string): number => dayOf(Date.parse(`${day}T00:00:00Z`));
@@ -39,11 +39,11 @@ export class RedisPredictionLog implements PredictionLog {
   private readonly redis: RedisWithScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: RedisPredictionLogOptions,
   ) {
     redis.defineCommand('predictionLogRemember', { numberOfKeys: 2, lua: rememberScript });
-    redis.defineCommand('predictionLogDue', { numberOfKeys: 1, lua: dueScript });
+    redis.defineCommand('predictionLogDue', { lua: dueScript });
     redis.defineCommand('predictionLogScore', { numberOfKeys: 3, lua: scoreScript });
     redis.defineCommand('predictionLogForget', { numberOfKeys: 2, lua: forgetScript });
     this.redis = redis as RedisWithScripts;
@@ -69,11 +69,24 @@ export class RedisPredictionLog implements PredictionLog {
           .slice(0, query.limit)
           .map(([field, e]) => ({ ...e, id: `${pseudonym}|${field}`, pseudonym }));
       }
-      const flat = await this.redis.predictionLogDue(predictionDueKey(query.tenantId), dayNumberOf(query.asOfDay) - 1, query.limit, predictionLogKey(query.tenantId, ''), dayNumberOf(this.cutoffDay()));
+      const dueKey = predictionDueKey(query.tenantId);
       const due: DuePrediction[] = [];
-      for (let i = 0; i < flat.length; i += 2) {
-        const id = flat[i]!;
-        due.push({ ...(JSON.parse(flat[i + 1]!) as ServedPrediction), id, pseudonym: id.slice(0, id.indexOf('|')) });
+      // Candidates from the index, then their entries in one script that declares each log hash.
+      // Members whose entry is gone leave the index there, so the next page starts after the
+      // members found; one scored by another replica in between may be missed until the next run.
+      let offset = 0;
+      while (due.length < query.limit) {
+        const want = query.limit - due.length;
+        const members = await this.redis.zrangebyscore(dueKey, dayNumberOf(this.cutoffDay()), dayNumberOf(query.asOfDay) - 1, 'LIMIT', offset, want);
+        if (members.length === 0) break;
+        const keys = [dueKey, ...members.map((m) => predictionLogKey(query.tenantId, m.slice(0, m.indexOf('|'))))];
+        const flat = await this.redis.predictionLogDue(keys.length, ...keys, ...members);
+        for (let i = 0; i < flat.length; i += 2) {
+          const id = flat[i]!;
+          due.push({ ...(JSON.parse(flat[i + 1]!) as ServedPrediction), id, pseudonym: id.slice(0, id.indexOf('|')) });
+        }
+        offset += flat.length / 2;
+        if (members.length < want) break;
       }
       return due;
     });

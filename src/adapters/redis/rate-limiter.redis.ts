@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './client';
 import { decide, fixedWindow } from '../../domain/access/fixed-window';
 import type { Clock } from '../../ports/clock.port';
 import { RateLimiterUnavailableError, type RateLimitDecision, type RateLimiter } from '../../ports/rate-limiter.port';
@@ -13,7 +13,7 @@ import hitScript from './rate-limit.lua' with { type: 'text' };
 export const RATE_LIMIT_TTL_SLACK_MS = 5_000;
 
 type HitFn = (key: string, windowSeconds: number, windowIndex: number, ttlMs: number) => Promise<number>;
-type RedisWithHit = Redis & { rateLimitHit: HitFn };
+type RedisWithHit = RedisClient & { rateLimitHit: HitFn };
 
 /**
  * RateLimiter on Redis, shared by all replicas: one Lua call per hit counts it and sets the TTL.
@@ -25,7 +25,7 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly redis: RedisWithHit;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly clock: Clock,
   ) {
     redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: hitScript });

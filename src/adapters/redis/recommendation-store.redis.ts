@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './client';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { RecommendationFeedback, RecommendationRecord, RecommendationStore, RecordOutcome, ServedRecommendation, ServedSet } from '../../ports/recommendation-store.port';
@@ -22,7 +22,7 @@ export interface RedisRecommendationStoreOptions {
 type RecordFn = (cache: string, served: string, order: string, feedback: string, erased: string, ...args: (string | number)[]) => Promise<string[]>;
 type FeedbackFn = (served: string, feedback: string, id: string, json: string, cutoff: number) => Promise<number>;
 type EraseFn = (cache: string, served: string, order: string, feedback: string, erased: string, at: number, retentionSeconds: number) => Promise<number>;
-type RedisWithScripts = Redis & { recRecord: RecordFn; recFeedback: FeedbackFn; recErase: EraseFn };
+type RedisWithScripts = RedisClient & { recRecord: RecordFn; recFeedback: FeedbackFn; recErase: EraseFn };
 
 /** `${generatedAt}\t${key}\t${JSON}`: the key and time are read by rec-record.lua without decoding JSON. */
 const encodeSet = (s: ServedSet): string => `${s.generatedAt}\t${s.key}\t${JSON.stringify(s.recommendations)}`;
@@ -43,7 +43,7 @@ export class RedisRecommendationStore implements RecommendationStore {
   private readonly redis: RedisWithScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: RedisRecommendationStoreOptions,
   ) {
     redis.defineCommand('recRecord', { numberOfKeys: 5, lua: recordScript });

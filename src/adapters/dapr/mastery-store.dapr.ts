@@ -41,7 +41,7 @@ const hasData = (doc: StudentDoc): boolean => Object.keys(doc.topics).length > 0
  * data expires STATE_TTL_DAYS after the last activity. A consent withdrawal is also kept under a
  * second key without a TTL, so it outlives the document and any erasure; setConsent writes that
  * key first and then the document, so an apply racing a withdrawal fails its ETag and re-reads.
- * Limit: the whole history is rewritten with every apply (see ADR 0011).
+ * Limit: the whole history is rewritten with every apply (see ADR 0013).
  */
 export class DaprMasteryStore implements MasteryStore {
   private readonly queue = new KeyedQueue();

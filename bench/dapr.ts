@@ -123,7 +123,7 @@ try {
   console.log(section);
   await daprState.close();
 } finally {
-  await deleteKeys(redis, [`me:{${tenant}*`, `${dapr.keyPrefix}||*`]);
+  await deleteKeys(redis, [`me:{${tenant}*`]);
   await dapr.stop();
   await redis.quit();
 }

@@ -17,7 +17,7 @@ import type { EngineDeps } from '../src/domain/mastery/engine';
 import { DAY_MS } from '../src/domain/mastery/topic-state';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';
-import { benchEvent, curriculum, writeBenchSection } from './support';
+import { benchEvent, curricula, writeBenchSection } from './support';
 
 const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 100_000);
 const STUDENTS = 10_000;
@@ -121,7 +121,7 @@ async function main() {
       new BreakerMasteryStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(8), idempotencyRetentionMs: 7 * DAY_MS, erasureRetentionSeconds: ttlSeconds(1), pseudonymize: (_tenantId, studentId) => studentId }), { name: 'redis-state', timeoutMs: 1000, resetMs: 5000 }),
       appliedAt,
     );
-    const engine: EngineDeps = { store, clock: { now: () => Date.now() }, curriculum, policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] }, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } };
+    const engine: EngineDeps = { store, clock: { now: () => Date.now() }, curricula, policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] }, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } };
     const log = pino({ level: 'warn' });
     const ingest = await startKafkaIngest({ config, engine, log, registry: new Registry() });
     let endToEnd: number;

@@ -12,7 +12,7 @@ import type { Clock } from '../src/ports/clock.port';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';
 import { memoryStore, redisStoreOptions } from '../tests/support/stores';
-import { benchEvent, curriculum, topics, writeBenchSection } from './support';
+import { benchEvent, curricula, topics, writeBenchSection } from './support';
 
 /** The run's events, in wire format. */
 const clock: Clock = { now: () => Date.parse('2026-02-01T00:00:00Z') };
@@ -54,7 +54,7 @@ async function best(label: string, measure: (round: number) => Promise<number>):
   return report(label, results);
 }
 
-const engineOn = (store: MasteryStore): EngineDeps => ({ store, clock, curriculum, policy, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } });
+const engineOn = (store: MasteryStore): EngineDeps => ({ store, clock, curricula, policy, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } });
 
 async function main() {
   const redisUrl = requireService('REDIS_URL');

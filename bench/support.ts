@@ -4,11 +4,13 @@ import type Redis from 'ioredis';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { DAY_MS } from '../src/domain/mastery/topic-state';
-import { shippedCurriculum } from '../tests/support/curriculum';
+import { shippedCurricula, shippedCurriculum } from '../tests/support/curriculum';
 
 export const ROOT = join(import.meta.dir, '..');
 
 export const curriculum = shippedCurriculum;
+/** The engine's view of it: every bench tenant on the shipped file. */
+export const curricula = shippedCurricula();
 export const topics = [...curriculum.topics.values()];
 
 /**

@@ -13,6 +13,7 @@ import { createPseudonymizer, sha256 } from './adapters/crypto/hashing';
 import { randomIds } from './adapters/crypto/ids';
 import { DaprAuditLog } from './adapters/dapr/audit-log.dapr';
 import { DaprCohortStore } from './adapters/dapr/cohort-store.dapr';
+import { DaprCurriculumStore } from './adapters/dapr/curriculum-store.dapr';
 import { DaprMasteryStore } from './adapters/dapr/mastery-store.dapr';
 import { DaprPredictionCache } from './adapters/dapr/prediction-cache.dapr';
 import { DaprPredictionLog } from './adapters/dapr/prediction-log.dapr';
@@ -23,6 +24,8 @@ import { MemoryAuditLog } from './adapters/memory/audit-log.memory';
 import { RedisAuditLog } from './adapters/redis/audit-log.redis';
 import type { Lifecycle } from './adapters/http/gate';
 import { MemoryCohortStore } from './adapters/memory/cohort-store.memory';
+import { CachedCurriculumSource } from './adapters/memory/curriculum-source.cached';
+import { MemoryCurriculumStore } from './adapters/memory/curriculum-store.memory';
 import { MemoryMasteryStore } from './adapters/memory/mastery-store.memory';
 import { MemoryRecommendationStore } from './adapters/memory/recommendation-store.memory';
 import { MemoryPredictionCache } from './adapters/memory/prediction-cache.memory';
@@ -35,6 +38,7 @@ import { MeteredPredictionCache } from './adapters/observability/prediction-cach
 import { MeteredPredictionLog } from './adapters/observability/prediction-log.metered';
 import { createRedisClient, redisProbe, waitUntilReady } from './adapters/redis/client';
 import { RedisCohortStore } from './adapters/redis/cohort-store.redis';
+import { RedisCurriculumStore } from './adapters/redis/curriculum-store.redis';
 import { RedisMasteryStore, ttlSeconds } from './adapters/redis/mastery-store.redis';
 import { RedisRecommendationStore } from './adapters/redis/recommendation-store.redis';
 import { RedisPredictionCache } from './adapters/redis/prediction-cache.redis';
@@ -48,6 +52,7 @@ import type { EngineDeps } from './domain/mastery/engine';
 import { DAY_MS } from './domain/mastery/topic-state';
 import type { AuditLog } from './ports/audit-log.port';
 import type { CohortStore } from './ports/cohort-store.port';
+import type { CurriculumStore } from './ports/curriculum-store.port';
 import type { PredictionCache } from './ports/prediction-cache.port';
 import type { PredictionLog } from './ports/prediction-log.port';
 import type { Pseudonymizer } from './ports/pseudonymizer.port';
@@ -85,6 +90,7 @@ interface Backend {
   predictionLog: PredictionLog;
   auditLog: AuditLog;
   recommendations: RecommendationStore;
+  curricula: CurriculumStore;
   probes: HealthProbe[];
   breakers: () => BreakerStatus[];
   /** Resolves when the backend can serve; start-up waits for it a bounded time. */
@@ -113,6 +119,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
       predictionLog: new MemoryPredictionLog({ clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
       auditLog: new MemoryAuditLog(audit),
       recommendations: new MemoryRecommendationStore({ ...recommendationStorage, erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS }),
+      curricula: new MemoryCurriculumStore(),
       probes: [],
       breakers: () => [],
       ready: async () => {},
@@ -145,6 +152,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
     predictionLog: new RedisPredictionLog(redis, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
     auditLog: new RedisAuditLog(redis, audit),
     recommendations: new RedisRecommendationStore(redis, { ...recommendationStorage, erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays) }),
+    curricula: new RedisCurriculumStore(redis),
     probes: [redisProbe(redis)],
     breakers: () => [store.status()],
     ready: () => waitUntilReady(redis, 5000),
@@ -172,6 +180,7 @@ function daprBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): 
       pseudonymize,
     }),
     cohorts: new DaprCohortStore(state, { ttlSeconds: ttlSeconds(config.cohortTtlDays), erasureRetentionSeconds, pseudonymize }),
+    curricula: new DaprCurriculumStore(state),
     rateLimiter: new DaprRateLimiter(state, systemClock),
     predictionCache: new DaprPredictionCache(state, { clock: systemClock, ttlSeconds: config.prediction.cacheTtlSeconds, pseudonymize }),
     predictionLog: new DaprPredictionLog(state, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
@@ -260,7 +269,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   const engine: EngineDeps = {
     store: backend.store,
     clock: systemClock,
-    curriculum: curriculum.curriculum,
+    curricula: new CachedCurriculumSource({ store: backend.curricula, clock: systemClock, shipped: curriculum.curriculum, refreshMs: config.model.curriculumRefreshMs }),
     policy: { consistencyWindowDays: config.model.consistencyWindowDays, recencyHalfLifeDays: config.model.recencyHalfLifeDays, thresholds: config.model.thresholds },
     consentByDefault: config.privacy.consentByDefault,
     eventWindow: { maxSkewMs: config.state.maxEventSkewSeconds * 1000, idempotencyRetentionMs: config.state.idempotencyRetentionDays * DAY_MS },
@@ -276,6 +285,8 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     prediction: config.prediction,
     analytics: config.analytics,
     cohorts: backend.cohorts,
+    curriculumStore: backend.curricula,
+    xapi: config.xapi,
     predictionCache: new MeteredPredictionCache(backend.predictionCache, metrics.predictionCacheLookups),
     predictionLog: new MeteredPredictionLog(backend.predictionLog, metrics.predictionAccuracy),
     auditLog: backend.auditLog,

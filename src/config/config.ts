@@ -22,6 +22,11 @@ const EnvSchema = Type.Object({
   // Producers' clocks drift; an event further ahead than this would move a topic's time reference.
   MAX_EVENT_SKEW_S: Type.Integer({ default: 300, minimum: 0, maximum: 86_400 }),
   CURRICULUM_FILE: Type.String({ default: 'data/curriculum.json', minLength: 1 }),
+  // How stale a replica's copy of a tenant's curriculum may be: the issue allows 5 s; 1 s costs one HGET per tenant and second.
+  CURRICULUM_REFRESH_MS: Type.Integer({ default: 1000, minimum: 50, maximum: 5000 }),
+  // xAPI has no standard verb for a code review's quality; platforms name their own.
+  XAPI_CODE_QUALITY_VERB: Type.String({ default: 'https://learnflow.example/xapi/verbs/code-assessed', pattern: '^[A-Za-z][A-Za-z0-9+.-]*:\\S+$' }),
+  XAPI_CODE_QUALITY_EXTENSION: Type.String({ default: 'https://learnflow.example/xapi/extensions/code-quality', pattern: '^[A-Za-z][A-Za-z0-9+.-]*:\\S+$' }),
   CONSISTENCY_WINDOW_DAYS: Type.Integer({ default: 14, minimum: 1, maximum: 365 }),
   RECENCY_HALF_LIFE_DAYS: Type.Number({ default: 14, exclusiveMinimum: 0, maximum: 3650 }),
   LEVEL_THRESHOLDS: Type.String({ default: DEFAULT_THRESHOLDS.join(',') }),
@@ -119,6 +124,7 @@ export interface Config {
   };
   readonly model: {
     readonly curriculumFile: string;
+    readonly curriculumRefreshMs: number;
     readonly consistencyWindowDays: number;
     readonly recencyHalfLifeDays: number;
     readonly thresholds: LevelThresholds;
@@ -162,6 +168,8 @@ export interface Config {
     readonly timeoutMs: number;
   };
   readonly commit: string;
+  /** Which xAPI verb and result extension carry a code review's quality score (code.assessed). */
+  readonly xapi: { readonly codeQualityVerb: string; readonly codeQualityExtension: string };
   readonly recommendation: {
     readonly threshold: number;
     readonly cacheTtlSeconds: number;
@@ -254,6 +262,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     },
     model: {
       curriculumFile: e.CURRICULUM_FILE,
+      curriculumRefreshMs: e.CURRICULUM_REFRESH_MS,
       consistencyWindowDays: e.CONSISTENCY_WINDOW_DAYS,
       recencyHalfLifeDays: e.RECENCY_HALF_LIFE_DAYS,
       thresholds: thresholds as unknown as LevelThresholds,
@@ -289,6 +298,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     },
     invocation: { appApiToken: e.APP_API_TOKEN, timeoutMs: e.INVOCATION_TIMEOUT_MS },
     commit: e.GIT_COMMIT,
+    xapi: { codeQualityVerb: e.XAPI_CODE_QUALITY_VERB, codeQualityExtension: e.XAPI_CODE_QUALITY_EXTENSION },
     recommendation: {
       threshold: e.RECOMMENDATION_THRESHOLD,
       cacheTtlSeconds: e.RECOMMENDATION_CACHE_TTL_S,

@@ -34,9 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.stop('SIGKILL');
   await dapr?.stop();
-  // The run's keys go with it: they are under this run's prefix only.
-  const keys = await daprKeys();
-  if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
 });
 

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaprState } from '../../src/adapters/dapr/state';
+import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
+import { deleteKeys } from '../../bench/support';
 import { requireService, uniqueId } from './services';
 import { startDaprd, type RunningDaprd } from './daprd';
 
@@ -71,6 +73,13 @@ export async function startDaprState(kind: DaprStoreKind): Promise<DaprStateUnde
       for (const c of clients) await c.close();
       await daprd.stop();
       rmSync(dir, { recursive: true, force: true });
+      // Some keys never expire (audit log, curricula, consent withdrawals): the run removes its own from the shared Redis.
+      if (kind === 'redis') {
+        const redis = createRedisClient(requireService('REDIS_URL'), 5000);
+        await waitUntilReady(redis, 5000);
+        await deleteKeys(redis, [`${keyPrefix}||*`]);
+        await redis.quit();
+      }
     },
   };
 }

@@ -119,7 +119,11 @@ describe('the curriculum', () => {
         { topic_id: 'c', lessons: ['z'], prerequisites: ['nowhere'] },
       ],
     });
-    expect(r.ok ? [] : r.errors).toEqual(['topics[0].lessons has repeated ids', 'topics[1].topic_id must be a valid id', 'topic "c" names unknown prerequisite "nowhere"']);
+    expect(r.ok ? [] : r.errors).toEqual([
+      'topics[0].lessons repeats lesson "x"',
+      'topics[1].topic_id must be a valid id (letters, digits and . _ : -, at most 128)',
+      'topics[2].prerequisites names unknown topic "nowhere"',
+    ]);
   });
 
   test('lesson membership is checked per topic', () => {

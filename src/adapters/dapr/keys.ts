@@ -29,3 +29,9 @@ export const auditPageDaprKey = (tenantId: string, page: number): string => `aud
 
 /** the tenant's prediction log: entries per pseudonym, per-day accuracy sums, recent erasures */
 export const predictionLogDaprKey = (tenantId: string): string => `prediction-log:${tenantId}`;
+
+/** the tenant's current curriculum version and revision: what replicas poll */
+export const curriculumRevisionDaprKey = (tenantId: string): string => `curriculum:${tenantId}`;
+
+/** one written curriculum, under its revision (never rewritten: a new write is a new revision) */
+export const curriculumDocumentDaprKey = (tenantId: string, revision: string): string => `curriculum:${tenantId}:${revision}`;

@@ -3,10 +3,12 @@ import type { Logger } from 'pino';
 import type { AnalyticsDeps, AnalyticsSettings } from '../../domain/analytics/compare';
 import type { ComplianceDeps } from '../../domain/compliance/compliance';
 import type { EngineDeps } from '../../domain/mastery/engine';
+import type { XapiSettings } from '../../domain/xapi/statement';
 import type { PredictionDeps, PredictionSettings } from '../../domain/prediction/predict';
 import type { RecommendationDeps, RecommendationSettings } from '../../domain/recommendation/recommendations';
 import type { AuditLog } from '../../ports/audit-log.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
+import type { CurriculumStore } from '../../ports/curriculum-store.port';
 import type { HealthProbe } from '../../ports/health.port';
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
 import type { MasteryUpdates } from '../../ports/mastery-updates.port';
@@ -24,6 +26,7 @@ import { apiDocs } from './api-docs';
 import type { Authenticate } from './auth';
 import { cohortRoutes } from './cohorts.routes';
 import { complianceRoutes } from './compliance.routes';
+import { curriculumRoutes } from './curriculum.routes';
 import { ApiError, errorBody, STATUS_OF, type ErrorCode, type ErrorDetail } from './errors';
 import { EVENTS_BODY_LIMIT_BYTES, eventRoutes } from './events.routes';
 import { createGate, type GateSettings, type Lifecycle } from './gate';
@@ -33,6 +36,7 @@ import { masteryRoutes } from './mastery.routes';
 import { opsRoutes, type ServiceInfo } from './ops.routes';
 import { atRiskRoutes, predictionRoutes } from './predictions.routes';
 import { recommendationRoutes } from './recommendations.routes';
+import { XAPI_BODY_LIMIT_BYTES, xapiRoutes } from './xapi.routes';
 import { requestIdOf } from './request-context';
 
 export interface AppDeps {
@@ -40,6 +44,10 @@ export interface AppDeps {
   prediction: PredictionSettings;
   analytics: AnalyticsSettings;
   cohorts: CohortStore;
+  /** Where tenants' own curricula are stored; `engine.curricula` is each replica's view of them. */
+  curriculumStore: CurriculumStore;
+  /** Which xAPI verb and extension carry code quality. */
+  xapi: XapiSettings;
   /** Where served recommendations live, the ids they get, and the rules' settings. */
   recommendations: { store: RecommendationStore; ids: IdSource; settings: RecommendationSettings };
   /** Served predictions kept for reuse, and kept to be scored against what happened. */
@@ -106,7 +114,14 @@ export function createApp(deps: AppDeps) {
   // normalize: false makes `additionalProperties: false` refuse unknown fields instead of
   // silently dropping them, so a misspelt field is an error the client sees.
   const app = new Elysia({ normalize: false })
-    .use(createGate({ ...deps, ...auditDeps, selfGuardedPaths: INVOCATION_PATHS, bodyLimits: { '/api/v1/events': eventsBodyLimit } }))
+    .use(
+      createGate({
+        ...deps,
+        ...auditDeps,
+        selfGuardedPaths: INVOCATION_PATHS,
+        bodyLimits: { '/api/v1/events': eventsBodyLimit, '/api/v1/xapi/statements': Math.max(XAPI_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes) },
+      }),
+    )
     .onError({ as: 'global' }, ({ code, error: thrown, request, set }) => {
       // Elysia wraps what the body parser throws (our 413 and 400) in its ParseError.
       const cause = (thrown as { cause?: unknown }).cause;
@@ -143,8 +158,9 @@ export function createApp(deps: AppDeps) {
         info: { title: 'Mastery Engine API', version: deps.info.version, description: 'Learner mastery per topic: ingest learning events, query mastery, manage cohorts.' },
         tags: [
           { name: 'mastery', description: 'Mastery scores and their components' },
-          { name: 'events', description: 'Learning event ingest' },
+          { name: 'events', description: 'Learning event ingest: our envelope, or xAPI statements' },
           { name: 'cohorts', description: 'Cohorts: which teachers teach which students' },
+          { name: 'curriculum', description: "The tenant's topics, lessons and prerequisites, versioned" },
           { name: 'predictions', description: 'Where a student is heading: forecasts, intervention flags, reviews' },
           { name: 'recommendations', description: 'What to do next, learning paths, feedback and its effect' },
           { name: 'analytics', description: 'Mastery history and cohort comparisons, small groups suppressed' },
@@ -167,7 +183,9 @@ export function createApp(deps: AppDeps) {
     .use(opsRoutes({ metrics, info: deps.info, clock: deps.engine.clock }))
     .use(masteryRoutes({ ...deps, ...auditDeps }))
     .use(eventRoutes({ ...deps, ...auditDeps }))
+    .use(xapiRoutes({ ...deps, ...auditDeps }))
     .use(cohortRoutes({ ...deps, ...auditDeps }))
+    .use(curriculumRoutes({ ...auditDeps, curriculum: { curricula: deps.engine.curricula, curriculumStore: deps.curriculumStore, store: deps.engine.store, cohorts: deps.cohorts, clock: deps.engine.clock } }))
     .use(predictionRoutes({ ...auditDeps, predictions, cohorts: deps.cohorts }))
     .use(atRiskRoutes({ ...auditDeps, predictions, cohorts: deps.cohorts }))
     .use(recommendationRoutes({ ...auditDeps, recommendations, cohorts: deps.cohorts }))

@@ -7,6 +7,8 @@
 export const studentDaprKeys = (tenantId: string, pseudonym: string) => ({
   /** the student's state, history, idempotency records, consent copy and erasure record (mastery store) */
   doc: `student:${tenantId}/${pseudonym}`,
+  /** sealed daily snapshots of one month (`YYYY-MM`), or an erasure's tombstone: named in the student document */
+  historyMonth: (month: string) => `history:${tenantId}/${pseudonym}:${month}`,
   /** the student's consent decision: a withdrawal without TTL, a grant for the state TTL */
   consent: `consent:${tenantId}/${pseudonym}`,
   /** cached predictions, their fingerprint and an erasure time */

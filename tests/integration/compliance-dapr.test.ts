@@ -35,7 +35,7 @@ afterAll(async () => {
   await service?.stop('SIGKILL');
   await dapr?.stop();
   await redis.quit();
-});
+}, 30_000);
 
 /** Every key the sidecar wrote for this run, by SCAN. */
 async function daprKeys(): Promise<string[]> {

@@ -77,15 +77,16 @@ export async function startDaprState(kind: DaprStoreKind): Promise<DaprStateUnde
     },
     async stop() {
       for (const c of clients) await c.close();
-      for (const sidecar of sidecars) await sidecar.stop();
-      rmSync(dir, { recursive: true, force: true });
-      // Some keys never expire (audit log, curricula, consent withdrawals): the run removes its own from the shared Redis.
+      // Some keys never expire (audit log, curricula, consent withdrawals): the run removes its own
+      // from the shared Redis first, while the sidecars' slower graceful stops come after.
       if (kind === 'redis') {
         const redis = createRedisClient(requireService('REDIS_URL'), 5000);
         await waitUntilReady(redis, 5000);
         await deleteKeys(redis, [`${keyPrefix}||*`]);
         await redis.quit();
       }
+      await Promise.all(sidecars.map((sidecar) => sidecar.stop()));
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -100,7 +101,7 @@ export function forEachDaprStore(body: (kind: DaprStoreKind, dapr: () => DaprSta
     beforeAll(async () => {
       running = await startDaprState(kind);
     });
-    afterAll(() => running?.stop());
+    afterAll(() => running?.stop(), 30_000);
     body(kind, () => {
       if (!running) throw new Error(`daprd for state.${kind} did not start`);
       return running;

@@ -12,8 +12,8 @@ import { AuditTrail } from './adapters/audit/audit-trail';
 import { createPseudonymizer, sha256 } from './adapters/crypto/hashing';
 import { randomIds } from './adapters/crypto/ids';
 import { DaprAuditLog } from './adapters/dapr/audit-log.dapr';
-import { DaprCurriculumStore } from './adapters/dapr/curriculum-store.dapr';
 import { DaprCohortStore } from './adapters/dapr/cohort-store.dapr';
+import { DaprCurriculumStore } from './adapters/dapr/curriculum-store.dapr';
 import { DaprMasteryStore } from './adapters/dapr/mastery-store.dapr';
 import { DaprPredictionCache } from './adapters/dapr/prediction-cache.dapr';
 import { DaprPredictionLog } from './adapters/dapr/prediction-log.dapr';
@@ -181,6 +181,7 @@ function daprBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): 
       pseudonymize,
     }),
     cohorts: new DaprCohortStore(state, { ttlSeconds: ttlSeconds(config.cohortTtlDays), erasureRetentionSeconds, pseudonymize }),
+    curricula: new DaprCurriculumStore(state),
     rateLimiter: new DaprRateLimiter(state, systemClock),
     predictionCache: new DaprPredictionCache(state, { clock: systemClock, ttlSeconds: config.prediction.cacheTtlSeconds, pseudonymize }),
     predictionLog: new DaprPredictionLog(state, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
@@ -192,7 +193,6 @@ function daprBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): 
       erasureRetentionSeconds,
       pseudonymize,
     }),
-    curricula: new DaprCurriculumStore(state),
     probes: [{ name: 'dapr', check: () => state.check() }],
     breakers: () => [state.status()],
     ready: () => waitForSidecar(state, 5000),

@@ -20,9 +20,8 @@ export type CurriculumRevision = Pick<StoredCurriculum, 'version' | 'revision'>;
 /**
  * Where a tenant's curriculum lives once it replaced the shipped one. Small on purpose (one
  * counter, one document per tenant) so every state backend can hold it. Promises:
- * - `currentRevision` answers undefined for a tenant that never stored one. It is the read
- *   replicas poll: a backend that can read the version and revision without the document must
- *   (Redis: one HMGET); one that reads whole values only (Dapr) reads the document.
+ * - `currentRevision` answers undefined for a tenant that never stored one. It is the cheap read
+ *   replicas poll, so it must not read the document.
  * - `replace` is a compare-and-set: it stores the document as version `expectedVersion + 1` only
  *   when the current version is `expectedVersion`, in one atomic step; otherwise it writes
  *   nothing and answers `stale` with the current version (0 for none). Of two writers expecting the

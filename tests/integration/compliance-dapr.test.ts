@@ -34,11 +34,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.stop('SIGKILL');
   await dapr?.stop();
-  // The run's keys go with it: they are under this run's prefix only.
-  const keys = await daprKeys();
-  if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
-});
+}, 30_000);
 
 /** Every key the sidecar wrote for this run, by SCAN. */
 async function daprKeys(): Promise<string[]> {
@@ -85,6 +82,8 @@ describe('the Dapr state backend, through the real service and a real daprd', ()
     expect((await call('POST', '/api/v1/events', platform, events)).json.applied).toBe(2);
     expect((await call('POST', '/api/v1/events', platform, events)).json.duplicate).toBe(2);
     expect((await call('PUT', '/api/v1/compliance/consent/' + studentId, student, { analytics: true })).status).toBe(200);
+    const withdrawn = uniqueId('learner');
+    expect((await call('PUT', '/api/v1/compliance/consent/' + withdrawn, await token({ role: 'student', sub: withdrawn, tenant }), { analytics: false })).status).toBe(200);
     expect((await call('PUT', '/api/v1/cohorts/c1', admin, { name: 'c1', teacher_ids: [], student_ids: [studentId] })).status).toBeLessThan(300);
     expect((await call('GET', `/api/v1/students/${studentId}/mastery`, student)).json.topics.length).toBe(1);
     expect((await call('POST', '/api/v1/predictions/next-week', student, { student_id: studentId })).status).toBe(200);
@@ -116,6 +115,19 @@ describe('the Dapr state backend, through the real service and a real daprd', ()
     expect(again.json.results.map((r: { reason: string }) => r.reason)).toEqual(['erased', 'erased']);
     expect((await call('GET', `/api/v1/compliance/export/${studentId}`, admin)).json).toMatchObject({ state: {}, history: [], cohorts: [], recommendations: [] });
   }, 60_000);
+
+  test('every key the sidecar wrote expires, except the audit log and consent withdrawals', async () => {
+    const keys = await daprKeys();
+    expect(keys.length).toBeGreaterThan(0);
+    const ttls = await Promise.all(keys.map((k) => redis.ttl(k)));
+    const withoutTtl = keys.filter((_, i) => ttls[i] === -1).map((k) => k.slice(k.indexOf('||') + 2));
+    // A withdrawal is the student's standing "do not process": a flag and a time, under a pseudonym.
+    for (const key of withoutTtl.filter((k) => k.startsWith('consent:'))) {
+      expect(JSON.parse((await redis.hget(`${dapr.keyPrefix}||${key}`, 'data'))!)).toEqual({ analytics: false, updatedAt: expect.any(Number) });
+    }
+    expect(withoutTtl.filter((k) => !/^(audit|consent):/.test(k))).toEqual([]);
+    expect(withoutTtl.some((k) => k.startsWith('audit:'))).toBe(true);
+  });
 
   test('two replicas writing the audit log concurrently through the sidecar keep one intact chain', async () => {
     const other = await startService(env);

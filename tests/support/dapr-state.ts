@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaprState } from '../../src/adapters/dapr/state';
+import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
+import { deleteKeys } from '../../bench/support';
 import { requireService, uniqueId } from './services';
 import { startDaprd, type RunningDaprd } from './daprd';
 
@@ -43,33 +45,47 @@ function componentYaml(kind: DaprStoreKind, dir: string, keyPrefix: string): str
 }
 
 export interface DaprStateUnderTest {
+  /** The first sidecar (every client of a single-sidecar store talks to it). */
   daprd: RunningDaprd;
   /** state.redis writes every key as the hash `${keyPrefix}||${key}` (fields data, version). */
   keyPrefix: string;
-  /** A new client on its own connections to the sidecar: two of them are two replicas' handles. */
+  /**
+   * A new client on connections of its own, to the sidecars in turn: on state.redis two clients
+   * are two replicas, each with its own sidecar, sharing the store; on state.sqlite they share the
+   * one sidecar that owns the file.
+   */
   client(): DaprState;
   stop(): Promise<void>;
 }
 
-/** A private daprd whose only component is a `kind` state store; fails loudly when daprd cannot be built or started. */
+/** Private daprd sidecars whose only component is a `kind` state store; fails loudly when daprd cannot be built or started. */
 export async function startDaprState(kind: DaprStoreKind): Promise<DaprStateUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), `dapr-state-${kind}-`));
   const keyPrefix = uniqueId('me-dapr-test');
   writeFileSync(join(dir, 'statestore.yaml'), componentYaml(kind, dir, keyPrefix));
-  const daprd = await startDaprd({ appId: 'mastery-engine', resourcesPath: dir });
-  const port = Number(new URL(daprd.url).port);
+  const sidecars: RunningDaprd[] = [];
+  for (let i = 0; i < (kind === 'redis' ? 2 : 1); i++) sidecars.push(await startDaprd({ appId: 'mastery-engine', resourcesPath: dir }));
   const clients: DaprState[] = [];
   return {
-    daprd,
+    daprd: sidecars[0]!,
     keyPrefix,
     client() {
-      const c = new DaprState({ host: '127.0.0.1', httpPort: port, storeName: STORE_NAME, timeoutMs: 5000, resetMs: 1000 });
+      const sidecar = sidecars[clients.length % sidecars.length]!;
+      const c = new DaprState({ host: '127.0.0.1', httpPort: Number(new URL(sidecar.url).port), storeName: STORE_NAME, timeoutMs: 5000, resetMs: 1000 });
       clients.push(c);
       return c;
     },
     async stop() {
       for (const c of clients) await c.close();
-      await daprd.stop();
+      // Some keys never expire (audit log, curricula, consent withdrawals): the run removes its own
+      // from the shared Redis first, while the sidecars' slower graceful stops come after.
+      if (kind === 'redis') {
+        const redis = createRedisClient(requireService('REDIS_URL'), 5000);
+        await waitUntilReady(redis, 5000);
+        await deleteKeys(redis, [`${keyPrefix}||*`]);
+        await redis.quit();
+      }
+      await Promise.all(sidecars.map((sidecar) => sidecar.stop()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -85,7 +101,7 @@ export function forEachDaprStore(body: (kind: DaprStoreKind, dapr: () => DaprSta
     beforeAll(async () => {
       running = await startDaprState(kind);
     });
-    afterAll(() => running?.stop());
+    afterAll(() => running?.stop(), 30_000);
     body(kind, () => {
       if (!running) throw new Error(`daprd for state.${kind} did not start`);
       return running;

@@ -7,6 +7,8 @@
 export const studentDaprKeys = (tenantId: string, pseudonym: string) => ({
   /** the student's state, history, idempotency records, consent copy and erasure record (mastery store) */
   doc: `student:${tenantId}/${pseudonym}`,
+  /** sealed daily snapshots of one month (`YYYY-MM`), or an erasure's tombstone: named in the student document */
+  historyMonth: (month: string) => `history:${tenantId}/${pseudonym}:${month}`,
   /** the student's consent decision: a withdrawal without TTL, a grant for the state TTL */
   consent: `consent:${tenantId}/${pseudonym}`,
   /** cached predictions, their fingerprint and an erasure time */
@@ -30,5 +32,8 @@ export const auditPageDaprKey = (tenantId: string, page: number): string => `aud
 /** the tenant's prediction log: entries per pseudonym, per-day accuracy sums, recent erasures */
 export const predictionLogDaprKey = (tenantId: string): string => `prediction-log:${tenantId}`;
 
-/** the tenant's curriculum with its version and revision; no TTL (configuration, not personal data) */
-export const curriculumDaprKey = (tenantId: string): string => `curriculum:${tenantId}`;
+/** the tenant's current curriculum version and revision: what replicas poll */
+export const curriculumRevisionDaprKey = (tenantId: string): string => `curriculum:${tenantId}`;
+
+/** one written curriculum, under its revision (never rewritten: a new write is a new revision) */
+export const curriculumDocumentDaprKey = (tenantId: string, revision: string): string => `curriculum:${tenantId}:${revision}`;

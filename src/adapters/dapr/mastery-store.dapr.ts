@@ -1,5 +1,5 @@
 import type { Consent } from '../../domain/compliance/consent';
-import { selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
+import { dayOf, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import type { Clock } from '../../ports/clock.port';
 import { StoreUnavailableError, type ApplyOutcome, type ApplyRequest, type HistoryQuery, type MasteryStore, type StudentRef, type TopicChange } from '../../ports/mastery-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
@@ -13,6 +13,11 @@ export interface DaprMasteryStoreOptions {
   idempotencyRetentionMs: number;
   erasureRetentionSeconds: number;
   pseudonymize: Pseudonymizer;
+  /**
+   * Snapshots the student document holds before its final ones (days before each topic's latest)
+   * move to month documents: keeps every apply's write small. Default 120 (ten topics' fortnight).
+   */
+  sealAbove?: number;
 }
 
 /**
@@ -27,7 +32,25 @@ interface StudentDoc {
   /** event id -> processing time (ms), pruned past the idempotency retention. */
   events: Record<string, number>;
   consent?: Consent;
-  erasure?: { at: number; until: number };
+  /** `id` is drawn per erasure: a month document tombstoned by it is never written again by a seal planned before it. */
+  erasure?: { at: number; until: number; id: string };
+  /** Months (`YYYY-MM`) whose sealed snapshots are in month documents; named before they are written, kept through erasure. */
+  months?: string[];
+  /** The day (days since epoch) the month documents' TTLs were last renewed. */
+  renewedDay?: number;
+}
+
+/** A month of sealed snapshots, or the tombstone an erasure left (no snapshots). */
+interface MonthDoc {
+  snapshots?: Record<string, DaySnapshot>;
+  erasedBy?: string;
+}
+
+/** The snapshots no later event can change: days before their topic's latest snapshot. */
+function finalSnapshots(doc: StudentDoc): Record<string, DaySnapshot> {
+  const latest = new Map<string, string>();
+  for (const s of Object.values(doc.history)) if ((latest.get(s.topicId) ?? '') < s.day) latest.set(s.topicId, s.day);
+  return Object.fromEntries(Object.entries(doc.history).filter(([, s]) => s.day < latest.get(s.topicId)!));
 }
 
 const emptyDoc = (): StudentDoc => ({ topics: {}, history: {}, events: {} });
@@ -41,7 +64,11 @@ const hasData = (doc: StudentDoc): boolean => Object.keys(doc.topics).length > 0
  * data expires STATE_TTL_DAYS after the last activity. A consent withdrawal is also kept under a
  * second key without a TTL, so it outlives the document and any erasure; setConsent writes that
  * key first and then the document, so an apply racing a withdrawal fails its ETag and re-reads.
- * Limit: the whole history is rewritten with every apply (see ADR 0011).
+ * History stays small in the document: once it holds more than `sealAbove` snapshots, the final
+ * ones (days before their topic's latest, which no event can change any more) move to one document
+ * per month, which the student document names before they are written, so an erasure always finds
+ * them; it leaves a tombstone in each, and a seal planned before the erasure finds the tombstone and
+ * writes nothing (ADR 0013).
  */
 export class DaprMasteryStore implements MasteryStore {
   private readonly queue = new KeyedQueue();
@@ -95,7 +122,10 @@ export class DaprMasteryStore implements MasteryStore {
       next.history[`${req.topicId}|${snapshot.day}`] = snapshot;
       next.events[req.eventId] = req.now;
       const written = await this.state.save(keys.doc, next, { expect: stored ? { etag: stored.etag } : 'absent', ttlSeconds: this.ttlOf(next) });
-      if (written) return { kind: 'applied', state: structuredClone(state) };
+      if (written) {
+        await this.maintain(keys, next, req.now);
+        return { kind: 'applied', state: structuredClone(state) };
+      }
       // Another replica, an erasure or a consent change got there first: a jittered pause, then a fresh read.
       if (round > 0) await Bun.sleep(Math.random() * Math.min(50, 2 ** round));
     }
@@ -116,7 +146,16 @@ export class DaprMasteryStore implements MasteryStore {
   }
 
   async getHistory(q: HistoryQuery): Promise<DaySnapshot[]> {
-    return selectSnapshots(Object.values((await this.docOf(q))?.history ?? {}), q);
+    const keys = this.keysOf(q);
+    const doc = await this.docOf(q);
+    if (!doc) return [];
+    const months = (doc.months ?? []).filter((m) => (q.fromDay === undefined || m >= q.fromDay.slice(0, 7)) && (q.toDay === undefined || m <= q.toDay.slice(0, 7)));
+    const sealed = await this.state.getMany<MonthDoc>(months.map(keys.historyMonth));
+    // The document's copy wins: a snapshot sealed and not yet dropped from it is the same value.
+    const all: Record<string, DaySnapshot> = {};
+    for (const m of sealed) Object.assign(all, m?.value.snapshots ?? {});
+    Object.assign(all, doc.history);
+    return selectSnapshots(Object.values(all), q);
   }
 
   async getConsent(ref: StudentRef): Promise<Consent | undefined> {
@@ -146,15 +185,77 @@ export class DaprMasteryStore implements MasteryStore {
   async eraseStudent(ref: StudentRef, at: number): Promise<void> {
     const keys = this.keysOf(ref);
     const until = this.opts.clock.now() + this.opts.erasureRetentionSeconds * 1000;
+    const id = crypto.randomUUID();
     // One conditional write replaces the data with the erasure record: an apply that read before
-    // it fails its ETag, re-reads and finds the erasure.
-    await this.state.update<StudentDoc, void>(keys.doc, (doc) => {
+    // it fails its ETag, re-reads and finds the erasure. The months stay named, so a repeated
+    // erasure (after a failure half-way) reaches their documents too.
+    const months = await this.state.update<StudentDoc, string[]>(keys.doc, (doc) => {
       const latest = Math.max(at, this.liveErasure(doc) ?? at);
       const kept = doc?.consent && !doc.consent.analytics ? { consent: doc.consent } : {};
-      return { value: { ...emptyDoc(), ...kept, erasure: { at: latest, until } }, ttlSeconds: this.opts.erasureRetentionSeconds, result: undefined };
+      const named = doc?.months ?? [];
+      return { value: { ...emptyDoc(), ...kept, erasure: { at: latest, until, id }, ...(named.length > 0 ? { months: named } : {}) }, ttlSeconds: this.opts.erasureRetentionSeconds, result: named };
     });
+    for (const month of months) {
+      await this.state.update<MonthDoc, void>(keys.historyMonth(month), () => ({ value: { erasedBy: id }, ttlSeconds: this.opts.erasureRetentionSeconds, result: undefined }));
+    }
     // A grant goes with the data; a withdrawal stays: it is the student's standing "do not process".
     await this.state.update<Consent, void>(keys.consent, (c) => ({ value: c?.analytics ? null : undefined, result: undefined }));
+  }
+
+  /**
+   * After an apply: seals final snapshots into month documents once the document holds too many,
+   * and renews the month documents' TTLs once a day (they live as long as the state, like the
+   * document). Only an optimisation of size: the data is complete whether or not it ran, so a
+   * failure here is left for the next apply rather than failing this one.
+   */
+  private async maintain(keys: ReturnType<typeof studentDaprKeys>, doc: StudentDoc, now: number): Promise<void> {
+    try {
+      if (Object.keys(doc.history).length > (this.opts.sealAbove ?? 120)) await this.seal(keys);
+      const today = dayOf(now);
+      if ((doc.months?.length ?? 0) > 0 && doc.renewedDay !== today) await this.renewMonths(keys, today);
+    } catch {
+      // Left for the next apply (see above).
+    }
+  }
+
+  private async seal(keys: ReturnType<typeof studentDaprKeys>): Promise<void> {
+    // 1. Name the months in the student document first: an erasure from now on finds them.
+    const plan = await this.state.update<StudentDoc, { sealed: Record<string, DaySnapshot>; erasureId?: string } | undefined>(keys.doc, (doc) => {
+      const sealed = doc ? finalSnapshots(doc) : {};
+      if (!doc || Object.keys(sealed).length === 0) return { result: undefined };
+      const result = { sealed, ...(doc.erasure ? { erasureId: doc.erasure.id } : {}) };
+      const missing = [...new Set(Object.values(sealed).map((h) => h.day.slice(0, 7)))].filter((m) => !(doc.months ?? []).includes(m));
+      if (missing.length === 0) return { result };
+      const next = { ...doc, months: [...(doc.months ?? []), ...missing].sort() };
+      return { value: next, ttlSeconds: this.ttlOf(next), result };
+    });
+    if (!plan) return;
+    // 2. Merge each month's snapshots into its document, unless an erasure newer than the plan tombstoned it.
+    const byMonth = new Map<string, Record<string, DaySnapshot>>();
+    for (const [field, h] of Object.entries(plan.sealed)) byMonth.set(h.day.slice(0, 7), { ...byMonth.get(h.day.slice(0, 7)), [field]: h });
+    for (const [month, snapshots] of byMonth) {
+      const merged = await this.state.update<MonthDoc, boolean>(keys.historyMonth(month), (m) => {
+        if (m?.erasedBy !== undefined && m.erasedBy !== plan.erasureId) return { result: false };
+        return { value: { snapshots: { ...m?.snapshots, ...snapshots } }, ttlSeconds: this.opts.stateTtlSeconds, result: true };
+      });
+      if (!merged) return;
+    }
+    // 3. Drop from the student document what the month documents now hold.
+    await this.state.update<StudentDoc, void>(keys.doc, (doc) => {
+      if (!doc || doc.erasure?.id !== plan.erasureId) return { result: undefined };
+      const next = structuredClone(doc);
+      for (const field of Object.keys(plan.sealed)) delete next.history[field];
+      return Object.keys(next.history).length === Object.keys(doc.history).length ? { result: undefined } : { value: next, ttlSeconds: this.ttlOf(next), result: undefined };
+    });
+  }
+
+  private async renewMonths(keys: ReturnType<typeof studentDaprKeys>, today: number): Promise<void> {
+    const doc = await this.state.update<StudentDoc, StudentDoc | undefined>(keys.doc, (d) =>
+      d && d.renewedDay !== today ? { value: { ...d, renewedDay: today }, ttlSeconds: this.ttlOf(d), result: d } : { result: undefined },
+    );
+    for (const month of doc?.months ?? []) {
+      await this.state.update<MonthDoc, void>(keys.historyMonth(month), (m) => (m?.snapshots ? { value: m, ttlSeconds: this.opts.stateTtlSeconds, result: undefined } : { result: undefined }));
+    }
   }
 
   async erasedAt(ref: StudentRef): Promise<number | undefined> {

@@ -33,7 +33,7 @@ const fieldOf = (p: Pick<ServedPrediction, 'targetDay' | 'topicId'>): string => 
  * others re-read and answer `already_scored`), and an erasure takes the student's entries out of
  * every list in one write. Entries and sums past the retention are dropped as it is written; the
  * document expires a retention after its last write. Limit: a tenant's writes are serialised on
- * one document whose size grows with its students' predictions (see ADR 0011).
+ * one document whose size grows with its students' predictions (see ADR 0013).
  */
 export class DaprPredictionLog implements PredictionLog {
   private readonly queue = new KeyedQueue();

@@ -130,7 +130,7 @@ export class DaprState {
    * Read-modify-write of one key, atomic by its ETag: `step` sees the current value (undefined
    * when absent) and may run more than once when other writers (other replicas) race; it must be
    * pure. This is the only atomic unit the adapters build on: Dapr's multi-key transactions do not
-   * roll back on a failed ETag (see ADR 0011).
+   * roll back on a failed ETag (see ADR 0013).
    */
   async update<T, R>(key: string, step: (current: T | undefined) => UpdateStep<T, R>, maxRounds = 50): Promise<R> {
     for (let round = 0; round < maxRounds; round++) {

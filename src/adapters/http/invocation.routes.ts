@@ -77,6 +77,7 @@ const FROM_REST: Record<ErrorCode, InvocationCode> = {
   not_found: 'not_found',
   conflict: 'conflict',
   precondition_failed: 'conflict',
+  // A write sent without its If-Match: the caller's request is incomplete (no intent writes yet).
   precondition_required: 'validation_error',
   rate_limited: 'rate_limited',
   service_unavailable: 'unavailable',

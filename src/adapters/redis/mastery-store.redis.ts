@@ -55,6 +55,36 @@ const topicsOf = (all: Record<string, string>): Map<string, TopicState> =>
       .map(([topic, raw]) => [topic, decodeTopic(raw).state]),
   );
 
+/**
+ * A day snapshot as stored in the history hash: its numbers joined by '|' in a fixed order
+ * (`topic|day|at|eventCount|masteryScore|completion|quiz|quality|consistency`, eventCount empty
+ * when unknown). A year of 12 topics is 4,380 values read in one call; as JSON objects they were
+ * 1.2 MB and their parsing a third of the answer's time, as numbers in a row less than half the
+ * bytes. Ids and ISO days never contain '|' (ID_PATTERN), and numbers print back to the same value.
+ */
+export function encodeSnapshot(s: DaySnapshot): string {
+  const c = s.components;
+  return `${s.topicId}|${s.day}|${s.at}|${s.eventCount ?? ''}|${s.masteryScore}|${c.completion}|${c.quiz}|${c.quality}|${c.consistency}`;
+}
+
+/**
+ * A stored snapshot in either layout: the packed one above, or the JSON object written before it
+ * (always starting with '{'), which stays readable until it expires with the state.
+ */
+export function decodeSnapshot(raw: string): DaySnapshot {
+  if (raw.charCodeAt(0) === 123 /* '{' */) return JSON.parse(raw) as DaySnapshot;
+  const f = raw.split('|');
+  const snapshot: DaySnapshot = {
+    topicId: f[0]!,
+    day: f[1]!,
+    masteryScore: Number(f[4]),
+    components: { completion: Number(f[5]), quiz: Number(f[6]), quality: Number(f[7]), consistency: Number(f[8]) },
+    at: Number(f[2]),
+  };
+  if (f[3] !== '') snapshot.eventCount = Number(f[3]);
+  return snapshot;
+}
+
 /** The consent key's value `${'1' | '0'}|${updatedAt ms}`, or null for none recorded. */
 const decodeConsent = (raw: string | null): Consent | undefined => (raw === null ? undefined : { analytics: raw.startsWith('1'), updatedAt: Number(raw.slice(2)) });
 
@@ -230,7 +260,7 @@ export class RedisMasteryStore implements MasteryStore {
           current.version,
           JSON.stringify(state),
           `${req.topicId}|${snapshot.day}`,
-          JSON.stringify(snapshot),
+          encodeSnapshot(snapshot),
           req.now,
           req.now - this.opts.idempotencyRetentionMs,
           this.opts.stateTtlSeconds,
@@ -276,11 +306,9 @@ export class RedisMasteryStore implements MasteryStore {
 
   getHistory(q: HistoryQuery): Promise<DaySnapshot[]> {
     return guard(async () => {
-      const all = await this.redis.hgetall(this.keysOf(q).history);
-      return selectSnapshots(
-        Object.values(all).map((raw) => JSON.parse(raw) as DaySnapshot),
-        q,
-      );
+      // Values only: each carries its topic and day, and HGETALL's field strings and object cost a third more.
+      const values = await this.redis.hvals(this.keysOf(q).history);
+      return selectSnapshots(values.map(decodeSnapshot), q);
     });
   }
 

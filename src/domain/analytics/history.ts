@@ -1,9 +1,10 @@
+import type { HistoryCache } from '../../ports/history-cache.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import { dailyValues, dayNumber } from '../mastery/as-of';
 import type { EngineDeps } from '../mastery/engine';
 import type { FieldError } from '../mastery/event';
 import { COMPONENTS, levelOf, type Components, type Level } from '../mastery/mastery';
-import { dayOf, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
+import { dayOf, evidenceFingerprint, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
 import { mean, median, slope, sorted, stdDev } from './statistics';
 
 /**
@@ -61,6 +62,10 @@ export interface MasteryHistory {
   granularity: Granularity;
   points: HistoryPoint[];
   summary: HistorySummary;
+}
+
+export interface HistoryDeps extends EngineDeps {
+  historyCache: HistoryCache;
 }
 
 export type HistoryResult = { kind: 'ok'; history: MasteryHistory } | { kind: 'invalid'; errors: FieldError[] };
@@ -217,23 +222,28 @@ export function summarize(days: readonly DayPoint[]): HistorySummary {
 /**
  * The use case: validates the request, reads the student's snapshots up to `to` (earlier ones
  * too: a day's value depends on the latest snapshot before it and on the consistency window),
- * and builds points and summary. Authorization is the caller's.
+ * and builds points and summary. Authorization is the caller's. An answer is kept under the
+ * student's evidence fingerprint, read first, so it is never filed under a state older than the
+ * one it was computed from; `to` is never after today, so no answer depends on the calendar.
  */
-export async function queryHistory(deps: EngineDeps, ref: StudentRef, req: HistoryRequest): Promise<HistoryResult> {
+export async function queryHistory(deps: HistoryDeps, ref: StudentRef, req: HistoryRequest): Promise<HistoryResult> {
   const errors = historyRangeErrors(req, dayOf(deps.clock.now()), (id) => deps.curriculum.topics.has(id));
   if (errors.length > 0) return { kind: 'invalid', errors };
+  const readAt = deps.clock.now();
+  const key = [evidenceFingerprint((await deps.store.listTopics(ref)).values()), req.topicId ?? '*', req.from, req.to, req.granularity].join('|');
+  const cached = deps.historyCache.get(ref, key);
+  if (cached) return { kind: 'ok', history: cached };
   const snapshots = await deps.store.getHistory({ ...ref, toDay: req.to, ...(req.topicId !== undefined ? { topicId: req.topicId } : {}) });
   const days = dailySeries(snapshots, dayNumber(req.from), dayNumber(req.to), deps.policy);
-  return {
-    kind: 'ok',
-    history: {
-      studentId: ref.studentId,
-      topicId: req.topicId ?? null,
-      from: req.from,
-      to: req.to,
-      granularity: req.granularity,
-      points: aggregate(days, req.granularity, deps.policy.thresholds),
-      summary: summarize(days),
-    },
+  const history: MasteryHistory = {
+    studentId: ref.studentId,
+    topicId: req.topicId ?? null,
+    from: req.from,
+    to: req.to,
+    granularity: req.granularity,
+    points: aggregate(days, req.granularity, deps.policy.thresholds),
+    summary: summarize(days),
   };
+  deps.historyCache.put(ref, key, history, readAt);
+  return { kind: 'ok', history };
 }

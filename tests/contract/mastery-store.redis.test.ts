@@ -59,7 +59,7 @@ describe('the redis store', () => {
     expect(history.map((h) => h.day)).toEqual(['2026-01-11', '2026-01-12']);
     expect(history[0]).toEqual(old);
     expect(history[1]!.eventCount).toBe(1);
-    expect(await clients[0].hget(historyKey, 'python-basics|2026-01-12')).not.toStartWith('{');
+    expect(await clients[0].hget(historyKey, 'python-basics|2026-01-12')).toStartWith('["python-basics","2026-01-12",');
   });
 
   test('a frozen redis fails fast with StoreUnavailableError instead of hanging', async () => {

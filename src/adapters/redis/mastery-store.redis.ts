@@ -87,7 +87,7 @@ const unpack = (f: PackedSnapshot): DaySnapshot => {
  * the query's bounds. Values written before the packed layout are JSON objects (starting '{'): they
  * stay readable, through the general path, until they expire with the state.
  */
-export function decodeHistory(values: string[], q: HistoryQuery): DaySnapshot[] {
+export function decodeHistory(values: string[], q: { topicId?: string | undefined; fromDay?: string | undefined; toDay?: string | undefined }): DaySnapshot[] {
   if (values.some((v) => v.charCodeAt(0) !== 91 /* '[' */)) {
     return selectSnapshots(values.map((v) => (v.charCodeAt(0) === 91 ? unpack(JSON.parse(v) as PackedSnapshot) : (JSON.parse(v) as DaySnapshot))), q);
   }

@@ -3,7 +3,7 @@ import type { StudentRef } from '../../ports/mastery-store.port';
 import { dailyValues, dayNumber } from '../mastery/as-of';
 import type { EngineDeps } from '../mastery/engine';
 import type { FieldError } from '../mastery/event';
-import { COMPONENTS, levelOf, type Components, type Level } from '../mastery/mastery';
+import { levelOf, type Components, type Level } from '../mastery/mastery';
 import { dayOf, evidenceFingerprint, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
 import { mean, median, slope, sorted, stdDev } from './statistics';
 
@@ -107,15 +107,17 @@ export function historyRangeErrors(req: HistoryRequest, today: number, topicKnow
 }
 
 /**
- * Events per day of one topic's snapshots: each snapshot's event count less the previous one's.
- * A snapshot without a count (written before counts were kept) counts as one event, the least
- * its day had.
+ * Events per day of one topic's snapshots, as an array indexed by day − `fromDay` over the range:
+ * each snapshot's event count less the previous one's. A snapshot without a count (written before
+ * counts were kept) counts as one event, the least its day had.
  */
-function eventsPerDay(snapshots: readonly DaySnapshot[]): Map<number, number> {
-  const out = new Map<number, number>();
+function eventsPerDay(snapshots: readonly DaySnapshot[], fromDay: number, toDay: number): number[] {
+  const out = new Array<number>(toDay - fromDay + 1).fill(0);
   snapshots.forEach((s, i) => {
+    const day = dayNumber(s.day);
+    if (day < fromDay || day > toDay) return;
     const before = i === 0 ? 0 : snapshots[i - 1]!.eventCount;
-    out.set(dayNumber(s.day), s.eventCount !== undefined && before !== undefined ? s.eventCount - before : 1);
+    out[day - fromDay] = s.eventCount !== undefined && before !== undefined ? s.eventCount - before : 1;
   });
   return out;
 }
@@ -133,7 +135,7 @@ export function dailySeries(snapshots: readonly DaySnapshot[], fromDay: number, 
     if (list) list.push(s);
     else byTopic.set(s.topicId, [s]);
   }
-  const topics = [...byTopic.values()].map((snaps) => ({ values: dailyValues(snaps, fromDay, toDay, policy), events: eventsPerDay(snaps) }));
+  const topics = [...byTopic.values()].map((snaps) => ({ values: dailyValues(snaps, fromDay, toDay, policy), events: eventsPerDay(snaps, fromDay, toDay) }));
   const out: DayPoint[] = [];
   for (let day = fromDay, i = 0; day <= toDay; day++, i++) {
     let n = 0;
@@ -146,10 +148,14 @@ export function dailySeries(snapshots: readonly DaySnapshot[], fromDay: number, 
       if (!v) continue;
       n++;
       score += v.mastery.masteryScore;
-      for (const c of COMPONENTS) sum[c] += v.components[c];
+      // Spelt out, not a loop over COMPONENTS: this runs for every topic on every day of a year.
+      sum.completion += v.components.completion;
+      sum.quiz += v.components.quiz;
+      sum.quality += v.components.quality;
+      sum.consistency += v.components.consistency;
       if (v.active) {
         active = true;
-        events += t.events.get(day) ?? 0;
+        events += t.events[i]!;
       }
     }
     if (n === 0) out.push({ day, masteryScore: 0, components: sum, active: false, events: 0 });

@@ -19,6 +19,8 @@ import { MemoryPredictionCache } from '../../src/adapters/memory/prediction-cach
 import { MemoryPredictionLog } from '../../src/adapters/memory/prediction-log.memory';
 import type { Role } from '../../src/domain/access/access';
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
+import { MemoryCurriculumStore } from '../../src/adapters/memory/curriculum-store.memory';
+import { CachedCurriculumSource } from '../../src/adapters/memory/curriculum-source.cached';
 import { shippedCurriculum } from './curriculum';
 import { FixedClock } from './fixed-clock';
 import { memoryStore, testPseudonymize } from './stores';
@@ -70,17 +72,20 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
   const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
   const auditLog = new MemoryAuditLog({ sha256, clock, retentionMs: 365 * DAY_MS });
   const metrics = overrides.metrics ?? createMetrics();
+  const curriculumStore = new MemoryCurriculumStore();
   const deps: AppDeps = {
     engine: {
       store: memoryStore(clock),
       clock,
-      curriculum,
+      curricula: new CachedCurriculumSource({ store: curriculumStore, clock, shipped: curriculum, refreshMs: 1000 }),
       policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
       consentByDefault: true,
       eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
     },
     prediction: { reviewRetentionTarget: 0.9, intervention: { threshold: 0.5, declinePerWeek: 0.05, inactiveDays: 7 } },
     analytics: { minGroupSize: 5 },
+    curriculumStore,
+    xapi: { codeQualityVerb: 'https://learnflow.example/xapi/verbs/code-assessed', codeQualityExtension: 'https://learnflow.example/xapi/extensions/code-quality' },
     cohorts: new MemoryCohortStore({ erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize }),
     predictionCache: new MeteredPredictionCache(new MemoryPredictionCache({ clock, ttlMs: 3600 * 1000, pseudonymize: testPseudonymize }), metrics.predictionCacheLookups),
     predictionLog: new MeteredPredictionLog(new MemoryPredictionLog({ clock, retentionDays: 60, pseudonymize: testPseudonymize }), metrics.predictionAccuracy),
@@ -101,6 +106,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     probes: [],
     lifecycle,
     settings: { rateLimitPerMinute: 1000, opsRateLimitPerMinute: 1000, bodyLimitBytes: 65_536, corsOrigins: ['https://app.learnflow.example'], metricsToken: undefined },
+    invocation: { appApiToken: undefined, timeoutMs: 10_000 },
     info: { name: 'mastery-engine', version: '0.0.0-test', commit: 'test', startedAt: NOW - 5000, backends: { state: 'memory', events: 'http' } },
     ...overrides,
   };

@@ -91,3 +91,9 @@ export const predictionDueKey = (tenantId: string): string => `${KEY_PREFIX}{${t
 
 /** hash: `${scope}|${sum}` -> the tenant's accuracy sums for predictions of one target day; no student in it. */
 export const predictionAccuracyKey = (tenantId: string, day: string): string => `${KEY_PREFIX}{${tenantId}}:prediction-accuracy:${day}`;
+
+/**
+ * hash: `version`, `revision` (random per write), `document` (JSON), `updated_at`, `updated_by`:
+ * the tenant's own curriculum, absent for a tenant on the shipped file. No TTL.
+ */
+export const curriculumKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:curriculum`;

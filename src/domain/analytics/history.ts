@@ -230,10 +230,13 @@ export function summarize(days: readonly DayPoint[]): HistorySummary {
  * too: a day's value depends on the latest snapshot before it and on the consistency window),
  * and builds points and summary. Authorization is the caller's. An answer is kept under the
  * student's evidence fingerprint, read first, so it is never filed under a state older than the
- * one it was computed from; `to` is never after today, so no answer depends on the calendar.
+ * one it was computed from; `to` is never after today, so no answer depends on the calendar, and
+ * the answer is made of snapshots alone, so a change of the tenant's curriculum does not change it
+ * (it is checked against the request before any lookup).
  */
 export async function queryHistory(deps: HistoryDeps, ref: StudentRef, req: HistoryRequest): Promise<HistoryResult> {
-  const errors = historyRangeErrors(req, dayOf(deps.clock.now()), (id) => deps.curriculum.topics.has(id));
+  const { curriculum } = await deps.curricula.forTenant(ref.tenantId);
+  const errors = historyRangeErrors(req, dayOf(deps.clock.now()), (id) => curriculum.topics.has(id));
   if (errors.length > 0) return { kind: 'invalid', errors };
   const readAt = deps.clock.now();
   const key = [evidenceFingerprint((await deps.store.listTopics(ref)).values()), req.topicId ?? '*', req.from, req.to, req.granularity].join('|');

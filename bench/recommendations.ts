@@ -155,8 +155,8 @@ ${row('adaptive, cached, one at a time', cachedSerial)}
 The machine's 1-minute load average was ${fmt(loadBefore, 2)} at the start and ${fmt(loadAfter, 2)} at the end (2 CPUs shared with other work): above 2, every figure includes waiting for a CPU.
 
 - **p99 at 50% of capacity: ${fmt(freshPaced.p99, 2)} ms fresh, ${fmt(cachedPaced.p99, 2)} ms cached** (target: at most ${P99_TARGET_MS} ms): ${met ? 'met' : '**NOT met**'}.
-- Where the tail comes from: the raw reads alone, paced at the fresh rate, have a p99 of ${fmt(basePaced.p99, 2)} ms (one at a time ${fmt(baseSerial.p99, 2)} ms), so stalls of the machine or of the shared Redis, not of the service, are in every paced figure above. One at a time a cached answer takes ${fmt(cachedSerial.p50, 2)} ms (p50, p99 ${fmt(cachedSerial.p99, 2)} ms) against ${fmt(1000 / cachedSat.rps, 2)} ms a request with ${WORKERS} callers: when the first is the larger, requests that do not overlap cost more than overlapping ones (each round trip pays its own socket write), and half of the saturated rate is more than half of the load the process can carry.
-- Throughput: fresh ${fmt((freshSat.rps / baseSat.rps) * 100)}%, cached ${fmt((cachedSat.rps / baseSat.rps) * 100)}% of the raw reads'; paced p99 ${fmt(freshPaced.p99 / Math.max(basePaced.p99, 0.001))}× the raw reads' (fresh).
+- For scale: the raw reads alone, paced at the fresh rate, have a p99 of ${fmt(basePaced.p99, 2)} ms (one at a time ${fmt(baseSerial.p99, 2)} ms), which is what the machine and the shared Redis add in this run; the service's paced p99 is ${fmt(freshPaced.p99 / Math.max(basePaced.p99, 0.001))}× that (fresh). One at a time a cached answer takes ${fmt(cachedSerial.p50, 2)} ms (p50, p99 ${fmt(cachedSerial.p99, 2)} ms) against ${fmt(1000 / cachedSat.rps, 2)} ms a request with ${WORKERS} callers. What is left of the tail is not explained by these figures: see "Where the time went" above.
+- Throughput: fresh ${fmt((freshSat.rps / baseSat.rps) * 100)}%, cached ${fmt((cachedSat.rps / baseSat.rps) * 100)}% of the raw reads'.
 `;
   writeBenchSection('recommendations', section, 'scripts/bun.sh bench/recommendations.ts');
   console.log(section);

@@ -10,6 +10,7 @@
 import { AuditTrail } from '../src/adapters/audit/audit-trail';
 import { sha256 } from '../src/adapters/crypto/hashing';
 import { MemoryAuditLog } from '../src/adapters/memory/audit-log.memory';
+import { MemoryHistoryCache } from '../src/adapters/memory/history-cache.memory';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
 import { RedisCohortStore } from '../src/adapters/redis/cohort-store.redis';
 import { studentKeys, studentTag } from '../src/adapters/redis/keys';
@@ -97,29 +98,42 @@ async function main(): Promise<number> {
 
   const base = testApp();
   const auditLog = new MemoryAuditLog({ sha256, clock: base.clock, retentionMs: 365 * DAY_MS });
-  const { app } = testApp({
-    engine: { ...base.deps.engine, store },
-    cohorts,
-    auditLog,
-    auditTrail: new AuditTrail(auditLog, pino({ level: 'silent' }), () => {}),
-    settings: { ...base.deps.settings, rateLimitPerMinute: 1_000_000 },
-  });
+  // Two apps on the same store: one keeps history answers as production does, one keeps none, so
+  // every answer of the second reads and computes a year afresh (what the first pays on a new event).
+  const appWith = (historyEntries: number) =>
+    testApp({
+      engine: { ...base.deps.engine, store },
+      cohorts,
+      auditLog,
+      auditTrail: new AuditTrail(auditLog, pino({ level: 'silent' }), () => {}),
+      historyCache: new MemoryHistoryCache({ clock: base.clock, maxEntries: historyEntries, ttlMs: 600_000, pseudonymize: testPseudonymize }),
+      settings: { ...base.deps.settings, rateLimitPerMinute: 1_000_000 },
+    }).app;
+  const app = appWith(256);
+  const freshApp = appWith(0);
   const admin = (await bearer('admin', 'admin-1', tenant)).authorization;
   const teacher = (await bearer('teacher', 'teacher-1', tenant)).authorization;
-  const post = async (path: string, body: unknown, token: string) => {
-    const res = await app.handle(new Request(`http://localhost${path}`, { method: 'POST', headers: { authorization: token, 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+  const post = async (path: string, body: unknown, token: string, via = app) => {
+    const res = await via.handle(new Request(`http://localhost${path}`, { method: 'POST', headers: { authorization: token, 'content-type': 'application/json' }, body: JSON.stringify(body) }));
     const text = await res.text();
     if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 300)}`);
     return text;
   };
   const from = new Date(NOW - (HISTORY_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
   const to = new Date(NOW).toISOString().slice(0, 10);
-  const history = (i: number) => post('/api/v1/analytics/mastery-history', { student_id: historyStudents[i % HISTORY_STUDENTS], from, to, granularity: 'daily' }, admin).then(() => {});
+  const historyVia = (via: typeof app) => (i: number) => post('/api/v1/analytics/mastery-history', { student_id: historyStudents[i % HISTORY_STUDENTS], from, to, granularity: 'daily' }, admin, via).then(() => {});
+  const history = historyVia(app);
+  const historyFresh = historyVia(freshApp);
+  // The reads a fresh answer needs: the topic states (for the fingerprint), then the snapshots.
   const historyBaseline = async (i: number) => {
-    await redis.hgetall(studentKeys(studentTag(tenant, testPseudonymize(tenant, historyStudents[i % HISTORY_STUDENTS]!))).history);
+    const keys = studentKeys(studentTag(tenant, testPseudonymize(tenant, historyStudents[i % HISTORY_STUDENTS]!)));
+    await redis.hgetall(keys.topics);
+    await redis.hvals(keys.history);
   };
-  const sample = JSON.parse(await post('/api/v1/analytics/mastery-history', { student_id: 'h0', from, to, granularity: 'daily' }, admin)) as { points: unknown[] };
-  if (sample.points.length !== HISTORY_DAYS) throw new Error(`history answered ${sample.points.length} points`);
+  const sample = await post('/api/v1/analytics/mastery-history', { student_id: 'h0', from, to, granularity: 'daily' }, admin);
+  if ((JSON.parse(sample) as { points: unknown[] }).points.length !== HISTORY_DAYS) throw new Error(`history answered ${sample.slice(0, 100)}`);
+  // A cached answer must be the answer: byte for byte what a fresh computation gives.
+  if ((await post('/api/v1/analytics/mastery-history', { student_id: 'h0', from, to, granularity: 'daily' }, admin, freshApp)) !== sample) throw new Error('cached and fresh history differ');
 
   const compare = () => post('/api/v1/analytics/compare', { cohort_id: 'ca', compare_to: { cohort_id: 'cb' } }, teacher).then(() => {});
   const refsOf = (list: readonly string[]) => list.map((s) => studentKeys(studentTag(tenant, testPseudonymize(tenant, s))));
@@ -145,11 +159,15 @@ async function main(): Promise<number> {
 
   // Warm both paths, then alternate baseline and service so a burst elsewhere on the machine hits both.
   await saturate(history, 1, WORKERS);
+  await saturate(historyFresh, 1, WORKERS);
   await saturate(historyBaseline, 1, WORKERS);
   const hBaseSat = await saturate(historyBaseline, SECONDS, WORKERS);
+  const hFreshSat = await saturate(historyFresh, SECONDS, WORKERS);
   const hSat = await saturate(history, SECONDS, WORKERS);
+  const hFreshRate = hFreshSat.rps / 2;
   const hRate = hSat.rps / 2;
-  const hBasePaced = await paced(historyBaseline, hRate, SECONDS);
+  const hBasePaced = await paced(historyBaseline, hFreshRate, SECONDS);
+  const hFreshPaced = await paced(historyFresh, hFreshRate, SECONDS);
   const hPaced = await paced(history, hRate, SECONDS);
 
   await saturate(compare, 1, WORKERS);
@@ -162,21 +180,24 @@ async function main(): Promise<number> {
   const naive = await serial(perStudent, 5);
 
   const loadAfter = loadavg()[0]!;
-  const historyMet = hPaced.p99 <= HISTORY_P99_TARGET_MS;
+  const historyMet = hFreshPaced.p99 <= HISTORY_P99_TARGET_MS;
+  const historyCachedMet = hPaced.p99 <= HISTORY_P99_TARGET_MS;
   const compareMet = cPaced.p99 <= COMPARE_P99_TARGET_MS;
   const verdict = (met: boolean) => (met ? 'met' : '**NOT met**');
   const section = `## Analytics: mastery history and cohort comparison
 
 Redis is the local \`redis-server\` (\`scripts/services.sh up\`); the service is the real app driven in process through \`app.handle\` (JWT verification, rate limiter, audit, validation, response schema) with the Redis store behind its breaker, as in production. Seeded straight into the store in ${fmt(seedSeconds)} s: ${HISTORY_STUDENTS} students with an event on each of the ${topics.length} topics on each of ${HISTORY_DAYS} days (${snapshots.toLocaleString('en-US')} day snapshots each), and two cohorts of ${COHORT_SIZE.toLocaleString('en-US')} students with state in ${COHORT_TOPICS} topics each.
 
-Each measurement runs ${SECONDS} s. *Saturated*: ${WORKERS} callers, each sending its next request when the last answers (the capacity). *Paced*: requests start on a fixed schedule at half the service's saturated rate, and latency counts from each one's scheduled start, so a stall shows instead of being skipped. The baselines are the Redis reads each answer needs, issued the same way and with nothing computed: for a history, the student's \`HGETALL\` of day snapshots; for a comparison, the two pipelines (consent of 2,000 students, then their topic states).
+Each measurement runs ${SECONDS} s. *Saturated*: ${WORKERS} callers, each sending its next request when the last answers (the capacity). *Paced*: requests start on a fixed schedule at half the service's saturated rate, and latency counts from each one's scheduled start, so a stall shows instead of being skipped. The baselines are the Redis reads each answer needs, issued the same way and with nothing computed: for a history, the student's topic states (\`HGETALL\`, for the evidence fingerprint) and then their day snapshots (\`HVALS\`); for a comparison, the two pipelines (consent of 2,000 students, then their topic states).
 
 | | requests/s | p50 ms | p99 ms | max ms |
 | --- | ---: | ---: | ---: | ---: |
-${row('**baseline**: `HGETALL` of one student\'s snapshots, saturated', hBaseSat)}
-${row('history, 365 days × 12 topics, daily, saturated', hSat)}
-${row(`baseline paced at ${fmt(hRate, 0)}/s`, hBasePaced)}
-${row(`history paced at ${fmt(hRate, 0)}/s (50% of capacity)`, hPaced)}
+${row('**baseline**: topic states + day snapshots of one student, saturated', hBaseSat)}
+${row('history, 365 days × 12 topics, daily, fresh (no cache), saturated', hFreshSat)}
+${row(`baseline paced at ${fmt(hFreshRate, 0)}/s`, hBasePaced)}
+${row(`history, fresh, paced at ${fmt(hFreshRate, 0)}/s (50% of capacity)`, hFreshPaced)}
+${row('history, the same question again (cached), saturated', hSat)}
+${row(`history, cached, paced at ${fmt(hRate, 0)}/s (50% of its capacity)`, hPaced)}
 ${row('**baseline**: two pipelines over 2,000 students, saturated', cBaseSat)}
 ${row('compare, two cohorts of 1,000, saturated', cSat)}
 ${row(`baseline paced at ${fmt(cRate, 1)}/s`, cBasePaced)}
@@ -186,7 +207,8 @@ ${row('one awaited round trip per student instead (the reads only, 5 runs)', nai
 
 The machine's 1-minute load average was ${fmt(loadBefore, 2)} at the start and ${fmt(loadAfter, 2)} at the end (2 CPUs shared with other work): above 2, every figure includes waiting for a CPU.
 
-- **History p99 at 50% of capacity: ${fmt(hPaced.p99, 2)} ms** (target: at most ${HISTORY_P99_TARGET_MS} ms): ${verdict(historyMet)}. Throughput ${fmt((hSat.rps / hBaseSat.rps) * 100)}% of the raw read's; paced p99 ${fmt(hPaced.p99 / Math.max(hBasePaced.p99, 0.001))}× the raw read's.
+- **History p99 at 50% of capacity, fresh: ${fmt(hFreshPaced.p99, 2)} ms** (target: at most ${HISTORY_P99_TARGET_MS} ms): ${verdict(historyMet)}. Throughput ${fmt((hFreshSat.rps / hBaseSat.rps) * 100)}% of the raw reads'; paced p99 ${fmt(hFreshPaced.p99 / Math.max(hBasePaced.p99, 0.001))}× the raw reads'. The target is judged on fresh answers: every answer after a new event for the student is one.
+- History asked again with no new event (cached, in process, keyed by the evidence fingerprint read on every request): p99 ${fmt(hPaced.p99, 2)} ms at 50% of its capacity: ${verdict(historyCachedMet)}; ${fmt(hSat.rps / Math.max(hFreshSat.rps, 0.001))}× the fresh capacity.
 - **Comparison p99 at 50% of capacity: ${fmt(cPaced.p99, 2)} ms** (target: at most ${COMPARE_P99_TARGET_MS} ms): ${verdict(compareMet)}; one at a time ${fmt(cSerial.p99, 2)} ms. Throughput ${fmt((cSat.rps / cBaseSat.rps) * 100)}% of the raw pipelines'. The reads alone, one round trip per student, take ${fmt(naive.p50, 0)} ms: ${fmt(naive.p50 / cBasePaced.p50)}× the pipelined reads at the paced rate (p50).
 `;
   writeBenchSection('analytics', section, 'scripts/bun.sh bench/analytics.ts');

@@ -29,6 +29,7 @@ import { CachedCurriculumSource } from './adapters/memory/curriculum-source.cach
 import { MemoryCurriculumStore } from './adapters/memory/curriculum-store.memory';
 import { MemoryMasteryStore } from './adapters/memory/mastery-store.memory';
 import { MemoryRecommendationStore } from './adapters/memory/recommendation-store.memory';
+import { MemoryHistoryCache } from './adapters/memory/history-cache.memory';
 import { MemoryPredictionCache } from './adapters/memory/prediction-cache.memory';
 import { MemoryPredictionLog } from './adapters/memory/prediction-log.memory';
 import { MemoryRateLimiter } from './adapters/memory/rate-limiter.memory';
@@ -296,6 +297,11 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     xapi: config.xapi,
     predictionCache: new MeteredPredictionCache(backend.predictionCache, metrics.predictionCacheLookups),
     predictionLog: new MeteredPredictionLog(backend.predictionLog, metrics.predictionAccuracy),
+    // In process with either backend: keyed by the fingerprint read from the store on each request.
+    // A year's answer is about 150 kB of heap, so 256 answers bound it near 40 MB; ten minutes is
+    // long enough for a teacher's session of looking back and forth, short enough that an
+    // answer another replica's erasure made unreachable does not linger.
+    historyCache: new MemoryHistoryCache({ clock: systemClock, maxEntries: 256, ttlMs: 600_000, pseudonymize }),
     auditLog: backend.auditLog,
     auditTrail,
     recommendations: {

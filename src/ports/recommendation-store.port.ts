@@ -22,8 +22,8 @@ export interface RecommendationRecord extends ServedRecommendation {
 
 /**
  * One generated answer. `key` names what it answers (the student's event fingerprint, the day,
- * the topics and limit asked): a cached set is served only for the same key, so an event applied
- * by any replica changes the key and leaves the old entry unused.
+ * the topics and limit asked): a cached set is served only for the same key (the caller compares
+ * it), so an event applied by any replica changes the key and leaves the old entry unused.
  */
 export interface ServedSet {
   key: string;
@@ -45,8 +45,10 @@ export type RecordOutcome = { kind: 'recorded' } | { kind: 'existing'; set: Serv
  * - `record` is atomic: the check for a fresh entry under the same key, the erasure check, the
  *   cache write and the history write happen in one step, so two replicas generating the same
  *   answer at once end with one set, which both serve.
- * - The cache entry is served for `cacheTtlMs` after its generation (expiry is part of the state:
- *   `now` decides, whatever the backend's own timers do), and only under its key.
+ * - The cache entry (`latest`) is read back for `cacheTtlMs` after its generation (expiry is part
+ *   of the state: `now` decides, whatever the backend's own timers do), whatever its key: the
+ *   caller serves it only when the key is the one it computed. Needing no key, the read can go
+ *   out together with the state read the key is computed from.
  * - History records live `retentionMs` after they were served, the newest `maxRecords` at most.
  * - `feedback` replaces the earlier feedback on a record; `not_found` for an unknown or expired id.
  * - `eraseStudent` forgets cache, history and feedback in one step and remembers the erasure
@@ -55,7 +57,8 @@ export type RecordOutcome = { kind: 'recorded' } | { kind: 'existing'; set: Serv
  *   with StoreUnavailableError.
  */
 export interface RecommendationStore {
-  cached(ref: StudentRef, key: string, now: number): Promise<ServedSet | undefined>;
+  /** The latest recorded set while within the cache TTL as of `now`, else undefined. */
+  latest(ref: StudentRef, now: number): Promise<ServedSet | undefined>;
   record(ref: StudentRef, set: ServedSet, erasedSince: number): Promise<RecordOutcome>;
   feedback(ref: StudentRef, recommendationId: string, feedback: RecommendationFeedback): Promise<'recorded' | 'not_found'>;
   /** Records served within the retention as of `now`, newest first. */

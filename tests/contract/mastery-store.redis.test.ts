@@ -49,6 +49,19 @@ describe('the redis store', () => {
     expect(await clients[0].ttl(left[0]!)).toBeGreaterThan(0);
   });
 
+  test('history snapshots stored as JSON objects (the layout before numbers in a row) are still read, beside new ones', async () => {
+    const ref = freshStudent();
+    await applyWire(stores[0], ref, { occurred_at: '2026-01-12T09:00:00Z' });
+    const historyKey = (await clients[0].keys(redisKeysOf(ref))).find((k) => k.endsWith(':history'))!;
+    const old = { topicId: 'python-basics', day: '2026-01-11', masteryScore: 0.25, components: { completion: 0.5, quiz: 0.1, quality: 0, consistency: 0.071429 }, at: Date.parse('2026-01-11T08:00:00Z') };
+    await clients[0].hset(historyKey, 'python-basics|2026-01-11', JSON.stringify(old));
+    const history = await stores[1].getHistory(ref);
+    expect(history.map((h) => h.day)).toEqual(['2026-01-11', '2026-01-12']);
+    expect(history[0]).toEqual(old);
+    expect(history[1]!.eventCount).toBe(1);
+    expect(await clients[0].hget(historyKey, 'python-basics|2026-01-12')).toStartWith('["python-basics","2026-01-12",');
+  });
+
   test('a frozen redis fails fast with StoreUnavailableError instead of hanging', async () => {
     const frozen = createRedisClient(url, 200);
     const store = new RedisMasteryStore(frozen, options);

@@ -39,20 +39,19 @@ export function describeRecommendationStoreContract(name: string, setup: () => R
     test('an unknown student has no cache, no history, and feedback finds nothing', async () => {
       const store = setup();
       const ref = student();
-      expect(await store.cached(ref, 'k', NOW)).toBeUndefined();
+      expect(await store.latest(ref, NOW)).toBeUndefined();
       expect(await store.history(ref, NOW)).toEqual([]);
       expect(await store.feedback(ref, 'nope', { status: 'accepted', at: NOW })).toBe('not_found');
     });
 
-    test('a recorded set is served under its key only, until the cache TTL has passed', async () => {
+    test('the latest recorded set is read back through any handle, for that student only, until the cache TTL has passed', async () => {
       const [a, b] = [setup(), peer()];
       const ref = student();
       const s = set('k1', NOW);
       expect(await a.record(ref, s, NOW - 1000)).toEqual({ kind: 'recorded' });
-      expect(await b.cached(ref, 'k1', NOW + CACHE_TTL_MS - 1)).toEqual(s);
-      expect(await b.cached(ref, 'k2', NOW)).toBeUndefined();
-      expect(await b.cached(ref, 'k1', NOW + CACHE_TTL_MS)).toBeUndefined();
-      expect(await b.cached({ ...ref, studentId: uniqueId('s') }, 'k1', NOW)).toBeUndefined();
+      expect(await b.latest(ref, NOW + CACHE_TTL_MS - 1)).toEqual(s);
+      expect(await b.latest(ref, NOW + CACHE_TTL_MS)).toBeUndefined();
+      expect(await b.latest({ ...ref, studentId: uniqueId('s') }, NOW)).toBeUndefined();
     });
 
     test('recording under a key with a fresh entry writes nothing and answers the entry; a new key replaces it', async () => {
@@ -64,8 +63,7 @@ export function describeRecommendationStoreContract(name: string, setup: () => R
       expect((await store.history(ref, NOW + 5)).length).toBe(2);
       const second = set('k2', NOW + 10, ['c']);
       expect(await store.record(ref, second, NOW)).toEqual({ kind: 'recorded' });
-      expect(await store.cached(ref, 'k2', NOW + 10)).toEqual(second);
-      expect(await store.cached(ref, 'k1', NOW + 10)).toBeUndefined();
+      expect(await store.latest(ref, NOW + 10)).toEqual(second);
       // Past the cache TTL the same key is generated afresh.
       expect(await store.record(ref, set('k2', NOW + 10 + CACHE_TTL_MS), NOW)).toEqual({ kind: 'recorded' });
     });
@@ -103,10 +101,10 @@ export function describeRecommendationStoreContract(name: string, setup: () => R
       const s = set('k1', NOW);
       await store.record(ref, s, NOW - 1000);
       s.recommendations[0]!.items!.push('mutated');
-      (await store.cached(ref, 'k1', NOW))!.recommendations[0]!.items!.push('mutated');
+      (await store.latest(ref, NOW))!.recommendations[0]!.items!.push('mutated');
       (await store.history(ref, NOW))[0]!.items!.push('mutated');
       expect((await store.history(ref, NOW))[0]!.items).toEqual(['l1', 'l2']);
-      expect((await store.cached(ref, 'k1', NOW))!.recommendations[0]!.items).toEqual(['l1', 'l2']);
+      expect((await store.latest(ref, NOW))!.recommendations[0]!.items).toEqual(['l1', 'l2']);
     });
 
     test('records live for the retention: then history leaves them out and feedback cannot find them', async () => {
@@ -139,7 +137,7 @@ export function describeRecommendationStoreContract(name: string, setup: () => R
       await a.record(other, set('k1', NOW), NOW - 1000);
       await a.feedback(ref, s.recommendations[0]!.recommendationId, { status: 'dismissed', at: NOW + 1 });
       await b.eraseStudent(ref, NOW + 100);
-      expect(await a.cached(ref, 'k1', NOW + 200)).toBeUndefined();
+      expect(await a.latest(ref, NOW + 200)).toBeUndefined();
       expect(await a.history(ref, NOW + 200)).toEqual([]);
       expect(await a.feedback(ref, s.recommendations[0]!.recommendationId, { status: 'completed', at: NOW + 200 })).toBe('not_found');
       // Computed from a state read before the erasure: not kept.

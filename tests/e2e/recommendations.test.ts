@@ -61,6 +61,9 @@ describe('POST /recommendations/adaptive', () => {
     const ids = async () => (await call('POST', `${A}/adaptive`, { headers: as.student, body: { student_id: 'student-1' } })).json.recommendations.map((r: any) => r.recommendation_id);
     const first = await ids();
     expect(await ids()).toEqual(first);
+    // Another question is another answer, not the cached one.
+    const narrower = (await call('POST', `${A}/adaptive`, { headers: as.student, body: { student_id: 'student-1', limit: 1 } })).json.recommendations.map((r: any) => r.recommendation_id);
+    expect(narrower.some((id: string) => first.includes(id))).toBe(false);
     await call('POST', '/api/v1/events', { headers: as.service, body: event({ event_type: 'lesson.completed', data: { lesson_id: 'python-basics.intro' } }) });
     const after = await ids();
     expect(after.some((id: string) => first.includes(id))).toBe(false);

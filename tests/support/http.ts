@@ -14,6 +14,7 @@ import { MemoryRateLimiter } from '../../src/adapters/memory/rate-limiter.memory
 import { createMetrics } from '../../src/adapters/observability/metrics';
 import { MeteredPredictionCache } from '../../src/adapters/observability/prediction-cache.metered';
 import { MeteredPredictionLog } from '../../src/adapters/observability/prediction-log.metered';
+import { MemoryHistoryCache } from '../../src/adapters/memory/history-cache.memory';
 import { MemoryPredictionCache } from '../../src/adapters/memory/prediction-cache.memory';
 import { MemoryPredictionLog } from '../../src/adapters/memory/prediction-log.memory';
 import type { Role } from '../../src/domain/access/access';
@@ -88,6 +89,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     cohorts: new MemoryCohortStore({ erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize }),
     predictionCache: new MeteredPredictionCache(new MemoryPredictionCache({ clock, ttlMs: 3600 * 1000, pseudonymize: testPseudonymize }), metrics.predictionCacheLookups),
     predictionLog: new MeteredPredictionLog(new MemoryPredictionLog({ clock, retentionDays: 60, pseudonymize: testPseudonymize }), metrics.predictionAccuracy),
+    historyCache: new MemoryHistoryCache({ clock, maxEntries: 64, ttlMs: 600_000, pseudonymize: testPseudonymize }),
     auditLog,
     auditTrail: new AuditTrail(auditLog, logs.logger, () => {}, 1),
     recommendations: {

@@ -55,3 +55,19 @@ describe('mastery as of a past day, from day snapshots', () => {
     expect(componentsAsOf(snapshots, Date.parse('2026-01-03T12:00:00Z'), policy)?.quiz).toBeGreaterThan(0.8);
   });
 });
+
+describe('day numbers of ISO dates', () => {
+  const byParse = (iso: string): number => Math.floor(Date.parse(`${iso}T00:00:00Z`) / 86_400_000);
+  test('every day from 1969 to 2101 gets the day number Date.parse gives', () => {
+    for (let day = -400; day < 48_000; day++) {
+      const iso = new Date(day * 86_400_000).toISOString().slice(0, 10);
+      if (dayNumber(iso) !== day) throw new Error(`${iso}: ${dayNumber(iso)} instead of ${day}`);
+    }
+  });
+
+  test('years before 100, impossible dates and other text answer as Date.parse does', () => {
+    for (const iso of ['0050-03-01', '2026-02-30', '2026-13-01', '2026-00-10', '2026-1-01', 'abcd-ef-gh', '']) {
+      expect(Object.is(dayNumber(iso), byParse(iso))).toBe(true);
+    }
+  });
+});

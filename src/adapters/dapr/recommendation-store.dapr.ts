@@ -42,9 +42,9 @@ export class DaprRecommendationStore implements RecommendationStore {
     return now - r.servedAt < this.opts.retentionMs;
   }
 
-  async cached(ref: StudentRef, key: string, now: number): Promise<ServedSet | undefined> {
+  async latest(ref: StudentRef, now: number): Promise<ServedSet | undefined> {
     const cache = (await this.state.get<StudentRecs>(this.keyOf(ref)))?.value.cache;
-    return this.fresh(cache, key, now) ? cache : undefined;
+    return cache && this.fresh(cache, cache.key, now) ? cache : undefined;
   }
 
   record(ref: StudentRef, set: ServedSet, erasedSince: number): Promise<RecordOutcome> {

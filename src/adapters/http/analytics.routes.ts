@@ -12,6 +12,11 @@ interface Deps extends HttpAuditDeps {
   analytics: AnalyticsDeps;
 }
 
+/**
+ * A date by pattern, never `format: 'date'`: @elysiajs/openapi registers that format as a zod check
+ * that builds a zod schema on every value checked, and a year's 365 points spent about 20 ms in it
+ * per answer, most of the answer's time (docs/benchmarks.md).
+ */
 const IsoDate = t.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a UTC calendar date, YYYY-MM-DD' });
 const Granularity = t.Union([t.Literal(GRANULARITIES[0]), t.Literal(GRANULARITIES[1]), t.Literal(GRANULARITIES[2])]);
 
@@ -19,12 +24,12 @@ const HistorySchema = t.Object(
   {
     student_id: t.String(),
     topic_id: t.Nullable(t.String()),
-    from: t.String({ format: 'date' }),
-    to: t.String({ format: 'date' }),
+    from: IsoDate,
+    to: IsoDate,
     granularity: Granularity,
     points: t.Array(
       t.Object({
-        period_start: t.String({ format: 'date' }),
+        period_start: IsoDate,
         mastery_score: Unit,
         level: Level,
         components: ComponentsSchema,

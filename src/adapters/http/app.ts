@@ -12,6 +12,7 @@ import type { CurriculumStore } from '../../ports/curriculum-store.port';
 import type { HealthProbe } from '../../ports/health.port';
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
 import type { MasteryUpdates } from '../../ports/mastery-updates.port';
+import type { HistoryCache } from '../../ports/history-cache.port';
 import type { PredictionCache } from '../../ports/prediction-cache.port';
 import type { PredictionLog } from '../../ports/prediction-log.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
@@ -54,6 +55,8 @@ export interface AppDeps {
   /** Served predictions kept for reuse, and kept to be scored against what happened. */
   predictionCache: PredictionCache;
   predictionLog: PredictionLog;
+  /** Mastery-history answers kept for reuse (one replica's, keyed by the evidence fingerprint). */
+  historyCache: HistoryCache;
   auditLog: AuditLog;
   auditTrail: AuditTrail;
   pseudonymize: Pseudonymizer;
@@ -97,12 +100,13 @@ export function createApp(deps: AppDeps) {
     pseudonymize: deps.pseudonymize,
     predictionCache: deps.predictionCache,
     predictionLog: deps.predictionLog,
+    historyCache: deps.historyCache,
     ...(deps.updates ? { updates: deps.updates } : {}),
   };
   const recommendations: RecommendationDeps = { ...deps.engine, recommendations: deps.recommendations.store, ids: deps.recommendations.ids, recommendation: deps.recommendations.settings };
   const auditDeps = { auditTrail: deps.auditTrail, pseudonymize: deps.pseudonymize, clock: deps.engine.clock };
   const predictions: PredictionDeps = { ...deps.engine, prediction: deps.prediction, cache: deps.predictionCache, log: deps.predictionLog };
-  const analytics: AnalyticsDeps = { ...deps.engine, cohorts: deps.cohorts, analytics: deps.analytics };
+  const analytics: AnalyticsDeps = { ...deps.engine, cohorts: deps.cohorts, analytics: deps.analytics, historyCache: deps.historyCache };
 
   const fail = (set: { status?: number | string; headers: Record<string, string | number> }, request: Request, code: ErrorCode, message: string, details?: ErrorDetail[]) => {
     set.status = STATUS_OF[code];

@@ -38,9 +38,9 @@ export class MemoryRecommendationStore implements RecommendationStore {
     return `${ref.tenantId}\u0000${this.opts.pseudonymize(ref.tenantId, ref.studentId)}`;
   }
 
-  async cached(ref: StudentRef, key: string, now: number): Promise<ServedSet | undefined> {
+  async latest(ref: StudentRef, now: number): Promise<ServedSet | undefined> {
     const cache = this.students.get(this.keyOf(ref))?.cache;
-    return cache && this.fresh(cache, key, now) ? copySet(cache) : undefined;
+    return cache && this.fresh(cache, cache.key, now) ? copySet(cache) : undefined;
   }
 
   private fresh(cache: ServedSet, key: string, now: number): boolean {

@@ -60,6 +60,51 @@ function topicsOf(all: Record<string, string>): Map<string, TopicState> {
   return topics;
 }
 
+/**
+ * A day snapshot as stored in the history hash: a JSON array of its fields in a fixed order,
+ * `[topic, day, at, eventCount (null when unknown), masteryScore, completion, quiz, quality,
+ * consistency]`. A year of 12 topics is 4,380 values read in one call; as JSON objects they were
+ * 1.2 MB and parsed one by one. As arrays they are half the bytes, and since every value starts
+ * `["${topic}","${day}"` and '"' sorts below every character an id may hold, plain string order is
+ * topic-then-day order: a year sorts natively and parses in one JSON.parse of the joined values.
+ */
+export function encodeSnapshot(s: DaySnapshot): string {
+  const c = s.components;
+  return JSON.stringify([s.topicId, s.day, s.at, s.eventCount ?? null, s.masteryScore, c.completion, c.quiz, c.quality, c.consistency]);
+}
+
+type PackedSnapshot = [string, string, number, number | null, number, number, number, number, number];
+
+const unpack = (f: PackedSnapshot): DaySnapshot => {
+  const snapshot: DaySnapshot = {
+    topicId: f[0],
+    day: f[1],
+    masteryScore: f[4],
+    components: { completion: f[5], quiz: f[6], quality: f[7], consistency: f[8] },
+    at: f[2],
+  };
+  if (f[3] !== null) snapshot.eventCount = f[3];
+  return snapshot;
+};
+
+/**
+ * The history hash's values as snapshots ascending by topic then day (the port's order), within
+ * the query's bounds. Values written before the packed layout are JSON objects (starting '{'): they
+ * stay readable, through the general path, until they expire with the state.
+ */
+export function decodeHistory(values: string[], q: { topicId?: string | undefined; fromDay?: string | undefined; toDay?: string | undefined }): DaySnapshot[] {
+  if (values.some((v) => v.charCodeAt(0) !== 91 /* '[' */)) {
+    return selectSnapshots(values.map((v) => (v.charCodeAt(0) === 91 ? unpack(JSON.parse(v) as PackedSnapshot) : (JSON.parse(v) as DaySnapshot))), q);
+  }
+  values.sort();
+  const out: DaySnapshot[] = [];
+  for (const f of JSON.parse(`[${values.join(',')}]`) as PackedSnapshot[]) {
+    if ((q.topicId !== undefined && f[0] !== q.topicId) || (q.fromDay !== undefined && f[1] < q.fromDay) || (q.toDay !== undefined && f[1] > q.toDay)) continue;
+    out.push(unpack(f));
+  }
+  return out;
+}
+
 /** The consent key's value `${'1' | '0'}|${updatedAt ms}`, or null for none recorded. */
 const decodeConsent = (raw: string | null): Consent | undefined => (raw === null ? undefined : { analytics: raw.startsWith('1'), updatedAt: Number(raw.slice(2)) });
 
@@ -226,7 +271,7 @@ export class RedisMasteryStore implements MasteryStore {
           current.version,
           `${version}|${JSON.stringify(state)}`,
           `${req.topicId}|${snapshot.day}`,
-          JSON.stringify(snapshot),
+          encodeSnapshot(snapshot),
           req.now,
           req.now - this.opts.idempotencyRetentionMs,
           this.opts.stateTtlSeconds,
@@ -269,11 +314,8 @@ export class RedisMasteryStore implements MasteryStore {
 
   getHistory(q: HistoryQuery): Promise<DaySnapshot[]> {
     return guard(async () => {
-      const all = await this.redis.hgetall(this.keysOf(q).history);
-      return selectSnapshots(
-        Object.values(all).map((raw) => JSON.parse(raw) as DaySnapshot),
-        q,
-      );
+      // Values only: each carries its topic and day, and HGETALL's field strings and object cost a third more.
+      return decodeHistory(await this.redis.hvals(this.keysOf(q).history), q);
     });
   }
 

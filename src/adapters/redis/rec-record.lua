@@ -24,15 +24,23 @@ for i = #ARGV - 1, 8, -2 do
 end
 local cutoff = now - tonumber(ARGV[5])
 local max = tonumber(ARGV[6])
-while true do
+-- The length is counted once and the pruned ids deleted in one HDEL per hash, in chunks (Lua's
+-- unpack has a limit): a set of 24 served at a full history prunes 24, and per-record calls were
+-- most of this script's work.
+local len = redis.call('LLEN', KEYS[3])
+local gone = {}
+while len > 0 do
   local tail = redis.call('LINDEX', KEYS[3], -1)
-  if not tail then break end
   local bar = string.find(tail, '|', 1, true)
-  if redis.call('LLEN', KEYS[3]) <= max and tonumber(string.sub(tail, 1, bar - 1)) > cutoff then break end
+  if len <= max and tonumber(string.sub(tail, 1, bar - 1)) > cutoff then break end
   redis.call('RPOP', KEYS[3])
-  local id = string.sub(tail, bar + 1)
-  redis.call('HDEL', KEYS[2], id)
-  redis.call('HDEL', KEYS[4], id)
+  len = len - 1
+  gone[#gone + 1] = string.sub(tail, bar + 1)
+end
+for i = 1, #gone, 1000 do
+  local chunk = {unpack(gone, i, math.min(i + 999, #gone))}
+  redis.call('HDEL', KEYS[2], unpack(chunk))
+  redis.call('HDEL', KEYS[4], unpack(chunk))
 end
 for k = 2, 4 do redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
 return {'recorded'}

@@ -57,12 +57,12 @@ export class RedisRecommendationStore implements RecommendationStore {
     return { ...recommendationKeys(tag), erased: studentKeys(tag).erased };
   }
 
-  cached(ref: StudentRef, key: string, now: number): Promise<ServedSet | undefined> {
+  latest(ref: StudentRef, now: number): Promise<ServedSet | undefined> {
     return guard(async () => {
       const raw = await this.redis.get(this.keysOf(ref).cache);
       if (raw === null) return undefined;
       const set = decodeSet(raw);
-      return set.key === key && now - set.generatedAt < this.opts.cacheTtlMs ? set : undefined;
+      return now - set.generatedAt < this.opts.cacheTtlMs ? set : undefined;
     });
   }
 

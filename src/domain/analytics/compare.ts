@@ -2,7 +2,8 @@ import type { CohortStore } from '../../ports/cohort-store.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import { canReadStudent, visibleCohorts, type Principal } from '../access/access';
 import type { Cohort } from '../access/cohort';
-import { studentMasteryOf, type EngineDeps, type MasteryRules } from '../mastery/engine';
+import { studentMasteryOf, type MasteryRules } from '../mastery/engine';
+import type { HistoryDeps } from './history';
 import { COMPONENTS, type Component, type Components } from '../mastery/mastery';
 import type { TopicState } from '../mastery/topic-state';
 import { cohensD, mean, median, momentsOf, percentile, percentileRank, sorted, stdDev, welchTTest } from './statistics';
@@ -18,7 +19,7 @@ export interface AnalyticsSettings {
   minGroupSize: number;
 }
 
-export interface AnalyticsDeps extends EngineDeps {
+export interface AnalyticsDeps extends HistoryDeps {
   cohorts: CohortStore;
   analytics: AnalyticsSettings;
 }

@@ -1,9 +1,10 @@
+import type { HistoryCache } from '../../ports/history-cache.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import { dailyValues, dayNumber } from '../mastery/as-of';
 import type { EngineDeps } from '../mastery/engine';
 import type { FieldError } from '../mastery/event';
-import { COMPONENTS, levelOf, type Components, type Level } from '../mastery/mastery';
-import { dayOf, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
+import { levelOf, type Components, type Level } from '../mastery/mastery';
+import { dayOf, evidenceFingerprint, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
 import { mean, median, slope, sorted, stdDev } from './statistics';
 
 /**
@@ -63,6 +64,10 @@ export interface MasteryHistory {
   summary: HistorySummary;
 }
 
+export interface HistoryDeps extends EngineDeps {
+  historyCache: HistoryCache;
+}
+
 export type HistoryResult = { kind: 'ok'; history: MasteryHistory } | { kind: 'invalid'; errors: FieldError[] };
 
 /** One day of the series: the student's (or topic's) value at its end and that day's activity. */
@@ -102,15 +107,17 @@ export function historyRangeErrors(req: HistoryRequest, today: number, topicKnow
 }
 
 /**
- * Events per day of one topic's snapshots: each snapshot's event count less the previous one's.
- * A snapshot without a count (written before counts were kept) counts as one event, the least
- * its day had.
+ * Events per day of one topic's snapshots, as an array indexed by day − `fromDay` over the range:
+ * each snapshot's event count less the previous one's. A snapshot without a count (written before
+ * counts were kept) counts as one event, the least its day had.
  */
-function eventsPerDay(snapshots: readonly DaySnapshot[]): Map<number, number> {
-  const out = new Map<number, number>();
+function eventsPerDay(snapshots: readonly DaySnapshot[], fromDay: number, toDay: number): number[] {
+  const out = new Array<number>(toDay - fromDay + 1).fill(0);
   snapshots.forEach((s, i) => {
+    const day = dayNumber(s.day);
+    if (day < fromDay || day > toDay) return;
     const before = i === 0 ? 0 : snapshots[i - 1]!.eventCount;
-    out.set(dayNumber(s.day), s.eventCount !== undefined && before !== undefined ? s.eventCount - before : 1);
+    out[day - fromDay] = s.eventCount !== undefined && before !== undefined ? s.eventCount - before : 1;
   });
   return out;
 }
@@ -128,7 +135,7 @@ export function dailySeries(snapshots: readonly DaySnapshot[], fromDay: number, 
     if (list) list.push(s);
     else byTopic.set(s.topicId, [s]);
   }
-  const topics = [...byTopic.values()].map((snaps) => ({ values: dailyValues(snaps, fromDay, toDay, policy), events: eventsPerDay(snaps) }));
+  const topics = [...byTopic.values()].map((snaps) => ({ values: dailyValues(snaps, fromDay, toDay, policy), events: eventsPerDay(snaps, fromDay, toDay) }));
   const out: DayPoint[] = [];
   for (let day = fromDay, i = 0; day <= toDay; day++, i++) {
     let n = 0;
@@ -141,10 +148,14 @@ export function dailySeries(snapshots: readonly DaySnapshot[], fromDay: number, 
       if (!v) continue;
       n++;
       score += v.mastery.masteryScore;
-      for (const c of COMPONENTS) sum[c] += v.components[c];
+      // Spelt out, not a loop over COMPONENTS: this runs for every topic on every day of a year.
+      sum.completion += v.components.completion;
+      sum.quiz += v.components.quiz;
+      sum.quality += v.components.quality;
+      sum.consistency += v.components.consistency;
       if (v.active) {
         active = true;
-        events += t.events.get(day) ?? 0;
+        events += t.events[i]!;
       }
     }
     if (n === 0) out.push({ day, masteryScore: 0, components: sum, active: false, events: 0 });
@@ -217,24 +228,31 @@ export function summarize(days: readonly DayPoint[]): HistorySummary {
 /**
  * The use case: validates the request, reads the student's snapshots up to `to` (earlier ones
  * too: a day's value depends on the latest snapshot before it and on the consistency window),
- * and builds points and summary. Authorization is the caller's.
+ * and builds points and summary. Authorization is the caller's. An answer is kept under the
+ * student's evidence fingerprint, read first, so it is never filed under a state older than the
+ * one it was computed from; `to` is never after today, so no answer depends on the calendar, and
+ * the answer is made of snapshots alone, so a change of the tenant's curriculum does not change it
+ * (it is checked against the request before any lookup).
  */
-export async function queryHistory(deps: EngineDeps, ref: StudentRef, req: HistoryRequest): Promise<HistoryResult> {
+export async function queryHistory(deps: HistoryDeps, ref: StudentRef, req: HistoryRequest): Promise<HistoryResult> {
   const { curriculum } = await deps.curricula.forTenant(ref.tenantId);
   const errors = historyRangeErrors(req, dayOf(deps.clock.now()), (id) => curriculum.topics.has(id));
   if (errors.length > 0) return { kind: 'invalid', errors };
+  const readAt = deps.clock.now();
+  const key = [evidenceFingerprint((await deps.store.listTopics(ref)).values()), req.topicId ?? '*', req.from, req.to, req.granularity].join('|');
+  const cached = deps.historyCache.get(ref, key);
+  if (cached) return { kind: 'ok', history: cached };
   const snapshots = await deps.store.getHistory({ ...ref, toDay: req.to, ...(req.topicId !== undefined ? { topicId: req.topicId } : {}) });
   const days = dailySeries(snapshots, dayNumber(req.from), dayNumber(req.to), deps.policy);
-  return {
-    kind: 'ok',
-    history: {
-      studentId: ref.studentId,
-      topicId: req.topicId ?? null,
-      from: req.from,
-      to: req.to,
-      granularity: req.granularity,
-      points: aggregate(days, req.granularity, deps.policy.thresholds),
-      summary: summarize(days),
-    },
+  const history: MasteryHistory = {
+    studentId: ref.studentId,
+    topicId: req.topicId ?? null,
+    from: req.from,
+    to: req.to,
+    granularity: req.granularity,
+    points: aggregate(days, req.granularity, deps.policy.thresholds),
+    summary: summarize(days),
   };
+  deps.historyCache.put(ref, key, history, readAt);
+  return { kind: 'ok', history };
 }

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../../ports/audit-log.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
+import type { HistoryCache } from '../../ports/history-cache.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import type { MasteryUpdates } from '../../ports/mastery-updates.port';
 import type { CachedPrediction, PredictionCache } from '../../ports/prediction-cache.port';
@@ -19,6 +20,7 @@ export interface ComplianceDeps extends EngineDeps {
   pseudonymize: Pseudonymizer;
   predictionCache: PredictionCache;
   predictionLog: PredictionLog;
+  historyCache: HistoryCache;
   /** Where erasures are announced to downstream readers (Kafka), when configured. */
   updates?: MasteryUpdates;
 }
@@ -104,6 +106,8 @@ export async function eraseStudent(deps: ComplianceDeps, ref: StudentRef): Promi
   // Predictions about the student: each port refuses, for its TTL, a write of data read before now.
   await deps.predictionCache.forgetStudent(ref, erasedAt);
   await deps.predictionLog.forgetStudent(ref, erasedAt);
+  // This replica's history answers; another's cannot be reached again (see MemoryHistoryCache).
+  deps.historyCache.forgetStudent(ref, erasedAt);
   await deps.updates?.publishErasure(ref);
   return { erasedAt };
 }

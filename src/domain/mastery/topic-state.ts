@@ -174,13 +174,24 @@ export function snapshotOf(topicId: string, state: TopicState, lessonsInTopic: n
 /**
  * Snapshots of one topic (or all) within inclusive day bounds, ascending by topic then day, in
  * code-unit order (ids and ISO days are ASCII): a locale-aware comparison cost a sixth of a year's
- * history read and ordered mixed-case ids unlike Redis.
+ * history read and ordered mixed-case ids unlike Redis. Grouped by topic first, so a year of 12
+ * topics sorts twelve runs of days instead of comparing topic ids 50,000 times.
  */
 export function selectSnapshots(
   snapshots: Iterable<DaySnapshot>,
   q: { topicId?: string | undefined; fromDay?: string | undefined; toDay?: string | undefined },
 ): DaySnapshot[] {
-  return [...snapshots]
-    .filter((h) => (q.topicId === undefined || h.topicId === q.topicId) && (q.fromDay === undefined || h.day >= q.fromDay) && (q.toDay === undefined || h.day <= q.toDay))
-    .sort((a, b) => (a.topicId === b.topicId ? (a.day < b.day ? -1 : a.day > b.day ? 1 : 0) : a.topicId < b.topicId ? -1 : 1));
+  const byTopic = new Map<string, DaySnapshot[]>();
+  for (const h of snapshots) {
+    if ((q.topicId !== undefined && h.topicId !== q.topicId) || (q.fromDay !== undefined && h.day < q.fromDay) || (q.toDay !== undefined && h.day > q.toDay)) continue;
+    const list = byTopic.get(h.topicId);
+    if (list) list.push(h);
+    else byTopic.set(h.topicId, [h]);
+  }
+  const out: DaySnapshot[] = [];
+  // The default sort compares strings by UTF-16 code units.
+  for (const topicId of [...byTopic.keys()].sort()) {
+    for (const h of byTopic.get(topicId)!.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))) out.push(h);
+  }
+  return out;
 }

@@ -60,11 +60,8 @@ async function addReviewDates(deps: RecommendationDeps, ref: StudentRef, evidenc
   }
 }
 
-async function contextFor(deps: RecommendationDeps, ref: StudentRef, curriculum: Curriculum): Promise<{ ctx: RuleContext; states: Map<string, TopicState>; now: number }> {
-  const states = await deps.store.listTopics(ref);
-  const now = deps.clock.now();
-  return { ctx: ruleContext(curriculum, evidenceOf(curriculum, states, now, deps.policy), policyOf(deps), now), states, now };
-}
+const contextOf = (deps: RecommendationDeps, curriculum: Curriculum, states: ReadonlyMap<string, TopicState>, now: number): RuleContext =>
+  ruleContext(curriculum, evidenceOf(curriculum, states, now, deps.policy), policyOf(deps), now);
 
 /**
  * What a cached answer must match. Every applied event raises a topic's event count (and may move
@@ -89,10 +86,13 @@ export async function adaptiveRecommendations(deps: RecommendationDeps, ref: Stu
   const { version, curriculum } = await deps.curricula.forTenant(ref.tenantId);
   const unknown = q.topicIds && unknownTopics(curriculum, q.topicIds);
   if (unknown) return unknown;
-  const { ctx, states, now } = await contextFor(deps, ref, curriculum);
+  const now = deps.clock.now();
+  // The state and the latest answer in one go (one round trip when both live in one Redis): the
+  // answer is served only if it was computed from this state, which its key tells.
+  const [states, cached] = await Promise.all([deps.store.listTopics(ref), deps.recommendations.latest(ref, now)]);
   const key = cacheKey(states, now, deps.recommendation, q.topicIds, q.limit, version);
-  const cached = await deps.recommendations.cached(ref, key, now);
-  if (cached) return { kind: 'ok', studentId: ref.studentId, set: cached };
+  if (cached?.key === key) return { kind: 'ok', studentId: ref.studentId, set: cached };
+  const ctx = contextOf(deps, curriculum, states, now);
   const topics = q.topicIds ? [...new Set(q.topicIds)] : defaultTopics(curriculum, ctx.evidence);
   await addReviewDates(deps, ref, ctx.evidence, now);
   const set: ServedSet = {
@@ -110,8 +110,8 @@ export async function learningPathFor(deps: RecommendationDeps, ref: StudentRef,
   const { curriculum } = await deps.curricula.forTenant(ref.tenantId);
   const unknown = q.targetTopicId !== undefined && unknownTopics(curriculum, [q.targetTopicId]);
   if (unknown) return unknown;
-  const { ctx } = await contextFor(deps, ref, curriculum);
-  return { kind: 'ok', studentId: ref.studentId, path: learningPath(ctx, q.targetTopicId, q.maxSteps) };
+  const states = await deps.store.listTopics(ref);
+  return { kind: 'ok', studentId: ref.studentId, path: learningPath(contextOf(deps, curriculum, states, deps.clock.now()), q.targetTopicId, q.maxSteps) };
 }
 
 export function giveFeedback(deps: RecommendationDeps, ref: StudentRef, recommendationId: string, f: { status: FeedbackStatus; helpful?: boolean }): Promise<'recorded' | 'not_found'> {

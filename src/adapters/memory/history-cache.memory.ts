@@ -1,0 +1,71 @@
+import type { Clock } from '../../ports/clock.port';
+import type { HistoryCache } from '../../ports/history-cache.port';
+import type { MasteryHistory } from '../../domain/analytics/history';
+import type { StudentRef } from '../../ports/mastery-store.port';
+import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
+
+export interface MemoryHistoryCacheOptions {
+  clock: Clock;
+  /** Answers kept at most (0 keeps none); the least recently used go first. */
+  maxEntries: number;
+  /** How long an answer is kept after it was read (ms). */
+  ttlMs: number;
+  pseudonymize: Pseudonymizer;
+}
+
+interface Entry {
+  history: MasteryHistory;
+  readAt: number;
+}
+
+/**
+ * One replica's history answers, in process: the embedded default and the one used with Redis.
+ * Nothing here is shared, and nothing needs to be: every lookup's key holds the student's evidence
+ * fingerprint as Redis (or the memory store) has it at that moment, so an event applied by any
+ * replica retires the entries everywhere on their next lookup, and an erasure elsewhere leaves
+ * the fingerprint at one no answer from before it carries (the consequences are the prediction
+ * cache's: see evidenceFingerprint). Such an unreachable entry lingers at most `ttlMs` or until
+ * evicted; an erasure through this replica drops the student's entries at once. Bounded by
+ * `maxEntries` (LRU: a Map keeps insertion order, and a hit moves its entry to the end).
+ */
+export class MemoryHistoryCache implements HistoryCache {
+  /** `${pseudonym}\0${key}` -> entry, least recently used first. */
+  private readonly entries = new Map<string, Entry>();
+  /** pseudonym -> erasure time, kept for the TTL. */
+  private readonly erased = new Map<string, number>();
+
+  constructor(private readonly opts: MemoryHistoryCacheOptions) {}
+
+  private studentOf(ref: StudentRef): string {
+    return this.opts.pseudonymize(ref.tenantId, ref.studentId);
+  }
+
+  get(ref: StudentRef, key: string): MasteryHistory | undefined {
+    const id = `${this.studentOf(ref)}\0${key}`;
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    this.entries.delete(id);
+    if (this.opts.clock.now() - entry.readAt > this.opts.ttlMs) return undefined;
+    this.entries.set(id, entry);
+    return entry.history;
+  }
+
+  put(ref: StudentRef, key: string, history: MasteryHistory, readAt: number): void {
+    if (this.opts.maxEntries <= 0) return;
+    const student = this.studentOf(ref);
+    const erasedAt = this.erased.get(student);
+    if (erasedAt !== undefined && readAt <= erasedAt) return;
+    const id = `${student}\0${key}`;
+    this.entries.delete(id);
+    this.entries.set(id, { history, readAt });
+    if (this.entries.size > this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  forgetStudent(ref: StudentRef, at: number): void {
+    const student = this.studentOf(ref);
+    for (const id of [...this.entries.keys()]) if (id.startsWith(`${student}\0`)) this.entries.delete(id);
+    const now = this.opts.clock.now();
+    for (const [s, t] of this.erased) if (now - t > this.opts.ttlMs) this.erased.delete(s);
+    this.erased.set(student, Math.max(at, this.erased.get(student) ?? at));
+  }
+}

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { jwt } from '@elysiajs/jwt';
 import { importSPKI } from 'jose';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import packageJson from '../package.json';
 import { systemClock } from './adapters/clock/clock.system';
 import { createApp } from './adapters/http/app';
@@ -20,7 +21,12 @@ import { MemoryRecommendationStore } from './adapters/memory/recommendation-stor
 import { MemoryPredictionCache } from './adapters/memory/prediction-cache.memory';
 import { MemoryPredictionLog } from './adapters/memory/prediction-log.memory';
 import { MemoryRateLimiter } from './adapters/memory/rate-limiter.memory';
+import { startKafkaBatch } from './adapters/kafka/batch.kafka';
 import { startKafkaIngest } from './adapters/kafka/kafka-ingest';
+import { MemoryBatchQueue } from './adapters/memory/batch-queue.memory';
+import { MemoryBatchStore } from './adapters/memory/batch-store.memory';
+import { observedChunkHandler, registerBatchMetrics, resetWaiting, type BatchMetrics } from './adapters/observability/batch-observer';
+import { RedisBatchStore } from './adapters/redis/batch-store.redis';
 import { createLogger } from './adapters/observability/logger';
 import { createMetrics } from './adapters/observability/metrics';
 import { MeteredPredictionCache } from './adapters/observability/prediction-cache.metered';
@@ -39,6 +45,11 @@ import { parseCurriculum, type Curriculum } from './domain/mastery/curriculum';
 import type { EngineDeps } from './domain/mastery/engine';
 import { DAY_MS } from './domain/mastery/topic-state';
 import type { AuditLog } from './ports/audit-log.port';
+import type { BatchQueue } from './ports/batch-queue.port';
+import type { BatchStore } from './ports/batch-store.port';
+import type { SnapshotWriter } from './ports/snapshot-writer.port';
+import type { RecalculationDeps } from './domain/batch/recalculate';
+import type { Chunk } from './domain/batch/batch';
 import type { CohortStore } from './ports/cohort-store.port';
 import type { PredictionCache } from './ports/prediction-cache.port';
 import type { PredictionLog } from './ports/prediction-log.port';
@@ -77,6 +88,9 @@ interface Backend {
   predictionLog: PredictionLog;
   auditLog: AuditLog;
   recommendations: RecommendationStore;
+  batches: BatchStore;
+  /** The state store's own snapshot writes (batch recalculation), past the breaker: a failed chunk is retried anyway. */
+  snapshots: SnapshotWriter;
   probes: HealthProbe[];
   breakers: () => BreakerStatus[];
   /** Resolves when the backend can serve; start-up waits for it a bounded time. */
@@ -90,21 +104,25 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
   // Served recommendations are personal data like the state: kept as long, and at most a few
   // hundred per student (a fresh set at every change of state would otherwise grow without end).
   const recommendationStorage = { cacheTtlMs: config.recommendation.cacheTtlSeconds * 1000, retentionMs: config.state.ttlDays * DAY_MS, maxRecords: 500, pseudonymize };
+  const batchTtl = { clock: systemClock, ttlMs: config.batch.ttlDays * DAY_MS };
   if (config.state.backend === 'memory') {
+    const store = new MemoryMasteryStore({
+      clock: systemClock,
+      stateTtlMs: config.state.ttlDays * DAY_MS,
+      idempotencyRetentionMs: retentionMs,
+      erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS,
+      pseudonymize,
+    });
     return {
-      store: new MemoryMasteryStore({
-        clock: systemClock,
-        stateTtlMs: config.state.ttlDays * DAY_MS,
-        idempotencyRetentionMs: retentionMs,
-        erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS,
-        pseudonymize,
-      }),
+      store,
       cohorts: new MemoryCohortStore({ erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS, pseudonymize }),
       rateLimiter: new MemoryRateLimiter({ clock: systemClock }),
       predictionCache: new MemoryPredictionCache({ clock: systemClock, ttlMs: config.prediction.cacheTtlSeconds * 1000, pseudonymize }),
       predictionLog: new MemoryPredictionLog({ clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
       auditLog: new MemoryAuditLog(audit),
       recommendations: new MemoryRecommendationStore({ ...recommendationStorage, erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS }),
+      batches: new MemoryBatchStore(batchTtl),
+      snapshots: store,
       probes: [],
       breakers: () => [],
       ready: async () => {},
@@ -136,6 +154,8 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
     predictionLog: new RedisPredictionLog(redis, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
     auditLog: new RedisAuditLog(redis, audit),
     recommendations: new RedisRecommendationStore(redis, { ...recommendationStorage, erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays) }),
+    batches: new RedisBatchStore(redis, batchTtl),
+    snapshots: redisStore,
     probes: [redisProbe(redis)],
     breakers: () => [store.status()],
     ready: () => waitUntilReady(redis, 5000),
@@ -183,6 +203,30 @@ async function printSampleTokens(secret: Uint8Array, config: Config): Promise<vo
   );
 }
 
+/**
+ * Batch recalculation's queue and workers: chunks over Kafka, consumed by every replica in one
+ * group, when brokers are configured; otherwise an in-process queue with the same priority rule.
+ * The Kafka workers join their group in the background: start-up and the HTTP API do not wait for it.
+ */
+async function startBatch(config: Config, backend: Backend, recalculation: RecalculationDeps, registry: Registry, log: Logger): Promise<{ queue: BatchQueue; metrics: BatchMetrics; stop: () => Promise<void> }> {
+  const metrics = registerBatchMetrics(registry);
+  resetWaiting(metrics);
+  const handle = observedChunkHandler({ batches: backend.batches, recalculation, clock: systemClock }, metrics, log.child({ component: 'batch' }));
+  const retryMs = 500;
+  if (config.kafka.brokers.length > 0) {
+    const kafka = await startKafkaBatch({ config: config.kafka, batch: config.batch, clock: systemClock, log, handle, onLag: (lag) => resetWaiting(metrics, lag), retryMs });
+    return { queue: kafka.queue, metrics, stop: kafka.stop };
+  }
+  const queue = new MemoryBatchQueue((chunk: Chunk) => handle(chunk), {
+    clock: systemClock,
+    concurrency: config.batch.concurrency,
+    maxWaitMs: config.batch.maxWaitMs,
+    retryMs,
+    onWaiting: (counts) => resetWaiting(metrics, counts),
+  });
+  return { queue, metrics, stop: () => queue.stop() };
+}
+
 /** The composition root: configuration in, adapters built, ports handed to the core. */
 export async function main(env: Record<string, string | undefined>): Promise<void> {
   const parsed = parseConfig(env);
@@ -212,6 +256,8 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   const metrics = createMetrics(backend.breakers);
   // Event-driven ingest when brokers are configured: the same engine, driven by Kafka.
   const kafka = config.kafka.brokers.length > 0 ? await startKafkaIngest({ config: config.kafka, engine, log, registry: metrics.registry }) : undefined;
+  const predictionCache = new MeteredPredictionCache(backend.predictionCache, metrics.predictionCacheLookups);
+  const batch = await startBatch(config, backend, { ...engine, snapshots: backend.snapshots, predictionCache, ...(kafka ? { updates: kafka.updates } : {}) }, metrics.registry, log);
   const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
   const auditTrail = new AuditTrail(backend.auditLog, log, () => metrics.auditFailures.inc());
   const app = createApp({
@@ -219,7 +265,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     prediction: config.prediction,
     analytics: config.analytics,
     cohorts: backend.cohorts,
-    predictionCache: new MeteredPredictionCache(backend.predictionCache, metrics.predictionCacheLookups),
+    predictionCache,
     predictionLog: new MeteredPredictionLog(backend.predictionLog, metrics.predictionAccuracy),
     auditLog: backend.auditLog,
     auditTrail,
@@ -247,6 +293,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
       startedAt: systemClock.now(),
       backends: { state: config.state.backend, events: kafka ? 'http+kafka' : 'http', tls: config.tls ? 'on' : 'off' },
     },
+    batch: { deps: { batches: backend.batches, queue: batch.queue, cohorts: backend.cohorts, ids: randomIds, clock: systemClock, curriculum: engine.curriculum, chunkSize: config.batch.chunkSize }, metrics: batch.metrics },
   }).listen({
     hostname: config.host,
     port: config.port,
@@ -273,6 +320,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     await auditTrail.flush();
     // The consumer commits what it applied and leaves its group while the store still works.
     await kafka?.stop();
+    await batch.stop();
     await backend.close();
     log.info('stopped');
     process.exit(0);

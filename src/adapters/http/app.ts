@@ -22,6 +22,7 @@ import { sha256 } from '../crypto/hashing';
 import type { Metrics } from '../observability/metrics';
 import { apiDocs } from './api-docs';
 import type { Authenticate } from './auth';
+import { BATCH_BODY_LIMIT_BYTES, batchRoutes } from './batch.routes';
 import { cohortRoutes } from './cohorts.routes';
 import { complianceRoutes } from './compliance.routes';
 import { ApiError, errorBody, STATUS_OF, type ErrorCode, type ErrorDetail } from './errors';
@@ -33,6 +34,8 @@ import { opsRoutes, type ServiceInfo } from './ops.routes';
 import { atRiskRoutes, predictionRoutes } from './predictions.routes';
 import { recommendationRoutes } from './recommendations.routes';
 import { requestIdOf } from './request-context';
+import type { BatchDeps } from '../../domain/batch/run';
+import type { BatchMetrics } from '../observability/batch-observer';
 
 export interface AppDeps {
   engine: EngineDeps;
@@ -61,6 +64,8 @@ export interface AppDeps {
   lifecycle: Lifecycle;
   settings: GateSettings;
   info: ServiceInfo;
+  /** Batch recalculation: the use cases' ports and the batch metrics. */
+  batch: { deps: BatchDeps; metrics: BatchMetrics };
 }
 
 /** TypeBox validation errors as `{field, message}`, field in the wire's dotted form. */
@@ -99,7 +104,16 @@ export function createApp(deps: AppDeps) {
   // normalize: false makes `additionalProperties: false` refuse unknown fields instead of
   // silently dropping them, so a misspelt field is an error the client sees.
   return new Elysia({ normalize: false })
-    .use(createGate({ ...deps, ...auditDeps, bodyLimits: { '/api/v1/events': Math.max(EVENTS_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes) } }))
+    .use(
+      createGate({
+        ...deps,
+        ...auditDeps,
+        bodyLimits: {
+          '/api/v1/events': Math.max(EVENTS_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes),
+          '/api/v1/batch/mastery': Math.max(BATCH_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes),
+        },
+      }),
+    )
     .onError({ as: 'global' }, ({ code, error: thrown, request, set }) => {
       // Elysia wraps what the body parser throws (our 413 and 400) in its ParseError.
       const cause = (thrown as { cause?: unknown }).cause;
@@ -141,6 +155,7 @@ export function createApp(deps: AppDeps) {
           { name: 'predictions', description: 'Where a student is heading: forecasts, intervention flags, reviews' },
           { name: 'recommendations', description: 'What to do next, learning paths, feedback and its effect' },
           { name: 'analytics', description: 'Mastery history and cohort comparisons, small groups suppressed' },
+          { name: 'batch', description: 'Recalculating many students at once, by priority, across replicas' },
           { name: 'compliance', description: 'GDPR export and erasure, consent, the audit log' },
           { name: 'ops', description: 'Health, readiness, metrics' },
         ],
@@ -164,7 +179,8 @@ export function createApp(deps: AppDeps) {
     .use(atRiskRoutes({ ...auditDeps, predictions, cohorts: deps.cohorts }))
     .use(recommendationRoutes({ ...auditDeps, recommendations, cohorts: deps.cohorts }))
     .use(analyticsRoutes({ ...auditDeps, analytics }))
-    .use(complianceRoutes({ ...auditDeps, compliance, sha256 }));
+    .use(complianceRoutes({ ...auditDeps, compliance, sha256 }))
+    .use(batchRoutes({ ...auditDeps, batch: deps.batch.deps, metrics: deps.batch.metrics, logger }));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -3,6 +3,7 @@ import type { Consent } from '../../domain/compliance/consent';
 import type { Clock } from '../../ports/clock.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { ApplyOutcome, ApplyRequest, HistoryQuery, MasteryStore, StudentRef, TopicChange } from '../../ports/mastery-store.port';
+import type { SnapshotWrite, SnapshotWriteOutcome, SnapshotWriter } from '../../ports/snapshot-writer.port';
 
 interface StudentRecord {
   topics: Map<string, TopicState>;
@@ -29,7 +30,7 @@ const keyOf = (ref: StudentRef): string => `${ref.tenantId}\u0000${ref.studentId
  * apply that runs `change` and writes without awaiting is atomic by construction. Values are
  * copied in and out so callers can never reach the stored objects.
  */
-export class MemoryMasteryStore implements MasteryStore {
+export class MemoryMasteryStore implements MasteryStore, SnapshotWriter {
   private readonly students = new Map<string, StudentRecord>();
   /** tenant + pseudonym -> erasure time and expiry; never the student id. */
   private readonly erasures = new Map<string, { at: number; expiresAt: number }>();
@@ -78,6 +79,19 @@ export class MemoryMasteryStore implements MasteryStore {
     const rec = this.live(keyOf(q));
     if (!rec) return [];
     return selectSnapshots(rec.history.values(), q).map(cloneSnapshot);
+  }
+
+  async recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteOutcome[]> {
+    const rec = this.live(keyOf(ref));
+    return writes.map((w) => {
+      const state = rec?.topics.get(w.topicId);
+      if (!rec || !state || state.eventCount !== w.basis.eventCount || state.lastAt !== w.basis.lastAt) return 'stale';
+      const field = `${w.topicId}|${w.snapshot.day}`;
+      const existing = rec.history.get(field);
+      if (existing && JSON.stringify(existing) === JSON.stringify(w.snapshot)) return 'unchanged';
+      rec.history.set(field, cloneSnapshot(w.snapshot));
+      return 'written';
+    });
   }
 
   async getConsent(ref: StudentRef): Promise<Consent | undefined> {

@@ -12,9 +12,11 @@ import {
   type TopicChange,
 } from '../../ports/mastery-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
+import type { SnapshotWrite, SnapshotWriteOutcome, SnapshotWriter } from '../../ports/snapshot-writer.port';
 import commitScript from './commit.lua' with { type: 'text' };
 import { guard } from './guard';
 import eraseScript from './erase.lua' with { type: 'text' };
+import snapshotRecordScript from './snapshot-record.lua' with { type: 'text' };
 import { studentKeys, studentTag } from './keys';
 
 export interface RedisStoreOptions {
@@ -33,7 +35,8 @@ export interface RedisStoreOptions {
 
 type CommitFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number[]>;
 type EraseFn = (topics: string, history: string, events: string, erased: string, consent: string, at: number, retentionSeconds: number) => Promise<number>;
-type RedisWithScripts = Redis & { masteryCommit: CommitFn; masteryErase: EraseFn };
+type SnapshotRecordFn = (topics: string, history: string, ...args: (string | number)[]) => Promise<number[]>;
+type RedisWithScripts = Redis & { masteryCommit: CommitFn; masteryErase: EraseFn; masterySnapshots: SnapshotRecordFn };
 
 const DAY_SECONDS = 86_400;
 /** commit.lua takes each commit's keys as topics, history, events, erased marker, consent. */
@@ -177,7 +180,7 @@ class KeyedQueue {
  * The keys' TTLs are renewed daily, so a student's data expires STATE_TTL_DAYS after their last
  * activity.
  */
-export class RedisMasteryStore implements MasteryStore {
+export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
   private readonly redis: RedisWithScripts;
   private readonly queue = new KeyedQueue();
   private readonly cache: VersionCache;
@@ -192,6 +195,7 @@ export class RedisMasteryStore implements MasteryStore {
     }
     redis.defineCommand('masteryCommit', { lua: commitScript });
     redis.defineCommand('masteryErase', { numberOfKeys: 5, lua: eraseScript });
+    redis.defineCommand('masterySnapshots', { numberOfKeys: 2, lua: snapshotRecordScript });
     this.redis = redis as RedisWithScripts;
     this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
     this.commits = new CommitBatcher(this.redis, opts.maxCommitsPerCall ?? 128);
@@ -281,6 +285,16 @@ export class RedisMasteryStore implements MasteryStore {
         Object.values(all).map((raw) => JSON.parse(raw) as DaySnapshot),
         q,
       );
+    });
+  }
+
+  recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteOutcome[]> {
+    return guard(async () => {
+      if (writes.length === 0) return [];
+      const k = this.keysOf(ref);
+      const args = writes.flatMap((w) => [w.topicId, w.basis.eventCount, w.basis.lastAt, `${w.topicId}|${w.snapshot.day}`, JSON.stringify(w.snapshot)]);
+      const codes = await this.redis.masterySnapshots(k.topics, k.history, ...args);
+      return codes.map((c) => (Number(c) === 1 ? 'written' : Number(c) === 0 ? 'unchanged' : 'stale'));
     });
   }
 

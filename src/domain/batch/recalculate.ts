@@ -1,0 +1,108 @@
+import type { Clock } from '../../ports/clock.port';
+import type { MasteryStore, StudentRef } from '../../ports/mastery-store.port';
+import type { MasteryUpdate, MasteryUpdates } from '../../ports/mastery-updates.port';
+import type { PredictionCache } from '../../ports/prediction-cache.port';
+import type { SnapshotWrite, SnapshotWriter } from '../../ports/snapshot-writer.port';
+import { announce } from '../mastery/announce';
+import type { Curriculum } from '../mastery/curriculum';
+import { studentMasteryOf } from '../mastery/engine';
+import { calculateMastery, levelOf } from '../mastery/mastery';
+import { dayOf, isoDay, masteryOf, snapshotOf, type DaySnapshot, type ModelPolicy, type TopicState } from '../mastery/topic-state';
+import type { ChunkOutcome, StudentFailure, StudentResult } from './batch';
+
+export interface RecalculationDeps {
+  store: MasteryStore;
+  snapshots: SnapshotWriter;
+  clock: Clock;
+  curriculum: Curriculum;
+  policy: ModelPolicy;
+  consentByDefault: boolean;
+  predictionCache: PredictionCache;
+  /** Where level changes are announced (Kafka), when configured. */
+  updates?: MasteryUpdates;
+}
+
+/**
+ * The snapshot of `now`'s day for a topic, as a recalculation writes it. On a day with events it is
+ * exactly the snapshot an event writes (with today's curriculum and policy); on a day without, it
+ * is marked `recalculated`: the day's value, not an active day (as-of.ts counts only active days).
+ */
+export function recalculatedSnapshot(topicId: string, state: TopicState, lessonsInTopic: number, now: number, policy: ModelPolicy): DaySnapshot {
+  if (dayOf(state.lastAt) >= dayOf(now)) return snapshotOf(topicId, state, lessonsInTopic, policy);
+  const m = masteryOf(state, lessonsInTopic, now, policy);
+  return { topicId, day: isoDay(dayOf(now)), masteryScore: m.masteryScore, components: m.components, at: state.lastAt, eventCount: state.eventCount, recalculated: true };
+}
+
+/** The event id a recalculation's updates carry: one per day, so a consumer sees a repeat as one. */
+export const recalculationEventId = (now: number): string => `recalculation:${isoDay(dayOf(now))}`;
+
+/** The latest snapshot of each topic in `history` (ascending by topic then day). */
+function latestByTopic(history: readonly DaySnapshot[]): Map<string, DaySnapshot> {
+  const latest = new Map<string, DaySnapshot>();
+  for (const s of history) latest.set(s.topicId, s);
+  return latest;
+}
+
+type StudentOutcome = { kind: 'result'; result: StudentResult; updates: MasteryUpdate[] } | { kind: 'failure'; failure: StudentFailure };
+
+/**
+ * Brings one student up to date as of `now`: each topic's mastery recomputed, the day's snapshot
+ * written, cached predictions dropped when anything changed, and an update for each topic whose
+ * level moved since its latest snapshot. Idempotent within a day: a second run finds identical
+ * snapshots, writes nothing, drops nothing and announces nothing. (Recommendations need no drop:
+ * their cache key holds the day and the event fingerprint, see recommendations.ts cacheKey.)
+ */
+async function recalculateStudent(deps: RecalculationDeps, ref: StudentRef, states: Map<string, TopicState>, topicIds: readonly string[] | undefined, now: number): Promise<StudentOutcome> {
+  if (states.size === 0) return { kind: 'failure', failure: { studentId: ref.studentId, code: 'unknown_student' } };
+  const topics = [...states.keys()].filter((t) => !topicIds || topicIds.includes(t)).sort();
+  const lessons = (t: string) => deps.curriculum.topics.get(t)?.lessons.length ?? 0;
+  const writes: SnapshotWrite[] = topics.map((t) => {
+    const s = states.get(t)!;
+    return { topicId: t, basis: { eventCount: s.eventCount, lastAt: s.lastAt }, snapshot: recalculatedSnapshot(t, s, lessons(t), now, deps.policy) };
+  });
+  const updates: MasteryUpdate[] = [];
+  if (writes.length > 0) {
+    const fromDay = isoDay(Math.min(...writes.map((w) => dayOf(w.basis.lastAt))));
+    const before = latestByTopic(await deps.store.getHistory({ ...ref, fromDay, toDay: isoDay(dayOf(now)) }));
+    const outcomes = await deps.snapshots.recordSnapshots(ref, writes);
+    if (outcomes.includes('written')) await deps.predictionCache.forgetStudent(ref, now);
+    writes.forEach((w, i) => {
+      if (outcomes[i] !== 'written') return;
+      const level = levelOf(w.snapshot.masteryScore, deps.policy.thresholds);
+      const previous = before.get(w.topicId);
+      if (previous && levelOf(previous.masteryScore, deps.policy.thresholds) === level) return;
+      const m = calculateMastery(w.snapshot.components, deps.policy.thresholds);
+      updates.push({ ...ref, topicId: w.topicId, masteryScore: m.masteryScore, level: m.level, components: m.components, eventId: recalculationEventId(now), occurredAt: now });
+    });
+  }
+  const mastery = studentMasteryOf(deps, ref.studentId, states, topicIds, now);
+  return { kind: 'result', result: { studentId: ref.studentId, overall: mastery.overall, topicsRecalculated: topics.length }, updates };
+}
+
+/**
+ * Recalculates a chunk of one tenant's students: states and consents read for all at once, then
+ * each student in parallel. A student without state or without consent is a counted failure; a
+ * failing store rejects the whole chunk, which is then retried (every step is idempotent).
+ */
+export async function recalculateChunk(deps: RecalculationDeps, tenantId: string, studentIds: readonly string[], topicIds?: readonly string[]): Promise<ChunkOutcome> {
+  const now = deps.clock.now();
+  const refs = studentIds.map((studentId) => ({ tenantId, studentId }));
+  const [states, consents] = await Promise.all([deps.store.listTopicsMany(refs), deps.store.getConsentMany(refs)]);
+  const outcomes = await Promise.all(
+    refs.map((ref, i): Promise<StudentOutcome> => {
+      if (!(consents[i]?.analytics ?? deps.consentByDefault)) return Promise.resolve({ kind: 'failure', failure: { studentId: ref.studentId, code: 'no_consent' } });
+      return recalculateStudent(deps, ref, states[i]!, topicIds, now);
+    }),
+  );
+  const result: ChunkOutcome = { results: [], failures: [] };
+  const updates: MasteryUpdate[] = [];
+  for (const o of outcomes) {
+    if (o.kind === 'failure') result.failures.push(o.failure);
+    else {
+      result.results.push(o.result);
+      updates.push(...o.updates);
+    }
+  }
+  if (deps.updates) await announce({ store: deps.store, updates: deps.updates }, updates, now);
+  return result;
+}

@@ -14,15 +14,18 @@ describe('the priority rule', () => {
     expect(prioritySchedule({ ...none, low: true }, {}, 0, 1000).serve).toEqual(['high', 'normal', 'low']);
   });
 
-  test('a priority held back for maxWaitMs is served alongside, then held again: the starvation bound', () => {
-    let held = prioritySchedule({ high: true, normal: false, low: true }, {}, 0, 1000).heldSince;
-    expect(held).toEqual({ low: 0 });
-    const later = prioritySchedule({ high: true, normal: false, low: true }, held, 999, 1000);
-    expect(later.serve).toEqual(['high']);
-    const due = prioritySchedule({ high: true, normal: false, low: true }, later.heldSince, 1000, 1000);
+  test('a priority held back for maxWaitMs is served alongside until one of its chunks is done: the starvation bound', () => {
+    const busy = { high: true, normal: false, low: true };
+    const first = prioritySchedule(busy, {}, 0, 1000);
+    expect(first).toEqual({ serve: ['high'], heldSince: { low: 0 } });
+    expect(prioritySchedule(busy, first.heldSince, 999, 1000).serve).toEqual(['high']);
+    const due = prioritySchedule(busy, first.heldSince, 1000, 1000);
     expect(due.serve).toEqual(['high', 'low']);
-    held = prioritySchedule({ high: true, normal: false, low: true }, due.heldSince, 1001, 1000).heldSince;
-    expect(held).toEqual({ low: 1001 });
+    // Still served on the next look, until the caller reports a low chunk done (drops its entry).
+    expect(prioritySchedule(busy, due.heldSince, 1100, 1000).serve).toEqual(['high', 'low']);
+    expect(prioritySchedule(busy, {}, 1200, 1000)).toEqual({ serve: ['high'], heldSince: { low: 1200 } });
+    // Nothing waiting higher up: nothing is held.
+    expect(prioritySchedule({ high: false, normal: false, low: true }, { low: 5 }, 10, 1000)).toEqual({ serve: ['high', 'normal', 'low'], heldSince: {} });
   });
 });
 

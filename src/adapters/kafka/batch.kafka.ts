@@ -67,6 +67,10 @@ export class KafkaBatchConsumer {
   private readonly paused = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
+  /** kafkajs takes pause and resume only once run() was called; before, `paused` alone holds the rule. */
+  private running = false;
+  /** Counts resumes, so a batch in hand can tell that another topic was let in meanwhile. */
+  private resumed = 0;
 
   constructor(
     private readonly deps: { kafka: Kafka; clock: Clock; log: Logger; handle: (chunk: Chunk) => Promise<void>; onLag?: (lag: Record<BatchPriority, number>) => void },
@@ -80,12 +84,17 @@ export class KafkaBatchConsumer {
     await this.admin.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: PRIORITIES.map((p) => this.opts.topics[p]), fromBeginning: true });
+    // The rule applies from the first fetch: lower topics with a higher one's lag start paused.
+    await this.poll();
     await this.consumer.run({
       partitionsConsumedConcurrently: this.opts.concurrency,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+        const epoch = this.resumed;
         for (const message of batch.messages) {
-          if (!isRunning() || isStale() || this.paused.has(batch.topic)) break;
+          // A topic resumed since this batch began is fetched only once the batches in hand return:
+          // returning early (the rest is fetched again) lets it in now.
+          if (!isRunning() || isStale() || this.paused.has(batch.topic) || this.resumed !== epoch) break;
           let chunk: unknown;
           try {
             chunk = JSON.parse(message.value?.toString() ?? 'null');
@@ -94,14 +103,19 @@ export class KafkaBatchConsumer {
           }
           // Only this service writes these topics; a message it cannot read is skipped, loudly.
           if (!isChunk(chunk)) this.deps.log.error({ topic: batch.topic, partition: batch.partition, offset: message.offset }, 'unreadable batch chunk skipped');
-          else if (!(await this.processUntilDone(chunk, heartbeat, () => isRunning() && !isStale()))) break;
+          else {
+            if (!(await this.processUntilDone(chunk, heartbeat, () => isRunning() && !isStale()))) break;
+            // A chunk of this priority is done: if it was served past the starvation bound, its clock restarts.
+            delete this.heldSince[chunk.priority];
+          }
           resolveOffset(message.offset);
           await commitOffsetsIfNecessary();
           await heartbeat();
         }
       },
     });
-    await this.poll();
+    this.running = true;
+    if (this.paused.size > 0) this.consumer.pause([...this.paused].map((topic) => ({ topic })));
     this.timer = setInterval(() => void this.poll(), this.opts.pollMs);
   }
 
@@ -134,10 +148,12 @@ export class KafkaBatchConsumer {
         const topic = this.opts.topics[p];
         if (schedule.serve.includes(p) && this.paused.has(topic)) {
           this.paused.delete(topic);
-          this.consumer.resume([{ topic }]);
+          this.resumed++;
+          if (this.running) this.consumer.resume([{ topic }]);
         } else if (!schedule.serve.includes(p) && !this.paused.has(topic)) {
+          // Messages of a paused topic already fetched are left unprocessed (eachBatch checks this set).
           this.paused.add(topic);
-          this.consumer.pause([{ topic }]);
+          if (this.running) this.consumer.pause([{ topic }]);
         }
       }
     } catch (err) {

@@ -54,6 +54,8 @@ export class MemoryBatchQueue implements BatchQueue {
     const candidates = schedule.serve.filter((p) => waiting[p]);
     if (candidates.length === 0) return undefined;
     const oldest = candidates.reduce((a, b) => (this.queues[b][0]!.since < this.queues[a][0]!.since ? b : a));
+    // Taken: a priority served past the starvation bound starts its clock again.
+    delete this.heldSince[oldest];
     return this.queues[oldest].shift()!.chunk;
   }
 

@@ -135,12 +135,14 @@ export function mergeErrors(groups: readonly ErrorGroup[], failures: readonly St
 /**
  * The priority rule, shared by the Kafka consumer and the in-process queue. Work is served from
  * the highest priority that has any waiting; a lower one is served only when every higher one is
- * empty, except that a priority that has waited `maxWaitMs` since it was first held back is served
- * too (alongside, never instead of, the higher ones). So high drains before normal and normal
- * before low, and no waiting work starves for longer than maxWaitMs plus one chunk's time.
+ * empty, except that a priority held back for `maxWaitMs` is served too (alongside, never instead
+ * of, the higher ones) until one of its chunks is done: the caller then drops its `heldSince`
+ * entry, and its clock starts again. So high drains before normal and normal before low, and a
+ * waiting priority gets a chunk done at least every maxWaitMs plus the time to reach and process
+ * one of its chunks: the starvation bound.
  *
  * `waiting`: whether each priority has work waiting (Kafka: consumer lag > 0).
- * `heldSince`: when each priority was first held back while waiting (undefined: not held now).
+ * `heldSince`: when each priority was first held back while waiting (absent: not held).
  * Answers which priorities to serve now and the new `heldSince`.
  */
 export function prioritySchedule(
@@ -156,8 +158,8 @@ export function prioritySchedule(
     if (!higherWaiting) serve.push(p);
     else if (waiting[p]) {
       const since = heldSince[p] ?? now;
+      held[p] = since;
       if (now - since >= maxWaitMs) serve.push(p);
-      else held[p] = since;
     }
     higherWaiting ||= waiting[p];
   }

@@ -16,6 +16,16 @@ export interface SnapshotWrite {
  */
 export type SnapshotWriteOutcome = 'written' | 'unchanged' | 'stale';
 
+export interface SnapshotWriteResult {
+  outcome: SnapshotWriteOutcome;
+  /**
+   * The topic's latest snapshot on or before the written day, as it was before this write, looking
+   * back no further than the day of `basis.lastAt` (where the latest event's snapshot is); undefined
+   * when there is none there or the write is stale.
+   */
+  previous?: DaySnapshot;
+}
+
 /**
  * Records day snapshots that no event wrote: what a recalculation computed for a day without
  * events, so history and predictions see the days a learner was away. Promises:
@@ -24,9 +34,10 @@ export type SnapshotWriteOutcome = 'written' | 'unchanged' | 'stale';
  *   erased student's history cannot come back, and an event's own snapshot is never overwritten
  *   by an older computation;
  * - a write changes nothing else (state, idempotency records, TTLs of other keys);
- * - one outcome per write, in the order given; failures reject with StoreUnavailableError.
+ * - one result per write, in the order given, with the snapshot it follows (to tell a change of
+ *   level without reading the history); failures reject with StoreUnavailableError.
  * Kept apart from MasteryStore because only the batch recalculation needs it.
  */
 export interface SnapshotWriter {
-  recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteOutcome[]>;
+  recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]>;
 }

@@ -1,9 +1,9 @@
-import { cloneSnapshot, cloneTopicState, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
+import { cloneSnapshot, cloneTopicState, dayOf, isoDay, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import type { Consent } from '../../domain/compliance/consent';
 import type { Clock } from '../../ports/clock.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { ApplyOutcome, ApplyRequest, HistoryQuery, MasteryStore, StudentRef, TopicChange } from '../../ports/mastery-store.port';
-import type { SnapshotWrite, SnapshotWriteOutcome, SnapshotWriter } from '../../ports/snapshot-writer.port';
+import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter } from '../../ports/snapshot-writer.port';
 
 interface StudentRecord {
   topics: Map<string, TopicState>;
@@ -81,16 +81,19 @@ export class MemoryMasteryStore implements MasteryStore, SnapshotWriter {
     return selectSnapshots(rec.history.values(), q).map(cloneSnapshot);
   }
 
-  async recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteOutcome[]> {
+  async recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]> {
     const rec = this.live(keyOf(ref));
     return writes.map((w) => {
       const state = rec?.topics.get(w.topicId);
-      if (!rec || !state || state.eventCount !== w.basis.eventCount || state.lastAt !== w.basis.lastAt) return 'stale';
+      if (!rec || !state || state.eventCount !== w.basis.eventCount || state.lastAt !== w.basis.lastAt) return { outcome: 'stale' };
       const field = `${w.topicId}|${w.snapshot.day}`;
+      const from = isoDay(dayOf(w.basis.lastAt));
+      const before = [...rec.history.values()].filter((h) => h.topicId === w.topicId && h.day >= from && h.day <= w.snapshot.day).sort((a, b) => (a.day < b.day ? -1 : 1)).at(-1);
+      const previous = before ? { previous: cloneSnapshot(before) } : {};
       const existing = rec.history.get(field);
-      if (existing && JSON.stringify(existing) === JSON.stringify(w.snapshot)) return 'unchanged';
+      if (existing && JSON.stringify(existing) === JSON.stringify(w.snapshot)) return { outcome: 'unchanged', ...previous };
       rec.history.set(field, cloneSnapshot(w.snapshot));
-      return 'written';
+      return { outcome: 'written', ...previous };
     });
   }
 

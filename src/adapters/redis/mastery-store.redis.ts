@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 import type { Consent } from '../../domain/compliance/consent';
-import { cloneTopicState, DAY_MS, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
+import { cloneTopicState, DAY_MS, dayOf, isoDay, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import {
   StoreUnavailableError,
   type ApplyOutcome,
@@ -12,7 +12,8 @@ import {
   type TopicChange,
 } from '../../ports/mastery-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
-import type { SnapshotWrite, SnapshotWriteOutcome, SnapshotWriter } from '../../ports/snapshot-writer.port';
+import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter } from '../../ports/snapshot-writer.port';
+import { dayNumber } from '../../domain/mastery/as-of';
 import commitScript from './commit.lua' with { type: 'text' };
 import { guard } from './guard';
 import eraseScript from './erase.lua' with { type: 'text' };
@@ -35,12 +36,14 @@ export interface RedisStoreOptions {
 
 type CommitFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number[]>;
 type EraseFn = (topics: string, history: string, events: string, erased: string, consent: string, at: number, retentionSeconds: number) => Promise<number>;
-type SnapshotRecordFn = (topics: string, history: string, ...args: (string | number)[]) => Promise<number[]>;
+type SnapshotRecordFn = (topics: string, history: string, ...args: (string | number)[]) => Promise<(number | string | null)[]>;
 type RedisWithScripts = Redis & { masteryCommit: CommitFn; masteryErase: EraseFn; masterySnapshots: SnapshotRecordFn };
 
 const DAY_SECONDS = 86_400;
 /** commit.lua takes each commit's keys as topics, history, events, erased marker, consent. */
 const KEYS_PER_COMMIT = 5;
+/** How far back a recalculation looks for the snapshot it follows: a state lives at most STATE_TTL_DAYS, so this is generous. */
+const MAX_LOOKBACK_DAYS = 400;
 /** Fields of the topics hash that are not topics (commit.lua's bookkeeping) start with '~'. */
 const META_PREFIX = '~';
 
@@ -288,13 +291,26 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     });
   }
 
-  recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteOutcome[]> {
+  recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]> {
     return guard(async () => {
       if (writes.length === 0) return [];
       const k = this.keysOf(ref);
-      const args = writes.flatMap((w) => [w.topicId, w.basis.eventCount, w.basis.lastAt, `${w.topicId}|${w.snapshot.day}`, JSON.stringify(w.snapshot)]);
-      const codes = await this.redis.masterySnapshots(k.topics, k.history, ...args);
-      return codes.map((c) => (Number(c) === 1 ? 'written' : Number(c) === 0 ? 'unchanged' : 'stale'));
+      const args = writes.flatMap((w) => {
+        // The days to look back through for the snapshot this one follows, newest first.
+        const to = dayNumber(w.snapshot.day);
+        const from = Math.max(dayOf(w.basis.lastAt), to - MAX_LOOKBACK_DAYS);
+        const days = Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => `${w.topicId}|${isoDay(to - i)}`);
+        return [w.topicId, w.basis.eventCount, w.basis.lastAt, `${w.topicId}|${w.snapshot.day}`, JSON.stringify(w.snapshot), days.length, ...days];
+      });
+      const replies = await this.redis.masterySnapshots(k.topics, k.history, ...args);
+      return writes.map((_, i) => {
+        const code = Number(replies[2 * i]);
+        const previous = replies[2 * i + 1];
+        return {
+          outcome: code === 1 ? 'written' : code === 0 ? 'unchanged' : 'stale',
+          ...(typeof previous === 'string' ? { previous: JSON.parse(previous) as DaySnapshot } : {}),
+        };
+      });
     });
   }
 

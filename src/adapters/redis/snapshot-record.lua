@@ -4,16 +4,24 @@
 -- not bring the history back). Touches nothing else: the history hash keeps its TTL, which the
 -- topics hash shares (a history hash that lost it gets the topics hash's).
 -- KEYS: topics hash, history hash (one student, one hash tag).
--- ARGV, 5 per write: topic id, event count, latest event time (ms), history field, snapshot JSON.
--- Returns one code per write: 1 written, 0 an identical snapshot was there, -1 stale.
-local codes = {}
-for i = 0, #ARGV / 5 - 1 do
-  local a = i * 5
+-- ARGV, per write: topic id, event count, latest event time (ms), history field, snapshot JSON,
+--   N, then N history fields to look back through for the snapshot this one follows, newest first.
+-- Returns two values per write: 1 written, 0 an identical snapshot was there, -1 stale; then the
+-- snapshot it follows as it was before the write (JSON), or false when there is none or stale.
+local out = {}
+local a = 0
+while a < #ARGV do
+  local n = tonumber(ARGV[a + 6])
   local raw = redis.call('HGET', KEYS[1], ARGV[a + 1])
   local code = -1
+  local previous = false
   if raw then
     local state = cjson.decode(string.sub(raw, string.find(raw, '|', 1, true) + 1))
     if state.eventCount == tonumber(ARGV[a + 2]) and state.lastAt == tonumber(ARGV[a + 3]) then
+      for i = 1, n do
+        previous = redis.call('HGET', KEYS[2], ARGV[a + 6 + i])
+        if previous then break end
+      end
       if redis.call('HGET', KEYS[2], ARGV[a + 4]) == ARGV[a + 5] then
         code = 0
       else
@@ -22,10 +30,12 @@ for i = 0, #ARGV / 5 - 1 do
       end
     end
   end
-  codes[i + 1] = code
+  out[#out + 1] = code
+  out[#out + 1] = previous
+  a = a + 6 + n
 end
 if redis.call('PTTL', KEYS[2]) == -1 then
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 end
-return codes
+return out

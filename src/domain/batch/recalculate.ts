@@ -36,13 +36,6 @@ export function recalculatedSnapshot(topicId: string, state: TopicState, lessons
 /** The event id a recalculation's updates carry: one per day, so a consumer sees a repeat as one. */
 export const recalculationEventId = (now: number): string => `recalculation:${isoDay(dayOf(now))}`;
 
-/** The latest snapshot of each topic in `history` (ascending by topic then day). */
-function latestByTopic(history: readonly DaySnapshot[]): Map<string, DaySnapshot> {
-  const latest = new Map<string, DaySnapshot>();
-  for (const s of history) latest.set(s.topicId, s);
-  return latest;
-}
-
 type StudentOutcome = { kind: 'result'; result: StudentResult; updates: MasteryUpdate[] } | { kind: 'failure'; failure: StudentFailure };
 
 /**
@@ -61,20 +54,15 @@ async function recalculateStudent(deps: RecalculationDeps, ref: StudentRef, stat
     return { topicId: t, basis: { eventCount: s.eventCount, lastAt: s.lastAt }, snapshot: recalculatedSnapshot(t, s, lessons(t), now, deps.policy) };
   });
   const updates: MasteryUpdate[] = [];
-  if (writes.length > 0) {
-    const fromDay = isoDay(Math.min(...writes.map((w) => dayOf(w.basis.lastAt))));
-    const before = latestByTopic(await deps.store.getHistory({ ...ref, fromDay, toDay: isoDay(dayOf(now)) }));
-    const outcomes = await deps.snapshots.recordSnapshots(ref, writes);
-    if (outcomes.includes('written')) await deps.predictionCache.forgetStudent(ref, now);
-    writes.forEach((w, i) => {
-      if (outcomes[i] !== 'written') return;
-      const level = levelOf(w.snapshot.masteryScore, deps.policy.thresholds);
-      const previous = before.get(w.topicId);
-      if (previous && levelOf(previous.masteryScore, deps.policy.thresholds) === level) return;
-      const m = calculateMastery(w.snapshot.components, deps.policy.thresholds);
-      updates.push({ ...ref, topicId: w.topicId, masteryScore: m.masteryScore, level: m.level, components: m.components, eventId: recalculationEventId(now), occurredAt: now });
-    });
-  }
+  const written = await deps.snapshots.recordSnapshots(ref, writes);
+  if (written.some((w) => w.outcome === 'written')) await deps.predictionCache.forgetStudent(ref, now);
+  writes.forEach((w, i) => {
+    const { outcome, previous } = written[i]!;
+    if (outcome !== 'written') return;
+    const m = calculateMastery(w.snapshot.components, deps.policy.thresholds);
+    if (previous && levelOf(previous.masteryScore, deps.policy.thresholds) === m.level) return;
+    updates.push({ ...ref, topicId: w.topicId, masteryScore: m.masteryScore, level: m.level, components: m.components, eventId: recalculationEventId(now), occurredAt: now });
+  });
   const mastery = studentMasteryOf(deps, ref.studentId, states, topicIds, now);
   return { kind: 'result', result: { studentId: ref.studentId, overall: mastery.overall, topicsRecalculated: topics.length }, updates };
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { BatchConfig, KafkaConfig } from '../../config/config';
 import { PRIORITIES, prioritySchedule, type BatchPriority, type Chunk } from '../../domain/batch/batch';
 import type { BatchQueue } from '../../ports/batch-queue.port';
+import { StoreUnavailableError } from '../../ports/mastery-store.port';
 import type { Clock } from '../../ports/clock.port';
 import { kafkaSecurity, pinoLogCreator } from './kafka-ingest';
 
@@ -27,7 +28,12 @@ export class KafkaBatchQueue implements BatchQueue {
       list.push({ key: c.studentIds[0] ?? c.batchId, value: JSON.stringify(c) });
       byTopic.set(topic, list);
     }
-    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    try {
+      await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    } catch (err) {
+      // Transient for the caller (the HTTP API answers 503), like a store outage.
+      throw new StoreUnavailableError(`kafka: ${(err as Error).message}`, { cause: err });
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
+import type { StudentRef } from '../../src/ports/mastery-store.port';
+import type { MasteryUpdate, MasteryUpdates } from '../../src/ports/mastery-updates.port';
 import { bearer, event, testApp } from '../support/http';
 
 type Harness = ReturnType<typeof testApp>;
@@ -63,6 +65,42 @@ describe('batch recalculation over HTTP', () => {
     const second = await h.call('POST', '/api/v1/batch/mastery', { body: { student_ids: ['s1'] }, headers: admin });
     expect((await finished(h, second.json.batch_id, admin)).status).toBe('completed');
     expect(await h.deps.engine.store.getHistory({ tenantId: 'default', studentId: 's1' })).toEqual(history);
+  });
+
+  test('a level that fades with the days is announced once: the day it changed, not on a second run', async () => {
+    const published: MasteryUpdate[] = [];
+    const updates: MasteryUpdates = { publish: async (u) => void published.push(...u), publishErasure: async (_ref: StudentRef) => {} };
+    const h = testApp({ updates });
+    const service = await bearer('service', 'svc');
+    // quiz 1.0 and code quality 0.48 with one active day: 0.403, developing; without the day, 0.396, novice.
+    await h.call('POST', '/api/v1/events', { body: event({ student_id: 's1', data: { quiz_id: 'q1', score: 1 } }), headers: service });
+    await h.call('POST', '/api/v1/events', { body: event({ student_id: 's1', event_type: 'code.assessed', data: { submission_id: 'c1', quality_score: 0.48 } }), headers: service });
+    published.length = 0;
+    const admin = await bearer('admin', 'admin-1');
+    h.clock.advance(15 * DAY_MS);
+    const first = await h.call('POST', '/api/v1/batch/mastery', { body: { student_ids: ['s1'] }, headers: admin });
+    await finished(h, first.json.batch_id, admin);
+    expect(published).toEqual([expect.objectContaining({ studentId: 's1', topicId: 'python-basics', level: 'novice', eventId: 'recalculation:2026-02-04' })]);
+    const second = await h.call('POST', '/api/v1/batch/mastery', { body: { student_ids: ['s1'] }, headers: admin });
+    await finished(h, second.json.batch_id, admin);
+    expect(published).toHaveLength(1);
+  });
+
+  test('a student who withdrew consent is not processed but counted as no_consent; cached predictions are dropped when a snapshot is written', async () => {
+    const h = testApp();
+    await seed(h, ['s1', 's2']);
+    const consent = await h.call('PUT', '/api/v1/compliance/consent/s2', { body: { analytics: false }, headers: await bearer('student', 's2') });
+    expect(consent.status).toBe(200);
+    const ref = { tenantId: 'default', studentId: 's1' };
+    const key = { fingerprint: 'f', kind: 'next_week' as const, horizonDays: 7 };
+    h.clock.advance(DAY_MS);
+    await h.deps.predictionCache.putPrediction(ref, { key, value: { x: 1 }, cachedAt: h.clock.now() });
+    expect(await h.deps.predictionCache.getPrediction(ref, key)).toBeDefined();
+    const admin = await bearer('admin', 'admin-1');
+    const r = await h.call('POST', '/api/v1/batch/mastery', { body: { student_ids: ['s1', 's2'] }, headers: admin });
+    const done = await finished(h, r.json.batch_id, admin);
+    expect(done).toMatchObject({ status: 'completed_with_errors', succeeded: 1, failed: 1, errors: [{ code: 'no_consent', count: 1, student_ids: ['s2'] }] });
+    expect(await h.deps.predictionCache.getPrediction(ref, key)).toBeUndefined();
   });
 
   test('validation: exactly one of student_ids and cohort_id, at most 10,000 ids, known topics, a known priority', async () => {

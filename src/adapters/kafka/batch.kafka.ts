@@ -223,6 +223,8 @@ export async function startKafkaBatch(d: {
   const groupId = `${d.config.groupId}.batch`;
   let consumer: KafkaBatchConsumer | undefined;
   let stopped = false;
+  // Ends the pause between attempts at once when the process stops.
+  let wake = (): void => {};
   const join = async (): Promise<void> => {
     while (!stopped) {
       const c = new KafkaBatchConsumer(
@@ -237,7 +239,10 @@ export async function startKafkaBatch(d: {
       } catch (err) {
         log.error({ error: (err as Error).message, topics: Object.values(topics) }, 'kafka batch consumer could not start; retrying');
         await c.stop().catch(() => undefined);
-        await Bun.sleep(JOIN_RETRY_MS);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, JOIN_RETRY_MS);
+        });
       }
     }
   };
@@ -246,6 +251,7 @@ export async function startKafkaBatch(d: {
     queue: new KafkaBatchQueue(producer, topics),
     stop: async () => {
       stopped = true;
+      wake();
       await joined;
       await consumer?.stop();
       await producer.disconnect();

@@ -39,6 +39,9 @@ export function describeSnapshotWriterContract(name: string, setup: () => Master
       const old = { topicId: 'python-basics', basis: { eventCount: state.eventCount - 1, lastAt: state.lastAt }, snapshot: recalculated(isoDay(dayOf(Date.now())), 0.1) };
       const unknown = { ...old, topicId: 'web-basics', basis: { eventCount: 1, lastAt: at } };
       expect(await store.recordSnapshots(ref, [old, unknown])).toEqual([{ outcome: 'stale' }, { outcome: 'stale' }]);
+      const current = { ...old, basis: { eventCount: state.eventCount, lastAt: state.lastAt } };
+      expect((await store.recordSnapshots(ref, [old, current, unknown])).map((r) => r.outcome)).toEqual(['stale', 'written', 'stale']);
+      expect((await store.getHistory(ref)).at(-1)).toEqual(current.snapshot);
       await peer().eraseStudent(ref, Date.now());
       const fresh = { ...old, basis: { eventCount: state.eventCount, lastAt: state.lastAt } };
       expect(await store.recordSnapshots(ref, [fresh])).toEqual([{ outcome: 'stale' }]);

@@ -299,7 +299,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
         // The days to look back through for the snapshot this one follows, newest first.
         const to = dayNumber(w.snapshot.day);
         const from = Math.max(dayOf(w.basis.lastAt), to - MAX_LOOKBACK_DAYS);
-        const days = Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => `${w.topicId}|${isoDay(to - i)}`);
+        const days = Array.from({ length: Math.max(1, to - from + 1) }, (_, i) => `${w.topicId}|${isoDay(to - i)}`);
         return [w.topicId, w.basis.eventCount, w.basis.lastAt, `${w.topicId}|${w.snapshot.day}`, JSON.stringify(w.snapshot), days.length, ...days];
       });
       const replies = await this.redis.masterySnapshots(k.topics, k.history, ...args);

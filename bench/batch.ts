@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       const res = await fetch(`${service!.url}/api/v1/batch/mastery`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify({ student_ids: studentIds, priority }) });
       const body = (await res.json()) as { batch_id: string };
       const ms = performance.now() - t0;
-      if (res.status !== 202) throw new Error(`submission answered ${res.status}: ${JSON.stringify(body)}`);
+      if (res.status !== 202) throw new Error(`submission answered ${res.status}: ${JSON.stringify(body)}\n${service!.logs.filter((l) => l.includes('"level":40') || l.includes('"level":50')).slice(-5).join('\n')}`);
       return { id: body.batch_id, ms };
     };
     const get = async (id: string) => (await (await fetch(`${service!.url}/api/v1/batch/${id}`, { headers: { authorization: auth } })).json()) as { status: string; processed: number; succeeded: number; started_at: string | null; finished_at: string | null; created_at: string };

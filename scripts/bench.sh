@@ -6,7 +6,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/services.sh up >/dev/null || exit 1
 status=0
-for bench in bench/run.ts bench/ingest.ts bench/api.ts bench/audit.ts bench/analytics.ts bench/recommendations.ts; do
+for bench in bench/run.ts bench/ingest.ts bench/api.ts bench/audit.ts bench/analytics.ts bench/recommendations.ts bench/batch.ts; do
   echo "== $bench"
   scripts/bun.sh "$bench" || status=1
 done

@@ -48,6 +48,12 @@ describe('batch recalculation over HTTP', () => {
     expect(audit.some((a) => a.action === 'batch.submit' && a.outcome === 'success' && a.target === `batch:${r.json.batch_id}`)).toBe(true);
     expect(h.logs.some((l) => l.includes('"batch started"'))).toBe(true);
     expect(h.logs.some((l) => l.includes('"batch finished"') && l.includes('"processed":5'))).toBe(true);
+    const metrics = (await h.call('GET', '/metrics')).text;
+    expect(metrics).toContain('batch_students_processed_total{outcome="succeeded"} 4');
+    expect(metrics).toContain('batch_students_processed_total{outcome="unknown_student"} 1');
+    expect(metrics).toContain('batch_finished_total{status="completed_with_errors"} 1');
+    expect(metrics).toContain('batch_submitted_total{priority="high"} 1');
+    expect(metrics).toMatch(/batch_chunk_duration_seconds_count\{priority="high"\} 2/);
   });
 
   test('a recalculation days later writes the day snapshot history sees, and a second one the same day changes nothing', async () => {

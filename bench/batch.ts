@@ -8,6 +8,7 @@
  * ids. Writes its own section of docs/benchmarks.md.
  */
 import type { Subprocess } from 'bun';
+import { loadavg } from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { batchTopics } from '../src/adapters/kafka/batch.kafka';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
@@ -39,6 +40,7 @@ async function freePort(): Promise<number> {
 const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function main(): Promise<void> {
+  const loadBefore = loadavg()[0]!;
   const port = await freePort();
   const redisServer: Subprocess = Bun.spawn(['redis-server', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdout: 'ignore', stderr: 'ignore' });
   const redisUrl = `redis://127.0.0.1:${port}`;
@@ -151,6 +153,8 @@ async function main(): Promise<void> {
       `| end-to-end / baseline | ${fmt(ratio * 100, 1)}% | at least ${TARGET_RATIO * 100}%: ${met(ratio >= TARGET_RATIO)} |`,
       `| submission of 10,000 ids, p50 | ${fmt(p50, 1)} ms | |`,
       `| submission of 10,000 ids, p99 (max of ${SUBMISSION_SAMPLES}) | ${fmt(p99, 1)} ms | under ${TARGET_SUBMIT_MS} ms: ${met(p99 < TARGET_SUBMIT_MS)} |`,
+      '',
+      `The machine is shared: its 1-minute load average was ${fmt(loadBefore, 1)} when the bench started and ${fmt(loadavg()[0]!, 1)} when it ended, on ${navigator.hardwareConcurrency} CPUs; the baseline ran in the same conditions, the absolute rates move with them.`,
       '',
     ].join('\n');
     console.log(section);

@@ -1,4 +1,4 @@
-import { PRIORITIES, prioritySchedule, type BatchPriority, type Chunk } from '../../domain/batch/batch';
+import { prioritySchedule, type BatchPriority, type Chunk } from '../../domain/batch/batch';
 import type { BatchQueue } from '../../ports/batch-queue.port';
 import type { Clock } from '../../ports/clock.port';
 
@@ -14,20 +14,14 @@ export interface MemoryBatchQueueOptions {
   onWaiting?: (counts: Record<BatchPriority, number>) => void;
 }
 
-interface Waiting {
-  chunk: Chunk;
-  since: number;
-}
-
 /**
  * The in-process queue used without Kafka: one process does all the work, so the queue lives in
  * its memory and is lost with it (a restart loses queued chunks; their batches stay unfinished and
- * expire). Chunks are taken by the same priority rule as the Kafka consumer (prioritySchedule);
- * among the priorities it serves, the chunk that has waited longest goes first. A chunk whose
+ * expire). Chunks are taken by the same priority rule as the Kafka consumer (prioritySchedule). A chunk whose
  * handler rejects goes back to the front of its queue after `retryMs`.
  */
 export class MemoryBatchQueue implements BatchQueue {
-  private readonly queues: Record<BatchPriority, Waiting[]> = { high: [], normal: [], low: [] };
+  private readonly queues: Record<BatchPriority, Chunk[]> = { high: [], normal: [], low: [] };
   private heldSince: Partial<Record<BatchPriority, number>> = {};
   private running = 0;
   private stopped = false;
@@ -39,8 +33,7 @@ export class MemoryBatchQueue implements BatchQueue {
   ) {}
 
   async enqueue(chunks: readonly Chunk[]): Promise<void> {
-    const now = this.opts.clock.now();
-    for (const chunk of chunks) this.queues[chunk.priority].push({ chunk, since: now });
+    for (const chunk of chunks) this.queues[chunk.priority].push(chunk);
     this.changed();
     this.pump();
   }
@@ -53,10 +46,11 @@ export class MemoryBatchQueue implements BatchQueue {
     this.heldSince = schedule.heldSince;
     const candidates = schedule.serve.filter((p) => waiting[p]);
     if (candidates.length === 0) return undefined;
-    const oldest = candidates.reduce((a, b) => (this.queues[b][0]!.since < this.queues[a][0]!.since ? b : a));
-    // Taken: a priority served past the starvation bound starts its clock again.
-    delete this.heldSince[oldest];
-    return this.queues[oldest].shift()!.chunk;
+    // A priority served past the starvation bound goes first (it is served because it waited);
+    // otherwise the highest. Taken: its clock starts again.
+    const next = candidates.find((p) => this.heldSince[p] !== undefined) ?? candidates[0]!;
+    delete this.heldSince[next];
+    return this.queues[next].shift();
   }
 
   private pump(): void {
@@ -68,7 +62,7 @@ export class MemoryBatchQueue implements BatchQueue {
       void this.handle(chunk)
         .catch(async () => {
           await Bun.sleep(this.opts.retryMs);
-          this.queues[chunk.priority].unshift({ chunk, since: this.opts.clock.now() });
+          this.queues[chunk.priority].unshift(chunk);
         })
         .finally(() => {
           this.running--;
@@ -87,10 +81,5 @@ export class MemoryBatchQueue implements BatchQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.running > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
-  }
-
-  /** Chunks waiting, per priority (for tests and the gauge). */
-  waitingCounts(): Record<BatchPriority, number> {
-    return Object.fromEntries(PRIORITIES.map((p) => [p, this.queues[p].length])) as Record<BatchPriority, number>;
   }
 }

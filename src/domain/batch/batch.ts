@@ -117,9 +117,6 @@ export function statusOf(r: Pick<BatchRecord, 'total' | 'processed' | 'failed' |
   return r.startedAt === undefined ? 'queued' : 'running';
 }
 
-/** Whether nothing more will happen to the batch. */
-export const isFinished = (status: BatchStatus): boolean => status !== 'queued' && status !== 'running';
-
 /** Adds a chunk's failures to the error groups, keeping at most ERROR_SAMPLE_SIZE ids per code. */
 export function mergeErrors(groups: readonly ErrorGroup[], failures: readonly StudentFailure[]): ErrorGroup[] {
   const byCode = new Map(groups.map((g) => [g.code, { ...g, studentIds: [...g.studentIds] }]));

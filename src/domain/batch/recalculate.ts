@@ -68,20 +68,39 @@ async function recalculateStudent(deps: RecalculationDeps, ref: StudentRef, stat
 }
 
 /**
+ * Students of one chunk recalculated at once. Enough writes in flight to keep the store busy; all
+ * 500 of a chunk at once (times the chunks a replica runs) queued thousands of commands in Redis
+ * ahead of every interactive request, which then timed out (measured in bench/batch.ts).
+ */
+const STUDENTS_IN_FLIGHT = 64;
+
+/** `fn` over the items with at most `limit` calls pending at once; results in the items' order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
  * Recalculates a chunk of one tenant's students: states and consents read for all at once, then
- * each student in parallel. A student without state or without consent is a counted failure; a
+ * STUDENTS_IN_FLIGHT students at a time. A student without state or without consent is a counted failure; a
  * failing store rejects the whole chunk, which is then retried (every step is idempotent).
  */
 export async function recalculateChunk(deps: RecalculationDeps, tenantId: string, studentIds: readonly string[], topicIds?: readonly string[]): Promise<ChunkOutcome> {
   const now = deps.clock.now();
   const refs = studentIds.map((studentId) => ({ tenantId, studentId }));
   const [states, consents] = await Promise.all([deps.store.listTopicsMany(refs), deps.store.getConsentMany(refs)]);
-  const outcomes = await Promise.all(
-    refs.map((ref, i): Promise<StudentOutcome> => {
-      if (!(consents[i]?.analytics ?? deps.consentByDefault)) return Promise.resolve({ kind: 'failure', failure: { studentId: ref.studentId, code: 'no_consent' } });
-      return recalculateStudent(deps, ref, states[i]!, topicIds, now);
-    }),
-  );
+  const outcomes = await mapLimited(refs, STUDENTS_IN_FLIGHT, (ref, i): Promise<StudentOutcome> => {
+    if (!(consents[i]?.analytics ?? deps.consentByDefault)) return Promise.resolve({ kind: 'failure', failure: { studentId: ref.studentId, code: 'no_consent' } });
+    return recalculateStudent(deps, ref, states[i]!, topicIds, now);
+  });
   const result: ChunkOutcome = { results: [], failures: [] };
   const updates: MasteryUpdate[] = [];
   for (const o of outcomes) {

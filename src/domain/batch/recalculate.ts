@@ -36,12 +36,25 @@ export function recalculatedSnapshot(topicId: string, state: TopicState, lessons
 /** The event id a recalculation's updates carry: one per day, so a consumer sees a repeat as one. */
 export const recalculationEventId = (now: number): string => `recalculation:${isoDay(dayOf(now))}`;
 
+/**
+ * Whether a new snapshot changes what predictions are computed from. They read the history
+ * through dailyValues (as-of.ts), which takes completion, quiz and quality from the latest
+ * snapshot and counts consistency from the active days, so a snapshot that only moved consistency
+ * (a day without events) leaves every cached prediction as it would be computed now; one whose
+ * other components moved (a curriculum change) or that follows nothing does not.
+ */
+function movesPredictions(snapshot: DaySnapshot, previous: DaySnapshot | undefined): boolean {
+  if (!previous) return true;
+  const [a, b] = [snapshot.components, previous.components];
+  return a.completion !== b.completion || a.quiz !== b.quiz || a.quality !== b.quality;
+}
+
 type StudentOutcome = { kind: 'result'; result: StudentResult; updates: MasteryUpdate[] } | { kind: 'failure'; failure: StudentFailure };
 
 /**
  * Brings one student up to date as of `now`: each topic's mastery recomputed, the day's snapshot
- * written, cached predictions dropped when anything changed, and an update for each topic whose
- * level moved since its latest snapshot. Idempotent within a day: a second run finds identical
+ * written, cached predictions dropped when a snapshot changed what they are computed from, and an
+ * update for each topic whose level moved since its latest snapshot. Idempotent within a day: a second run finds identical
  * snapshots, writes nothing, drops nothing and announces nothing. (Recommendations need no drop:
  * their cache key holds the day and the event fingerprint, see recommendations.ts cacheKey.)
  */
@@ -55,7 +68,7 @@ async function recalculateStudent(deps: RecalculationDeps, ref: StudentRef, stat
   });
   const updates: MasteryUpdate[] = [];
   const written = await deps.snapshots.recordSnapshots(ref, writes);
-  if (written.some((w) => w.outcome === 'written')) await deps.predictionCache.forgetStudent(ref, now);
+  if (written.some((w, i) => w.outcome === 'written' && movesPredictions(writes[i]!.snapshot, w.previous))) await deps.predictionCache.forgetStudent(ref, now);
   writes.forEach((w, i) => {
     const { outcome, previous } = written[i]!;
     if (outcome !== 'written') return;

@@ -1,14 +1,17 @@
 /** What the benches share: the curriculum, a realistic event mix, and their sections of docs/benchmarks.md. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type Redis from 'ioredis';
+import { connect, createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { DAY_MS } from '../src/domain/mastery/topic-state';
-import { shippedCurriculum } from '../tests/support/curriculum';
+import { shippedCurricula, shippedCurriculum } from '../tests/support/curriculum';
 
 export const ROOT = join(import.meta.dir, '..');
 
 export const curriculum = shippedCurriculum;
+/** The engine's view of it: every bench tenant on the shipped file. */
+export const curricula = shippedCurricula();
 export const topics = [...curriculum.topics.values()];
 
 /**
@@ -66,4 +69,90 @@ export async function deleteKeys(redis: Redis, patterns: readonly string[]): Pro
       if (keys.length > 0) await redis.del(...keys);
     } while (cursor !== '0');
   }
+}
+
+/**
+ * A redis-server of the bench's own on a free loopback port, no persistence, stopped by `stop()`
+ * or when the bench process exits (a signal included, unless the bench handles it itself). Other work on the shared server
+ * would otherwise show in what Redis reports per command (INFO commandstats).
+ */
+export async function privateRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+  const proc = Bun.spawn(['redis-server', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdout: 'ignore', stderr: 'inherit' });
+  const url = `redis://127.0.0.1:${port}`;
+  // Not a daemon, but not killed with us either: stop it whenever this process ends.
+  const kill = () => proc.kill('SIGTERM');
+  process.once('exit', kill);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    if (process.listenerCount(signal) === 0) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+  }
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`redis-server exited with code ${proc.exitCode} (is it installed? scripts/services.sh up installs it)`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const probe = connect(port, '127.0.0.1', () => {
+        probe.end();
+        resolve(true);
+      });
+      probe.once('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within 10 s`);
+    await Bun.sleep(50);
+  }
+  return {
+    url,
+    stop: async () => {
+      process.off('exit', kill);
+      kill();
+      await proc.exited;
+    },
+  };
+}
+
+/** Calls and microseconds per command since the last CONFIG RESETSTAT, from INFO commandstats. */
+export type CommandStats = Map<string, { calls: number; usec: number }>;
+
+export async function commandStats(redis: Redis): Promise<CommandStats> {
+  const stats: CommandStats = new Map();
+  for (const line of (await redis.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
+    if (m) stats.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
+  }
+  return stats;
+}
+
+/** `after` minus `before`, commands with no calls in between left out. */
+export function statsBetween(before: CommandStats, after: CommandStats): CommandStats {
+  const out: CommandStats = new Map();
+  for (const [cmd, a] of after) {
+    const b = before.get(cmd) ?? { calls: 0, usec: 0 };
+    if (a.calls > b.calls) out.set(cmd, { calls: a.calls - b.calls, usec: a.usec - b.usec });
+  }
+  return out;
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (Linux; the
+ * kernel counts in ticks of 1/100 s). The capacity model in docs/scaling.md is built from these.
+ */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), counted from field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds the Redis server has used so far (INFO cpu: user + system, every thread). */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
 }

@@ -53,7 +53,7 @@ exec env -i PATH="$PATH" HOME="${HOME:-/root}" \
 follow_service $! "$log" "$base_url"
 
 tenant=fuzz
-token() { JWT_SECRET="$jwt_secret" JWT_ISSUER="$issuer" JWT_AUDIENCE="$audience" scripts/bun.sh scripts/mint-token.ts "$1" "$2" "$tenant" 3600; }
+token() { JWT_SECRET="$jwt_secret" JWT_ISSUER="$issuer" JWT_AUDIENCE="$audience" "$root/scripts/bun.sh" "$root/scripts/mint-token.ts" "$1" "$2" "$tenant" 3600; }
 api() { # api METHOD PATH ROLE SUB [BODY]: one seeding request, which must succeed
   curl -fsS -o /dev/null -X "$1" "$base_url$2" -H "authorization: Bearer $(token "$3" "$4")" \
     ${5:+-H 'content-type: application/json' --data "$5"}

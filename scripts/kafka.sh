@@ -79,12 +79,15 @@ brokers() { echo "127.0.0.1:$BROKER_PORT"; }
 
 # The pid file can outlive the JVM and its pid can be recycled, so also check it is *our* broker.
 broker_pid() {
-  local pid
+  local pid arg
   [ -f "$pid_file" ] || return 1
   pid="$(cat "$pid_file" 2>/dev/null)" || return 1
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "kafka.Kafka $props" || return 1
+  # Compared as real paths: a worktree reaches the same broker through a symlinked .services, and
+  # taking it for stopped would format its data dir under it.
+  arg="$(tr '\0' '\n' <"/proc/$pid/cmdline" | grep -x -A1 kafka.Kafka | tail -n 1)"
+  [ -n "$arg" ] && [ "$(readlink -f "$arg")" = "$(readlink -f "$props")" ] || return 1
   echo "$pid"
 }
 

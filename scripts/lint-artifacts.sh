@@ -92,7 +92,7 @@ fi
 render_dir="$(mktemp -d)"
 trap 'rm -rf "$render_dir" ${work:+"$work"}' EXIT
 render_ok=1
-for dir in k8s k8s/base k8s/overlays/dev k8s/overlays/prod; do
+for dir in k8s k8s/base k8s/overlays/dev k8s/overlays/prod k8s/overlays/dapr-state; do
   name="$(echo "$dir" | tr '/' '_')"
   if ! "${kustomize[@]}" "$dir" >"$render_dir/$name.yaml" 2>"$render_dir/$name.err"; then
     cat "$render_dir/$name.err"
@@ -100,7 +100,7 @@ for dir in k8s k8s/base k8s/overlays/dev k8s/overlays/prod; do
     render_ok=0
   fi
 done
-[ "$render_ok" = 1 ] && pass kustomize "k8s, k8s/base, k8s/overlays/dev, k8s/overlays/prod render"
+[ "$render_ok" = 1 ] && pass kustomize "k8s, k8s/base, k8s/overlays/dev, k8s/overlays/prod, k8s/overlays/dapr-state render"
 
 # 4-8. YAML-level checks in Python (schemas, Dapr components, policy, secrets).
 set +e
@@ -260,10 +260,25 @@ for path in rendered:
             continue
         tpl = d["spec"]["template"]
         ann = tpl["metadata"].get("annotations") or {}
-        for k, want in {"dapr.io/enabled": "true", "dapr.io/app-id": "mastery-engine", "dapr.io/app-port": "8005"}.items():
+        for k, want in {"dapr.io/enabled": "true", "dapr.io/app-id": "mastery-engine", "dapr.io/app-port": "8005",
+                        "dapr.io/app-protocol": "http", "dapr.io/app-token-secret": "mastery-engine-app-api-token"}.items():
             if ann.get(k) != want:
                 errors.append(f"{label}: annotation {k} must be {want!r}")
         pod = tpl["spec"]
+        # The sidecar must call the port the app listens on, and the app must hold the token the
+        # sidecar sends (same Secret, key `token`, as APP_API_TOKEN).
+        app = next((c for c in pod.get("containers", []) if c.get("name") == "mastery-engine"), {})
+        http_ports = [str(p.get("containerPort")) for p in app.get("ports") or [] if p.get("name") == "http"]
+        config_port = next((str(d.get("data", {}).get("PORT")) for d in docs if d.get("kind") == "ConfigMap" and (d.get("metadata") or {}).get("name") == "mastery-engine-config"), None)
+        if http_ports != [ann.get("dapr.io/app-port")] or config_port != ann.get("dapr.io/app-port"):
+            errors.append(f"{label}: dapr.io/app-port {ann.get('dapr.io/app-port')!r} must equal the http containerPort {http_ports} and the ConfigMap PORT {config_port!r}")
+        store = next((d.get("data", {}).get("DAPR_STATE_STORE") for d in docs if d.get("kind") == "ConfigMap" and (d.get("metadata") or {}).get("name") == "mastery-engine-config"), None)
+        rendered_stores = {(d.get("metadata") or {}).get("name") for d in docs if d.get("kind") == "Component" and str((d.get("spec") or {}).get("type", "")).startswith("state.")}
+        if store not in rendered_stores:
+            errors.append(f"{label}: ConfigMap DAPR_STATE_STORE {store!r} must name a rendered Dapr state component {sorted(rendered_stores)}")
+        token_env = next((e for e in app.get("env") or [] if e.get("name") == "APP_API_TOKEN"), {})
+        if ((token_env.get("valueFrom") or {}).get("secretKeyRef") or {}) != {"name": ann.get("dapr.io/app-token-secret"), "key": "token"}:
+            errors.append(f"{label}: APP_API_TOKEN must come from the Secret in dapr.io/app-token-secret, key token")
         psc = pod.get("securityContext") or {}
         if psc.get("runAsNonRoot") is not True:
             errors.append(f"{label}: pod securityContext.runAsNonRoot must be true")
@@ -334,9 +349,21 @@ if not ("healthcheck" in me and "healthcheck" in (services.get("redis") or {}) a
 deps = me.get("depends_on") or {}
 if (deps.get("kafka-init") or {}).get("condition") != "service_completed_successfully" or (deps.get("redis") or {}).get("condition") != "service_healthy":
     errors.append("docker-compose.yml: mastery-engine must wait for redis (healthy) and kafka-init (completed)")
-for k, want in {"STATE_BACKEND": "redis", "REDIS_URL": "redis://redis:6379", "KAFKA_BROKERS": "kafka:9092"}.items():
+for k, want in {"STATE_BACKEND": "${STATE_BACKEND:-redis}", "REDIS_URL": "redis://redis:6379", "KAFKA_BROKERS": "kafka:9092"}.items():
     if str(env.get(k)) != want:
         errors.append(f"docker-compose.yml: mastery-engine {k} must be {want}")
+# STATE_BACKEND=dapr: the service must name the compose state component and the sidecar's HTTP port.
+compose_store_names = {(d.get("metadata") or {}).get("name") for p in compose_components for d in docs_by_file.get(p, [])
+                       if str((d.get("spec") or {}).get("type", "")).startswith("state.")}
+sidecar = services.get("mastery-engine-dapr") or {}
+cmd = [str(c) for c in sidecar.get("command") or []]
+flag = lambda name: cmd[cmd.index(name) + 1] if name in cmd[:-1] else None
+if flag("--app-port") != str(env.get("PORT")) or flag("--app-protocol") != "http" or flag("--app-id") != "mastery-engine":
+    errors.append("docker-compose.yml: mastery-engine-dapr must run --app-id mastery-engine --app-port <PORT> --app-protocol http")
+if str(env.get("DAPR_STATE_STORE")) not in compose_store_names or str(env.get("DAPR_HTTP_PORT")) != flag("--dapr-http-port"):
+    errors.append(f"docker-compose.yml: DAPR_STATE_STORE must name a state component of dapr/components {sorted(compose_store_names)} and DAPR_HTTP_PORT be the sidecar's --dapr-http-port")
+if str((sidecar.get("environment") or {}).get("APP_API_TOKEN")) != str(env.get("APP_API_TOKEN")) or env.get("APP_API_TOKEN") is None:
+    errors.append("docker-compose.yml: mastery-engine and mastery-engine-dapr need the same APP_API_TOKEN")
 init_cmd = " ".join(map(str, ((services.get("kafka-init") or {}).get("command") or [])))
 for topic, parts in (("learning.events", 6), ("mastery.dlq", 3), ("mastery.updated", 6)):
     if not re.search(rf"--topic {re.escape(topic)} --partitions {parts}\b", init_cmd):

@@ -10,14 +10,20 @@ bun() { "$root/scripts/bun.sh" "$@"; }
 echo "== type check"
 bun x tsc --noEmit -p .
 
-started_here=0
-if ! scripts/services.sh status >/dev/null 2>&1; then
-  started_here=1
-fi
-cleanup() { [ "$started_here" = 1 ] && scripts/services.sh down >/dev/null 2>&1 || true; }
+# Only what this run starts is stopped again: a developer's Redis stays up even when, say, the
+# Dapr sidecar was not running before.
+started_here=()
+for s in $(scripts/services.sh names); do
+  scripts/"$s".sh status >/dev/null 2>&1 || started_here+=("$s")
+done
+cleanup() { for s in "${started_here[@]}"; do scripts/"$s".sh down >/dev/null 2>&1 || true; done; }
 trap cleanup EXIT
 echo "== real services"
 scripts/services.sh up
+# The dashboard's browser test needs chromium; installing it here keeps apt's minutes out of
+# the test's own time limit. The test calls the same script and fails if there is none.
+echo "== browser"
+scripts/chromium.sh path || echo "chromium is unavailable: the dashboard browser test will fail"
 
 echo "== tests"
 report="$root/.tools/junit.xml"

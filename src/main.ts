@@ -12,10 +12,22 @@ import { createAuthenticator } from './adapters/http/auth';
 import { AuditTrail } from './adapters/audit/audit-trail';
 import { createPseudonymizer, sha256 } from './adapters/crypto/hashing';
 import { randomIds } from './adapters/crypto/ids';
+import { DaprAuditLog } from './adapters/dapr/audit-log.dapr';
+import { DaprCurriculumStore } from './adapters/dapr/curriculum-store.dapr';
+import { DaprCohortStore } from './adapters/dapr/cohort-store.dapr';
+import { DaprMasteryStore } from './adapters/dapr/mastery-store.dapr';
+import { DaprPredictionCache } from './adapters/dapr/prediction-cache.dapr';
+import { DaprPredictionLog } from './adapters/dapr/prediction-log.dapr';
+import { DaprRateLimiter } from './adapters/dapr/rate-limiter.dapr';
+import { DaprRecommendationStore } from './adapters/dapr/recommendation-store.dapr';
+import { DaprState } from './adapters/dapr/state';
 import { MemoryAuditLog } from './adapters/memory/audit-log.memory';
 import { RedisAuditLog } from './adapters/redis/audit-log.redis';
+import type { DevToken } from './adapters/http/dashboard.routes';
 import type { Lifecycle } from './adapters/http/gate';
 import { MemoryCohortStore } from './adapters/memory/cohort-store.memory';
+import { CachedCurriculumSource } from './adapters/memory/curriculum-source.cached';
+import { MemoryCurriculumStore } from './adapters/memory/curriculum-store.memory';
 import { MemoryMasteryStore } from './adapters/memory/mastery-store.memory';
 import { MemoryRecommendationStore } from './adapters/memory/recommendation-store.memory';
 import { MemoryPredictionCache } from './adapters/memory/prediction-cache.memory';
@@ -33,6 +45,7 @@ import { MeteredPredictionCache } from './adapters/observability/prediction-cach
 import { MeteredPredictionLog } from './adapters/observability/prediction-log.metered';
 import { createRedisClient, redisProbe, waitUntilReady } from './adapters/redis/client';
 import { RedisCohortStore } from './adapters/redis/cohort-store.redis';
+import { RedisCurriculumStore } from './adapters/redis/curriculum-store.redis';
 import { RedisMasteryStore, ttlSeconds } from './adapters/redis/mastery-store.redis';
 import { RedisRecommendationStore } from './adapters/redis/recommendation-store.redis';
 import { RedisPredictionCache } from './adapters/redis/prediction-cache.redis';
@@ -51,6 +64,7 @@ import type { SnapshotWriter } from './ports/snapshot-writer.port';
 import type { RecalculationDeps } from './domain/batch/recalculate';
 import type { Chunk } from './domain/batch/batch';
 import type { CohortStore } from './ports/cohort-store.port';
+import type { CurriculumStore } from './ports/curriculum-store.port';
 import type { PredictionCache } from './ports/prediction-cache.port';
 import type { PredictionLog } from './ports/prediction-log.port';
 import type { Pseudonymizer } from './ports/pseudonymizer.port';
@@ -88,9 +102,12 @@ interface Backend {
   predictionLog: PredictionLog;
   auditLog: AuditLog;
   recommendations: RecommendationStore;
-  batches: BatchStore;
-  /** The state store's own snapshot writes (batch recalculation), past the breaker: a failed chunk is retried anyway. */
-  snapshots: SnapshotWriter;
+  /**
+   * Batch recalculation's stores: the batches, and the state store's own snapshot writes (past the
+   * breaker: a failed chunk is retried anyway). Absent on Dapr, which has neither yet.
+   */
+  batch?: { batches: BatchStore; snapshots: SnapshotWriter };
+  curricula: CurriculumStore;
   probes: HealthProbe[];
   breakers: () => BreakerStatus[];
   /** Resolves when the backend can serve; start-up waits for it a bounded time. */
@@ -121,14 +138,15 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
       predictionLog: new MemoryPredictionLog({ clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
       auditLog: new MemoryAuditLog(audit),
       recommendations: new MemoryRecommendationStore({ ...recommendationStorage, erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS }),
-      batches: new MemoryBatchStore(batchTtl),
-      snapshots: store,
+      batch: { batches: new MemoryBatchStore(batchTtl), snapshots: store },
+      curricula: new MemoryCurriculumStore(),
       probes: [],
       breakers: () => [],
       ready: async () => {},
       close: async () => {},
     };
   }
+  if (config.state.backend === 'dapr') return daprBackend(config, log, pseudonymize);
   const redis = createRedisClient(config.state.redisUrl, config.state.redisCommandTimeoutMs);
   redis.on('error', (err) => log.warn({ error: err.message }, 'redis connection error'));
   const redisStore = new RedisMasteryStore(redis, {
@@ -154,8 +172,8 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
     predictionLog: new RedisPredictionLog(redis, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
     auditLog: new RedisAuditLog(redis, audit),
     recommendations: new RedisRecommendationStore(redis, { ...recommendationStorage, erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays) }),
-    batches: new RedisBatchStore(redis, batchTtl),
-    snapshots: redisStore,
+    batch: { batches: new RedisBatchStore(redis, batchTtl), snapshots: redisStore },
+    curricula: new RedisCurriculumStore(redis),
     probes: [redisProbe(redis)],
     breakers: () => [store.status()],
     ready: () => waitUntilReady(redis, 5000),
@@ -164,6 +182,55 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * Every port on the Dapr state store the sidecar's component names (STATE_BACKEND=dapr), all
+ * behind one circuit breaker: the sidecar is one dependency whichever port calls it.
+ */
+function daprBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): Backend {
+  const state = new DaprState({ host: '127.0.0.1', httpPort: config.state.dapr.httpPort, storeName: config.state.dapr.stateStore, timeoutMs: config.breaker.timeoutMs, resetMs: config.breaker.resetMs });
+  state.onStateChange((s) => log.warn({ breaker: 'dapr-state', state: s }, 'circuit breaker state changed'));
+  const erasureRetentionSeconds = ttlSeconds(config.privacy.erasureRetentionDays);
+  return {
+    store: new DaprMasteryStore(state, {
+      clock: systemClock,
+      stateTtlSeconds: ttlSeconds(config.state.ttlDays),
+      idempotencyRetentionMs: config.state.idempotencyRetentionDays * DAY_MS,
+      erasureRetentionSeconds,
+      pseudonymize,
+    }),
+    cohorts: new DaprCohortStore(state, { ttlSeconds: ttlSeconds(config.cohortTtlDays), erasureRetentionSeconds, pseudonymize }),
+    rateLimiter: new DaprRateLimiter(state, systemClock),
+    predictionCache: new DaprPredictionCache(state, { clock: systemClock, ttlSeconds: config.prediction.cacheTtlSeconds, pseudonymize }),
+    predictionLog: new DaprPredictionLog(state, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
+    auditLog: new DaprAuditLog(state, { sha256, clock: systemClock, retentionMs: config.privacy.auditRetentionDays * DAY_MS }),
+    recommendations: new DaprRecommendationStore(state, {
+      cacheTtlMs: config.recommendation.cacheTtlSeconds * 1000,
+      retentionMs: config.state.ttlDays * DAY_MS,
+      maxRecords: 500,
+      erasureRetentionSeconds,
+      pseudonymize,
+    }),
+    curricula: new DaprCurriculumStore(state),
+    probes: [{ name: 'dapr', check: () => state.check() }],
+    breakers: () => [state.status()],
+    ready: () => waitForSidecar(state, 5000),
+    close: () => state.close(),
+  };
+}
+
+/** Resolves once the sidecar answers its health check, rejects after `timeoutMs`. */
+async function waitForSidecar(state: DaprState, timeoutMs: number): Promise<void> {
+  const deadline = systemClock.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await state.check();
+    } catch (err) {
+      if (systemClock.now() > deadline) throw err;
+      await Bun.sleep(100);
+    }
+  }
 }
 
 /**
@@ -186,20 +253,25 @@ async function authSettings(config: Config): Promise<{ settings: AuthSettings; d
 /** Where the sample tokens are written for `source`, git-ignored and readable by the owner only. */
 const DEV_TOKENS_FILE = join(PROJECT_ROOT, '.dev-tokens.env');
 
-async function printSampleTokens(secret: Uint8Array, config: Config): Promise<void> {
+/** One token per role, signed with the development secret, valid 8 hours. */
+async function signSampleTokens(secret: Uint8Array, config: Config): Promise<DevToken[]> {
   const signer = jwt({ name: 'jwt', secret, alg: 'HS256', iss: config.auth.issuer, aud: config.auth.audience }).decorator.jwt;
   const exp = Math.floor(systemClock.now() / 1000) + 8 * 3600;
-  const tokens = await Promise.all(
+  return Promise.all(
     ROLES.map(async (role) => {
-      const sub = role === 'student' ? 'student-1' : `${role}-1`;
-      return { role, sub, token: await signer.sign({ sub, role, exp }) };
+      const subject = role === 'student' ? 'student-1' : `${role}-1`;
+      return { role, subject, token: await signer.sign({ sub: subject, role, exp }) };
     }),
   );
+}
+
+function printSampleTokens(tokens: readonly DevToken[], config: Config): void {
   writeFileSync(DEV_TOKENS_FILE, tokens.map((t) => `export ${t.role.toUpperCase()}_TOKEN=${t.token}`).join('\n') + '\n', { mode: 0o600 });
   console.error(
     `\nJWT_SECRET is not set: using a random secret for this run (${config.appEnv}). Sample tokens, valid 8 hours, also in .dev-tokens.env:\n` +
-      tokens.map((t) => `  ${t.role.padEnd(8)} (sub ${t.sub}): ${t.token}`).join('\n') +
-      `\nTry: source .dev-tokens.env && curl -H "Authorization: Bearer $STUDENT_TOKEN" http://localhost:${config.port}/api/v1/students/student-1/mastery\n`,
+      tokens.map((t) => `  ${t.role.padEnd(8)} (sub ${t.subject}): ${t.token}`).join('\n') +
+      `\nTry: source .dev-tokens.env && curl -H "Authorization: Bearer $STUDENT_TOKEN" http://localhost:${config.port}/api/v1/students/student-1/mastery` +
+      `\nOr open http://localhost:${config.port}/dashboard and sign in with the development teacher token.\n`,
   );
 }
 
@@ -208,10 +280,10 @@ async function printSampleTokens(secret: Uint8Array, config: Config): Promise<vo
  * group, when brokers are configured; otherwise an in-process queue with the same priority rule.
  * The Kafka workers join their group in the background: start-up and the HTTP API do not wait for it.
  */
-async function startBatch(config: Config, backend: Backend, recalculation: RecalculationDeps, registry: Registry, log: Logger): Promise<{ queue: BatchQueue; metrics: BatchMetrics; stop: () => Promise<void> }> {
+async function startBatch(config: Config, batches: BatchStore, recalculation: RecalculationDeps, registry: Registry, log: Logger): Promise<{ queue: BatchQueue; metrics: BatchMetrics; stop: () => Promise<void> }> {
   const metrics = registerBatchMetrics(registry);
   resetWaiting(metrics);
-  const handle = observedChunkHandler({ batches: backend.batches, recalculation, clock: systemClock }, metrics, log.child({ component: 'batch' }));
+  const handle = observedChunkHandler({ batches, recalculation, clock: systemClock }, metrics, log.child({ component: 'batch' }));
   const retryMs = 500;
   if (config.kafka.brokers.length > 0) {
     const kafka = await startKafkaBatch({ config: config.kafka, batch: config.batch, clock: systemClock, log, handle, onLag: (lag) => resetWaiting(metrics, lag), retryMs });
@@ -247,17 +319,19 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   const engine: EngineDeps = {
     store: backend.store,
     clock: systemClock,
-    curriculum: curriculum.curriculum,
+    curricula: new CachedCurriculumSource({ store: backend.curricula, clock: systemClock, shipped: curriculum.curriculum, refreshMs: config.model.curriculumRefreshMs }),
     policy: { consistencyWindowDays: config.model.consistencyWindowDays, recencyHalfLifeDays: config.model.recencyHalfLifeDays, thresholds: config.model.thresholds },
     consentByDefault: config.privacy.consentByDefault,
     eventWindow: { maxSkewMs: config.state.maxEventSkewSeconds * 1000, idempotencyRetentionMs: config.state.idempotencyRetentionDays * DAY_MS },
   };
   const auth = await authSettings(config);
+  const devTokens = auth.devSecret ? await signSampleTokens(auth.devSecret, config) : undefined;
   const metrics = createMetrics(backend.breakers);
   // Event-driven ingest when brokers are configured: the same engine, driven by Kafka.
   const kafka = config.kafka.brokers.length > 0 ? await startKafkaIngest({ config: config.kafka, engine, log, registry: metrics.registry }) : undefined;
   const predictionCache = new MeteredPredictionCache(backend.predictionCache, metrics.predictionCacheLookups);
-  const batch = await startBatch(config, backend, { ...engine, snapshots: backend.snapshots, predictionCache, ...(kafka ? { updates: kafka.updates } : {}) }, metrics.registry, log);
+  const stores = backend.batch;
+  const batch = stores && (await startBatch(config, stores.batches, { ...engine, snapshots: stores.snapshots, predictionCache, ...(kafka ? { updates: kafka.updates } : {}) }, metrics.registry, log));
   const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
   const auditTrail = new AuditTrail(backend.auditLog, log, () => metrics.auditFailures.inc());
   const app = createApp({
@@ -265,6 +339,8 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     prediction: config.prediction,
     analytics: config.analytics,
     cohorts: backend.cohorts,
+    curriculumStore: backend.curricula,
+    xapi: config.xapi,
     predictionCache,
     predictionLog: new MeteredPredictionLog(backend.predictionLog, metrics.predictionAccuracy),
     auditLog: backend.auditLog,
@@ -286,6 +362,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     optionalProbes: kafka ? [kafka.probe] : [],
     lifecycle,
     settings: config.http,
+    invocation: config.invocation,
     info: {
       name: 'mastery-engine',
       version: packageJson.version,
@@ -293,14 +370,17 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
       startedAt: systemClock.now(),
       backends: { state: config.state.backend, events: kafka ? 'http+kafka' : 'http', tls: config.tls ? 'on' : 'off' },
     },
-    batch: { deps: { batches: backend.batches, queue: batch.queue, cohorts: backend.cohorts, ids: randomIds, clock: systemClock, curriculum: engine.curriculum, chunkSize: config.batch.chunkSize }, metrics: batch.metrics },
+    ...(stores && batch
+      ? { batch: { deps: { batches: stores.batches, queue: batch.queue, cohorts: backend.cohorts, ids: randomIds, clock: systemClock, curricula: engine.curricula, chunkSize: config.batch.chunkSize }, metrics: batch.metrics } }
+      : {}),
+    ...(devTokens ? { dashboard: { devTokens } } : {}),
   }).listen({
     hostname: config.host,
     port: config.port,
     ...(config.tls ? { tls: { cert: Bun.file(resolve(PROJECT_ROOT, config.tls.certFile)), key: Bun.file(resolve(PROJECT_ROOT, config.tls.keyFile)) } } : {}),
   });
   log.info({ port: app.server?.port, backend: config.state.backend, env: config.appEnv }, 'mastery-engine listening');
-  if (auth.devSecret) await printSampleTokens(auth.devSecret, config);
+  if (devTokens) printSampleTokens(devTokens, config);
 
   /**
    * SIGTERM: /ready turns 503 and new requests are refused at once; requests in flight finish;
@@ -320,7 +400,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     await auditTrail.flush();
     // The consumer commits what it applied and leaves its group while the store still works.
     await kafka?.stop();
-    await batch.stop();
+    await batch?.stop();
     await backend.close();
     log.info('stopped');
     process.exit(0);

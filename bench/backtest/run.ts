@@ -15,7 +15,7 @@ import { dailyValues, dayNumber, type DayValue } from '../../src/domain/mastery/
 import { ingestEvent, queryMastery, type EngineDeps } from '../../src/domain/mastery/engine';
 import { DAY_MS, type DaySnapshot, type ModelPolicy } from '../../src/domain/mastery/topic-state';
 import { componentModel, lastValueModel, linearRegressionModel, type ForecastModel } from '../../src/domain/prediction/forecast';
-import { shippedCurriculum } from '../../tests/support/curriculum';
+import { shippedCurricula, shippedCurriculum } from '../../tests/support/curriculum';
 import { FixedClock } from '../../tests/support/fixed-clock';
 import { memoryStore } from '../../tests/support/stores';
 import { errorSummary, rankAucOfLow, type ErrorSummary } from './metrics';
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const deps: EngineDeps = {
     store: memoryStore(clock),
     clock,
-    curriculum: shippedCurriculum,
+    curricula: shippedCurricula(),
     policy,
     consentByDefault: config.privacy.consentByDefault,
     eventWindow: { maxSkewMs: config.state.maxEventSkewSeconds * 1000, idempotencyRetentionMs: config.state.idempotencyRetentionDays * DAY_MS },

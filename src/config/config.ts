@@ -11,7 +11,10 @@ const EnvSchema = Type.Object({
   HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
   PORT: Type.Integer({ default: 8005, minimum: 0, maximum: 65535 }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
-  STATE_BACKEND: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }),
+  STATE_BACKEND: Type.Union([Type.Literal('memory'), Type.Literal('redis'), Type.Literal('dapr')], { default: 'memory' }),
+  // Dapr's default sidecar port; the sidecar injector sets DAPR_HTTP_PORT in the app's environment.
+  DAPR_HTTP_PORT: Type.Integer({ default: 3500, minimum: 1, maximum: 65535 }),
+  DAPR_STATE_STORE: Type.String({ default: 'statestore', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://' }),
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ default: 500, minimum: 10, maximum: 60_000 }),
   STATE_TTL_DAYS: Type.Integer({ default: 90, minimum: 1, maximum: 3650 }),
@@ -19,6 +22,11 @@ const EnvSchema = Type.Object({
   // Producers' clocks drift; an event further ahead than this would move a topic's time reference.
   MAX_EVENT_SKEW_S: Type.Integer({ default: 300, minimum: 0, maximum: 86_400 }),
   CURRICULUM_FILE: Type.String({ default: 'data/curriculum.json', minLength: 1 }),
+  // How stale a replica's copy of a tenant's curriculum may be: the issue allows 5 s; 1 s costs one HGET per tenant and second.
+  CURRICULUM_REFRESH_MS: Type.Integer({ default: 1000, minimum: 50, maximum: 5000 }),
+  // xAPI has no standard verb for a code review's quality; platforms name their own.
+  XAPI_CODE_QUALITY_VERB: Type.String({ default: 'https://learnflow.example/xapi/verbs/code-assessed', pattern: '^[A-Za-z][A-Za-z0-9+.-]*:\\S+$' }),
+  XAPI_CODE_QUALITY_EXTENSION: Type.String({ default: 'https://learnflow.example/xapi/extensions/code-quality', pattern: '^[A-Za-z][A-Za-z0-9+.-]*:\\S+$' }),
   CONSISTENCY_WINDOW_DAYS: Type.Integer({ default: 14, minimum: 1, maximum: 365 }),
   RECENCY_HALF_LIFE_DAYS: Type.Number({ default: 14, exclusiveMinimum: 0, maximum: 3650 }),
   LEVEL_THRESHOLDS: Type.String({ default: DEFAULT_THRESHOLDS.join(',') }),
@@ -57,6 +65,10 @@ const EnvSchema = Type.Object({
   // Per client address and instance; the kubelet probes /ready 12 times a minute (every 5 s).
   OPS_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 60, minimum: 1, maximum: 1_000_000 }),
   METRICS_TOKEN: Type.Optional(Type.String()),
+  // Dapr sends this token with every call to the app (dapr-api-token) once the sidecar has it too.
+  APP_API_TOKEN: Type.Optional(Type.String()),
+  // Below the 15 s a caller's sidecar commonly waits, so the caller gets our timeout, not its own.
+  INVOCATION_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 65_536, minimum: 1024, maximum: 10_485_760 }),
   CORS_ORIGINS: Type.String({ default: '' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000 }),
@@ -112,12 +124,15 @@ export interface Config {
     readonly backend: Env['STATE_BACKEND'];
     readonly redisUrl: string;
     readonly redisCommandTimeoutMs: number;
+    /** The sidecar's HTTP port and the state component's name, for STATE_BACKEND=dapr. */
+    readonly dapr: { readonly httpPort: number; readonly stateStore: string };
     readonly ttlDays: number;
     readonly idempotencyRetentionDays: number;
     readonly maxEventSkewSeconds: number;
   };
   readonly model: {
     readonly curriculumFile: string;
+    readonly curriculumRefreshMs: number;
     readonly consistencyWindowDays: number;
     readonly recencyHalfLifeDays: number;
     readonly thresholds: LevelThresholds;
@@ -155,7 +170,14 @@ export interface Config {
     /** Bearer token /metrics and /metrics/detailed ask for; undefined leaves them open. */
     readonly metricsToken: string | undefined;
   };
+  readonly invocation: {
+    /** What Dapr's sidecar must send in dapr-api-token; undefined accepts calls without it. */
+    readonly appApiToken: string | undefined;
+    readonly timeoutMs: number;
+  };
   readonly commit: string;
+  /** Which xAPI verb and result extension carry a code review's quality score (code.assessed). */
+  readonly xapi: { readonly codeQualityVerb: string; readonly codeQualityExtension: string };
   readonly recommendation: {
     readonly threshold: number;
     readonly cacheTtlSeconds: number;
@@ -214,7 +236,7 @@ export interface KafkaSasl {
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 /** Settings whose values never appear in an error message. */
-const SECRET_SETTINGS = new Set(['JWT_SECRET', 'PSEUDONYM_KEY', 'METRICS_TOKEN', 'KAFKA_SASL_PASSWORD']);
+const SECRET_SETTINGS = new Set(['JWT_SECRET', 'PSEUDONYM_KEY', 'METRICS_TOKEN', 'APP_API_TOKEN', 'KAFKA_SASL_PASSWORD']);
 
 /** Names of every setting, for documentation checks. */
 export const SETTING_NAMES = Object.keys(EnvSchema.properties);
@@ -242,7 +264,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   }
   // The in-memory backend loses every student's state on restart and is per replica: production
   // must say which one it means rather than fall into that default.
-  if (e.APP_ENV === 'production' && !env.STATE_BACKEND) errors.push('STATE_BACKEND: must be set explicitly in production (redis or memory)');
+  if (e.APP_ENV === 'production' && !env.STATE_BACKEND) errors.push('STATE_BACKEND: must be set explicitly in production (redis, dapr or memory)');
   errors.push(...authErrors(e), ...privacyErrors(e), ...opsErrors(e), ...kafkaErrors(e));
   if (e.KAFKA_RETRY_MAX_MS < e.KAFKA_RETRY_INITIAL_MS) errors.push('KAFKA_RETRY_MAX_MS: must not be below KAFKA_RETRY_INITIAL_MS');
   if (errors.length > 0) return { ok: false, errors };
@@ -256,12 +278,14 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       backend: e.STATE_BACKEND,
       redisUrl: e.REDIS_URL,
       redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+      dapr: { httpPort: e.DAPR_HTTP_PORT, stateStore: e.DAPR_STATE_STORE },
       ttlDays: e.STATE_TTL_DAYS,
       idempotencyRetentionDays: e.IDEMPOTENCY_RETENTION_DAYS,
       maxEventSkewSeconds: e.MAX_EVENT_SKEW_S,
     },
     model: {
       curriculumFile: e.CURRICULUM_FILE,
+      curriculumRefreshMs: e.CURRICULUM_REFRESH_MS,
       consistencyWindowDays: e.CONSISTENCY_WINDOW_DAYS,
       recencyHalfLifeDays: e.RECENCY_HALF_LIFE_DAYS,
       thresholds: thresholds as unknown as LevelThresholds,
@@ -295,7 +319,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         .filter((o) => o.length > 0),
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     },
+    invocation: { appApiToken: e.APP_API_TOKEN, timeoutMs: e.INVOCATION_TIMEOUT_MS },
     commit: e.GIT_COMMIT,
+    xapi: { codeQualityVerb: e.XAPI_CODE_QUALITY_VERB, codeQualityExtension: e.XAPI_CODE_QUALITY_EXTENSION },
     recommendation: {
       threshold: e.RECOMMENDATION_THRESHOLD,
       cacheTtlSeconds: e.RECOMMENDATION_CACHE_TTL_S,
@@ -352,7 +378,8 @@ function privacyErrors(e: Env): string[] {
 }
 
 function opsErrors(e: Env): string[] {
-  return e.METRICS_TOKEN !== undefined && Buffer.byteLength(e.METRICS_TOKEN, 'utf8') < MIN_SECRET_BYTES ? [`METRICS_TOKEN: must be at least ${MIN_SECRET_BYTES} bytes`] : [];
+  const short = (name: 'METRICS_TOKEN' | 'APP_API_TOKEN') => e[name] !== undefined && Buffer.byteLength(e[name], 'utf8') < MIN_SECRET_BYTES;
+  return (['METRICS_TOKEN', 'APP_API_TOKEN'] as const).filter(short).map((name) => `${name}: must be at least ${MIN_SECRET_BYTES} bytes`);
 }
 
 /** SASL needs all three settings; a partial set would connect without authenticating or fail late. */

@@ -276,6 +276,18 @@ export function describeMasteryStoreContract(name: string, setup: () => StoreUnd
       expect((await store.getTopic(ref, 'python-basics'))?.eventCount).toBe(1);
     });
 
+    test('a redelivery reaching a handle whose last write on the topic is stale is still a duplicate', async () => {
+      const { store, peer } = setup();
+      const other = peer ?? store;
+      const ref = freshStudent();
+      expect((await applyWire(store, ref, { event_id: 'first' })).kind).toBe('applied');
+      // The other handle writes the topic after it, so what the first handle last wrote is stale.
+      expect((await applyWire(other, ref, { event_id: 'second' })).kind).toBe('applied');
+      expect((await applyWire(store, ref, { event_id: 'second' })).kind).toBe('duplicate');
+      expect((await applyWire(store, ref, { event_id: 'first' })).kind).toBe('duplicate');
+      expect((await store.getTopic(ref, 'python-basics'))?.eventCount).toBe(2);
+    });
+
     test('one event id racing onto two topics through two handles is applied once', async () => {
       const { store, peer } = setup();
       const other = peer ?? store;

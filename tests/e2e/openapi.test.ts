@@ -61,6 +61,19 @@ describe('the served OpenAPI document', () => {
     }
   });
 
+  test('the curriculum and xAPI routes are described: statuses, the If-Match header and the bodies', async () => {
+    const doc = await servedDocument();
+    const curriculum = doc.paths['/api/v1/curriculum']!;
+    expect(Object.keys(curriculum.get!.responses!)).toEqual(expect.arrayContaining(['200', '401']));
+    expect(curriculum.get!.responses!['200']!.headers?.ETag).toBeDefined();
+    expect(Object.keys(curriculum.put!.responses!)).toEqual(expect.arrayContaining(['200', '400', '403', '412', '428']));
+    expect(curriculum.put!.parameters!.find((p) => p.name === 'if-match')).toMatchObject({ in: 'header', required: false });
+    expect(JSON.stringify(curriculum.put!.requestBody!.content['application/json']!.schema)).toContain('prerequisites');
+    const xapi = doc.paths['/api/v1/xapi/statements']!.post!;
+    expect(Object.keys(xapi.responses!)).toEqual(expect.arrayContaining(['202', '400', '403']));
+    expect(JSON.stringify(xapi.responses!['202']!.content!['application/json'])).toContain('not_mapped');
+  });
+
   test('304 Not Modified has no content and names the ETag header', async () => {
     const doc = await servedDocument();
     const notModified = doc.paths['/api/v1/students/{student_id}/mastery']!.get!.responses!['304']!;

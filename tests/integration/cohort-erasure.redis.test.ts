@@ -8,7 +8,7 @@ import { RedisCohortStore } from '../../src/adapters/redis/cohort-store.redis';
 import { sha256 } from '../../src/adapters/crypto/hashing';
 import { eraseStudent, type ComplianceDeps } from '../../src/domain/compliance/compliance';
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
-import { shippedCurriculum } from '../support/curriculum';
+import { shippedCurricula } from '../support/curriculum';
 import { FixedClock } from '../support/fixed-clock';
 import { requireService, uniqueId } from '../support/services';
 import { memoryStore, testPseudonymize } from '../support/stores';
@@ -23,7 +23,7 @@ function replica(i: number, clock: FixedClock): ComplianceDeps {
   return {
     store: memoryStore(clock),
     clock,
-    curriculum: shippedCurriculum,
+    curricula: shippedCurricula(),
     policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
     consentByDefault: true,
     eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },

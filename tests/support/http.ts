@@ -22,6 +22,8 @@ import { observedChunkHandler, registerBatchMetrics } from '../../src/adapters/o
 import type { EngineDeps } from '../../src/domain/mastery/engine';
 import type { Role } from '../../src/domain/access/access';
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
+import { MemoryCurriculumStore } from '../../src/adapters/memory/curriculum-store.memory';
+import { CachedCurriculumSource } from '../../src/adapters/memory/curriculum-source.cached';
 import { shippedCurriculum } from './curriculum';
 import { FixedClock } from './fixed-clock';
 import { memoryStore, testPseudonymize } from './stores';
@@ -73,11 +75,12 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
   const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
   const auditLog = new MemoryAuditLog({ sha256, clock, retentionMs: 365 * DAY_MS });
   const metrics = overrides.metrics ?? createMetrics();
+  const curriculumStore = new MemoryCurriculumStore();
   const store = memoryStore(clock);
   const engine: EngineDeps = {
     store,
     clock,
-    curriculum,
+    curricula: new CachedCurriculumSource({ store: curriculumStore, clock, shipped: curriculum, refreshMs: 1000 }),
     policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
     consentByDefault: true,
     eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
@@ -92,6 +95,8 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     engine,
     prediction: { reviewRetentionTarget: 0.9, intervention: { threshold: 0.5, declinePerWeek: 0.05, inactiveDays: 7 } },
     analytics: { minGroupSize: 5 },
+    curriculumStore,
+    xapi: { codeQualityVerb: 'https://learnflow.example/xapi/verbs/code-assessed', codeQualityExtension: 'https://learnflow.example/xapi/extensions/code-quality' },
     cohorts,
     predictionCache,
     predictionLog: new MeteredPredictionLog(new MemoryPredictionLog({ clock, retentionDays: 60, pseudonymize: testPseudonymize }), metrics.predictionAccuracy),
@@ -111,8 +116,9 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     probes: [],
     lifecycle,
     settings: { rateLimitPerMinute: 1000, opsRateLimitPerMinute: 1000, bodyLimitBytes: 65_536, corsOrigins: ['https://app.learnflow.example'], metricsToken: undefined },
+    invocation: { appApiToken: undefined, timeoutMs: 10_000 },
     info: { name: 'mastery-engine', version: '0.0.0-test', commit: 'test', startedAt: NOW - 5000, backends: { state: 'memory', events: 'http' } },
-    batch: { deps: { batches, queue: batchQueue, cohorts, ids: randomIds, clock, curriculum, chunkSize: 3 }, metrics: batchMetrics },
+    batch: { deps: { batches, queue: batchQueue, cohorts, ids: randomIds, clock, curricula: engine.curricula, chunkSize: 3 }, metrics: batchMetrics },
     ...overrides,
   };
   const app = createApp(deps);

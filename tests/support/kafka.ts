@@ -17,7 +17,7 @@ import { ingestEvent, type EngineDeps } from '../../src/domain/mastery/engine';
 import { DAY_MS, type ModelPolicy, type TopicState } from '../../src/domain/mastery/topic-state';
 import type { MasteryStore } from '../../src/ports/mastery-store.port';
 import type { Pseudonymizer } from '../../src/ports/pseudonymizer.port';
-import { shippedCurriculum } from './curriculum';
+import { shippedCurricula, shippedCurriculum } from './curriculum';
 import type { WireEvent } from './events';
 import { requireService, uniqueId } from './services';
 
@@ -190,7 +190,7 @@ export async function redisEngine(url: string, opts: { commandTimeoutMs?: number
     resetMs: opts.breakerResetMs ?? 1000,
   });
   return {
-    engine: { store, clock: { now: () => Date.now() }, curriculum, policy, consentByDefault: true, eventWindow: WINDOW },
+    engine: { store, clock: { now: () => Date.now() }, curricula: shippedCurricula(), policy, consentByDefault: true, eventWindow: WINDOW },
     redis,
     close: async () => {
       store.shutdown();
@@ -205,7 +205,7 @@ const stateKey = (student: string, topic: string): StateKey => `${student}|${top
 /** What the state must be: the distinct events applied once each, in memory. */
 export async function modelOf(events: readonly WireEvent[]): Promise<Map<StateKey, TopicState>> {
   const store = new MemoryMasteryStore({ clock: { now: () => Date.now() }, stateTtlMs: 90 * DAY_MS, idempotencyRetentionMs: 7 * DAY_MS, erasureRetentionMs: DAY_MS, pseudonymize: plainIds });
-  const deps: EngineDeps = { store, clock: { now: () => Date.now() }, curriculum, policy, consentByDefault: true, eventWindow: WINDOW };
+  const deps: EngineDeps = { store, clock: { now: () => Date.now() }, curricula: shippedCurricula(), policy, consentByDefault: true, eventWindow: WINDOW };
   const seen = new Set<string>();
   const students = new Map<string, string>();
   for (const e of events) {

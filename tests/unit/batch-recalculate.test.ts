@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryPredictionCache } from '../../src/adapters/memory/prediction-cache.memory';
+import type { CurriculumSource } from '../../src/ports/curriculum-source.port';
 import { recalculateChunk, type RecalculationDeps } from '../../src/domain/batch/recalculate';
 import { parseCurriculum, type Curriculum } from '../../src/domain/mastery/curriculum';
 import { ingestEvent } from '../../src/domain/mastery/engine';
@@ -24,16 +25,19 @@ function widerCurriculum(): Curriculum {
   return parsed.curriculum;
 }
 
+/** One curriculum for every tenant. */
+const fixed = (curriculum: Curriculum): CurriculumSource => ({ forTenant: async () => ({ version: 0, curriculum }), changed: () => {} });
+
 async function setup() {
   const clock = new FixedClock(NOW);
   const store = memoryStore(clock);
   const predictionCache = new MemoryPredictionCache({ clock, ttlMs: 3_600_000, pseudonymize: testPseudonymize });
-  const engine = { store, clock, curriculum: shippedCurriculum, policy, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } };
+  const engine = { store, clock, curricula: fixed(shippedCurriculum), policy, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } };
   const lesson = { event_id: 'e1', event_type: 'lesson.completed', tenant_id: 't', student_id: 's1', topic_id: 'python-basics', occurred_at: '2026-01-20T10:00:00Z', data: { lesson_id: 'python-basics.intro' } };
   expect((await ingestEvent(engine, lesson)).kind).toBe('applied');
   clock.advance(DAY_MS);
   await predictionCache.putPrediction(ref, { key, value: { p: 1 }, cachedAt: clock.now() });
-  const deps = (curriculum: Curriculum): RecalculationDeps => ({ store, snapshots: store, clock, curriculum, policy, consentByDefault: true, predictionCache });
+  const deps = (curriculum: Curriculum): RecalculationDeps => ({ store, snapshots: store, clock, curricula: fixed(curriculum), policy, consentByDefault: true, predictionCache });
   return { deps, predictionCache };
 }
 

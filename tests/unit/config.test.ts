@@ -9,7 +9,7 @@ describe('configuration', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.port).toBe(8005);
-    expect(r.config.state).toEqual({ backend: 'memory', redisUrl: 'redis://127.0.0.1:6379', redisCommandTimeoutMs: 500, ttlDays: 90, idempotencyRetentionDays: 7, maxEventSkewSeconds: 300 });
+    expect(r.config.state).toEqual({ backend: 'memory', redisUrl: 'redis://127.0.0.1:6379', redisCommandTimeoutMs: 500, dapr: { httpPort: 3500, stateStore: 'statestore' }, ttlDays: 90, idempotencyRetentionDays: 7, maxEventSkewSeconds: 300 });
     expect(r.config.model.thresholds).toEqual([0.4, 0.6, 0.8]);
     expect(r.config.breaker).toEqual({ timeoutMs: 1000, resetMs: 5000 });
   });
@@ -17,6 +17,13 @@ describe('configuration', () => {
   test('values are converted from strings', () => {
     const r = parseConfig({ PORT: '9000', STATE_BACKEND: 'redis', LEVEL_THRESHOLDS: '0.5, 0.7, 0.9', RECENCY_HALF_LIFE_DAYS: '3.5' });
     expect(r.ok && [r.config.port, r.config.state.backend, r.config.model.thresholds, r.config.model.recencyHalfLifeDays]).toEqual([9000, 'redis', [0.5, 0.7, 0.9], 3.5]);
+  });
+
+  test('the dapr backend takes the sidecar port and the state component name', () => {
+    const r = parseConfig({ STATE_BACKEND: 'dapr', DAPR_HTTP_PORT: '3501', DAPR_STATE_STORE: 'learnflow-state' });
+    expect(r.ok && [r.config.state.backend, r.config.state.dapr]).toEqual(['dapr', { httpPort: 3501, stateStore: 'learnflow-state' }]);
+    const bad = parseConfig({ STATE_BACKEND: 'dapr', DAPR_STATE_STORE: '../state' });
+    expect(bad.ok ? [] : bad.errors.map((e) => e.split(':')[0])).toEqual(['DAPR_STATE_STORE']);
   });
 
   test('lists every problem at once', () => {
@@ -46,7 +53,7 @@ describe('production needs explicit choices', () => {
 
   test('production refuses to start without an explicit STATE_BACKEND', () => {
     const r = parseConfig(production);
-    expect(r.ok ? [] : r.errors).toEqual(['STATE_BACKEND: must be set explicitly in production (redis or memory)']);
+    expect(r.ok ? [] : r.errors).toEqual(['STATE_BACKEND: must be set explicitly in production (redis, dapr or memory)']);
     expect(parseConfig({ ...production, STATE_BACKEND: 'redis' }).ok).toBe(true);
     expect(parseConfig({ APP_ENV: 'development' }).ok).toBe(true);
   });
@@ -73,6 +80,16 @@ describe('operational and Kafka security settings', () => {
     expect(r.ok ? [] : r.errors).toEqual(['METRICS_TOKEN: must be at least 32 bytes']);
     const ok = parseConfig({ METRICS_TOKEN: 'm'.repeat(32), OPS_RATE_LIMIT_PER_MINUTE: '120' });
     expect(ok.ok && [ok.config.http.metricsToken, ok.config.http.opsRateLimitPerMinute]).toEqual(['m'.repeat(32), 120]);
+  });
+
+  test('APP_API_TOKEN must be at least 32 bytes and is never echoed; the invocation timeout has a default', () => {
+    const r = parseConfig({ APP_API_TOKEN: 'short-app-token', INVOCATION_TIMEOUT_MS: '50' });
+    expect(r.ok ? [] : r.errors.map((e) => e.split(':')[0])).toEqual(['INVOCATION_TIMEOUT_MS', 'APP_API_TOKEN']);
+    expect(JSON.stringify(r)).not.toContain('short-app-token');
+    const ok = parseConfig({ APP_API_TOKEN: 'a'.repeat(32) });
+    expect(ok.ok && ok.config.invocation).toEqual({ appApiToken: 'a'.repeat(32), timeoutMs: 10_000 });
+    const unset = parseConfig({});
+    expect(unset.ok && unset.config.invocation.appApiToken).toBeUndefined();
   });
 
   test('Kafka TLS and SASL are read together; a partial SASL set is refused without echoing the password', () => {
@@ -102,7 +119,11 @@ describe('the curriculum', () => {
         { topic_id: 'c', lessons: ['z'], prerequisites: ['nowhere'] },
       ],
     });
-    expect(r.ok ? [] : r.errors).toEqual(['topics[0].lessons has repeated ids', 'topics[1].topic_id must be a valid id', 'topic "c" names unknown prerequisite "nowhere"']);
+    expect(r.ok ? [] : r.errors).toEqual([
+      'topics[0].lessons repeats lesson "x"',
+      'topics[1].topic_id must be a valid id (letters, digits and . _ : -, at most 128)',
+      'topics[2].prerequisites names unknown topic "nowhere"',
+    ]);
   });
 
   test('lesson membership is checked per topic', () => {

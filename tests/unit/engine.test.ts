@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { ingestEvent, queryMastery, type EngineDeps } from '../../src/domain/mastery/engine';
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
-import { shippedCurriculum } from '../support/curriculum';
+import { shippedCurricula, shippedCurriculum } from '../support/curriculum';
 import { FixedClock } from '../support/fixed-clock';
 import { memoryStore } from '../support/stores';
 import { wireEvent } from '../support/events';
@@ -12,7 +12,7 @@ function engine(now = Date.parse('2026-01-14T12:00:00Z')): EngineDeps & { clock:
   const clock = new FixedClock(now);
   return {
     clock,
-    curriculum,
+    curricula: shippedCurricula(),
     store: memoryStore(clock),
     policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
     consentByDefault: true,

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { ingestBatch } from '../../src/adapters/kafka/ingest-batch';
 import type { EngineDeps } from '../../src/domain/mastery/engine';
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
-import { shippedCurriculum } from '../support/curriculum';
+import { shippedCurricula } from '../support/curriculum';
 import { wireEvent } from '../support/events';
 import { FixedClock } from '../support/fixed-clock';
 import { memoryStore } from '../support/stores';
@@ -14,7 +14,7 @@ function engine(): EngineDeps {
   return {
     store: memoryStore(clock),
     clock,
-    curriculum: shippedCurriculum,
+    curricula: shippedCurricula(),
     policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
     consentByDefault: true,
     eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },

@@ -22,7 +22,7 @@ export const MAX_EVENT_BYTES = 1024;
 /** The events route's body limit, above BODY_LIMIT_BYTES: a full batch of the largest events, and its brackets. */
 export const EVENTS_BODY_LIMIT_BYTES = MAX_BATCH * MAX_EVENT_BYTES + 1024;
 
-type Outcome = {
+export type Outcome = {
   index: number;
   event_id?: string;
   status: 'applied' | 'duplicate' | 'discarded' | 'rejected';
@@ -30,7 +30,7 @@ type Outcome = {
   errors?: { field: string; code: string; message: string }[];
 };
 
-const OutcomeSchema = t.Object({
+export const OutcomeSchema = t.Object({
   index: Int(),
   event_id: t.Optional(t.String()),
   status: t.Union([t.Literal('applied'), t.Literal('duplicate'), t.Literal('discarded'), t.Literal('rejected')]),
@@ -71,6 +71,7 @@ async function ingestBatch(
   deps: { engine: EngineDeps; metrics: Metrics },
   principal: Principal,
   events: unknown[],
+  source: 'http' | 'xapi',
 ): Promise<{ outcomes: Outcome[]; updates: MasteryUpdate[] }> {
   const outcomes: Outcome[] = new Array(events.length);
   const updates: MasteryUpdate[] = [];
@@ -83,19 +84,38 @@ async function ingestBatch(
       if (result.kind === 'applied') updates.push(masteryUpdateOf(result.event, result.mastery));
       outcome = toOutcome(i, result);
     } else outcome = { index: i, status: 'rejected', errors: scoped.errors };
-    deps.metrics.eventsIngested.inc({ source: 'http', type: eventTypeLabel((events[i] as { event_type?: unknown } | null)?.event_type, 'invalid'), outcome: outcome.status });
+    deps.metrics.eventsIngested.inc({ source, type: eventTypeLabel((events[i] as { event_type?: unknown } | null)?.event_type, 'invalid'), outcome: outcome.status });
     outcomes[i] = outcome;
     return true;
   });
   return { outcomes, updates };
 }
 
-interface Deps extends HttpAuditDeps {
+export interface IngestDeps {
   engine: EngineDeps;
   metrics: Metrics;
   logger: Logger;
   /** Where applied events are announced (Kafka's mastery.updated), when configured. */
   updates?: MasteryUpdates;
+}
+
+interface Deps extends HttpAuditDeps, IngestDeps {}
+
+/**
+ * The HTTP ingest path (POST /events, and xAPI statements once mapped): applies the events and
+ * announces what changed. The announcement is best effort, like the Kafka path's: the events are
+ * applied already, and one lost here is refreshed by the topic's next update.
+ */
+export async function ingestAndAnnounce(deps: IngestDeps, principal: Principal, events: unknown[], source: 'http' | 'xapi'): Promise<Outcome[]> {
+  const appliedFrom = deps.engine.clock.now();
+  const { outcomes, updates } = await ingestBatch(deps, principal, events, source);
+  if (deps.updates && updates.length > 0) {
+    await announce({ store: deps.engine.store, updates: deps.updates }, updates, appliedFrom).catch((err: Error) => {
+      deps.metrics.updatesPublishFailures.inc();
+      deps.logger.warn({ error: err.message, updates: updates.length }, 'publishing mastery updates failed');
+    });
+  }
+  return outcomes;
 }
 
 export const eventRoutes = (deps: Deps) =>
@@ -108,16 +128,7 @@ export const eventRoutes = (deps: Deps) =>
         throw new ApiError('forbidden', 'only services and admins may send learning events');
       }
       const events = Array.isArray(body) ? body : [body];
-      const appliedFrom = deps.engine.clock.now();
-      const { outcomes: results, updates } = await ingestBatch(deps, principal, events);
-      // Announced like the Kafka path's, but best effort: the events are applied already, and an
-      // announcement lost here is refreshed by the topic's next update.
-      if (deps.updates && updates.length > 0) {
-        await announce({ store: deps.engine.store, updates: deps.updates }, updates, appliedFrom).catch((err: Error) => {
-          deps.metrics.updatesPublishFailures.inc();
-          deps.logger.warn({ error: err.message, updates: updates.length }, 'publishing mastery updates failed');
-        });
-      }
+      const results = await ingestAndAnnounce(deps, principal, events, 'http');
       set.status = 202;
       const count = (s: Outcome['status']) => results.filter((r) => r.status === s).length;
       return { received: results.length, applied: count('applied'), duplicate: count('duplicate'), discarded: count('discarded'), rejected: count('rejected'), results };

@@ -6,7 +6,7 @@ import type { Metrics } from '../observability/metrics';
 import { auditInBackground, type HttpAuditDeps } from './audit';
 import type { Authenticate } from './auth';
 import { ApiError, errorBody, STATUS_OF, type ErrorCode } from './errors';
-import { acceptRequestId, continueTrace, requestInfo, setRequestInfo, type RequestInfo } from './request-context';
+import { acceptRequestId, continueTrace, forwardedAddress, requestInfo, setRequestInfo, type RequestInfo } from './request-context';
 
 /** Whether the instance takes new work, and how much it is doing: read by shutdown and /ready. */
 export interface Lifecycle {
@@ -27,6 +27,11 @@ export interface GateDeps extends HttpAuditDeps {
   logger: Logger;
   lifecycle: Lifecycle;
   settings: GateSettings;
+  /**
+   * Paths that answer every refusal in their own shape (service invocation's envelope): the gate
+   * only stamps request id, trace and security headers on them.
+   */
+  selfGuardedPaths?: ReadonlySet<string>;
   /** Larger body limits for some paths (a full events batch), instead of settings.bodyLimitBytes. */
   bodyLimits?: Readonly<Record<string, number>>;
 }
@@ -58,12 +63,18 @@ const SECURITY_HEADERS = {
 } as const;
 /** The interactive docs page loads its script and styles; it still may not be framed. */
 const DOCS_CSP = "default-src 'self' https: 'unsafe-inline'; img-src 'self' data: https:; frame-ancestors 'none'";
+/**
+ * The dashboard runs only its own files (no inline script or style, nothing from elsewhere) and
+ * talks only to this origin's API: an injected string can neither run nor send data away.
+ */
+export const DASHBOARD_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
  * Reads a body that declared no length with a running count, so it cannot exceed the limit
  * either; a declared length was already checked against the limit before parsing.
  */
-async function readBounded(request: Request, limit: number): Promise<string> {
+export async function readBounded(request: Request, limit: number): Promise<string> {
   const reader = request.body?.getReader();
   if (!reader) return '';
   const chunks: Uint8Array[] = [];
@@ -82,7 +93,7 @@ async function readBounded(request: Request, limit: number): Promise<string> {
 }
 
 /** Compares digests, so the time taken says nothing about how much of the token was right. */
-function sameSecret(given: string, expected: string): boolean {
+export function sameSecret(given: string, expected: string): boolean {
   const digest = (v: string) => createHash('sha256').update(v).digest();
   return timingSafeEqual(digest(given), digest(expected));
 }
@@ -160,7 +171,7 @@ export function createGate(deps: GateDeps) {
   return new Elysia({ name: 'gate' })
     .onRequest(async ({ request, set, server }) => {
       const url = new URL(request.url);
-      const address = () => server?.requestIP(request)?.address ?? 'unknown';
+      const address = () => forwardedAddress(request) ?? server?.requestIP(request)?.address ?? 'unknown';
       const trace = continueTrace(request.headers.get('traceparent'));
       const info: RequestInfo = { requestId: acceptRequestId(request.headers.get('x-request-id')), startedAt: performance.now(), traceId: trace.traceId };
       setRequestInfo(request, info);
@@ -168,6 +179,7 @@ export function createGate(deps: GateDeps) {
       metrics.httpInFlight.inc();
       Object.assign(set.headers, SECURITY_HEADERS, { 'x-request-id': info.requestId, traceparent: trace.traceparent });
       if (url.pathname === '/docs' || url.pathname.startsWith('/docs/')) set.headers['content-security-policy'] = DOCS_CSP;
+      if (url.pathname === '/dashboard' || url.pathname.startsWith('/dashboard/')) set.headers['content-security-policy'] = DASHBOARD_CSP;
 
       const origin = request.headers.get('origin');
       if (origin && corsOrigins.has(origin)) {
@@ -184,6 +196,9 @@ export function createGate(deps: GateDeps) {
         }
       }
 
+      // Each intent of an invocation comes back through this gate as a request to its REST route,
+      // and is authenticated, limited and refused there.
+      if (deps.selfGuardedPaths?.has(url.pathname)) return;
       if (!lifecycle.accepting && !PROBES.has(url.pathname)) {
         return refuse(request, set, info, 'shutting_down', 'the service is shutting down; retry on another instance', { connection: 'close', 'retry-after': '1' });
       }
@@ -231,6 +246,9 @@ export function createGate(deps: GateDeps) {
       }
     })
     .onParse({ as: 'global' }, async ({ request, path }, contentType) => {
+      // Self-guarded paths read their own body, so that a refusal keeps their shape; a value other
+      // than undefined tells Elysia the body is taken care of, and the stream stays unread.
+      if (deps.selfGuardedPaths?.has(path)) return '';
       if (!/^application\/json/i.test(contentType)) return;
       const text = request.headers.has('content-length') ? await request.text() : await readBounded(request, bodyLimit(path));
       try {

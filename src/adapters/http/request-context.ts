@@ -15,6 +15,16 @@ export const setRequestInfo = (request: Request, info: RequestInfo): void => voi
 export const requestInfo = (request: Request): RequestInfo | undefined => infos.get(request);
 export const requestIdOf = (request: Request): string => infos.get(request)?.requestId ?? 'unknown';
 
+const forwarded = new WeakMap<Request, string>();
+
+/**
+ * The client address of the call an internal request was made for (an invocation intent), so the
+ * rate limit of a failed authentication counts the real caller. Set on the Request object, never
+ * read from a header a client could send.
+ */
+export const setForwardedAddress = (request: Request, address: string): void => void forwarded.set(request, address);
+export const forwardedAddress = (request: Request): string | undefined => forwarded.get(request);
+
 /** The authenticated principal; the gate guarantees one on every /api/v1 route. */
 export function principalOf(request: Request): Principal {
   const p = infos.get(request)?.principal;

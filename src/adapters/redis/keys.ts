@@ -108,3 +108,9 @@ export const batchKeys = (tenantId: string, batchId: string) => {
     results: `${KEY_PREFIX}${tag}:batch-results`,
   };
 };
+
+/**
+ * hash: `version`, `revision` (random per write), `document` (JSON), `updated_at`, `updated_by`:
+ * the tenant's own curriculum, absent for a tenant on the shipped file. No TTL.
+ */
+export const curriculumKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:curriculum`;

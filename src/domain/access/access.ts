@@ -35,6 +35,9 @@ export const canIngestEvents = (principal: Principal): boolean => principal.role
 
 export const canManageCohorts = (principal: Principal): boolean => principal.role === 'admin';
 
+/** The curriculum is the tenant's configuration: admins change it, everyone reads it. */
+export const canManageCurriculum = (principal: Principal): boolean => principal.role === 'admin';
+
 /** Admins see every cohort of their tenant, teachers the ones they teach. */
 export function visibleCohorts(principal: Principal, cohorts: readonly Cohort[]): Cohort[] {
   if (principal.role === 'admin' || principal.role === 'service') return [...cohorts];

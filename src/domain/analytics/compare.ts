@@ -2,7 +2,7 @@ import type { CohortStore } from '../../ports/cohort-store.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import { canReadStudent, visibleCohorts, type Principal } from '../access/access';
 import type { Cohort } from '../access/cohort';
-import { studentMasteryOf, type EngineDeps } from '../mastery/engine';
+import { studentMasteryOf, type EngineDeps, type MasteryRules } from '../mastery/engine';
 import { COMPONENTS, type Component, type Components } from '../mastery/mastery';
 import type { TopicState } from '../mastery/topic-state';
 import { cohensD, mean, median, momentsOf, percentile, percentileRank, sorted, stdDev, welchTTest } from './statistics';
@@ -91,7 +91,7 @@ interface StudentValue {
 const round6 = (x: number): number => Math.round(x * 1_000_000) / 1_000_000;
 
 /** The student's overall mastery now (as /mastery/query answers it) and the mean of its topics' components. */
-function valueOf(deps: EngineDeps, studentId: string, states: ReadonlyMap<string, TopicState>, topicIds: readonly string[] | undefined, asOf: number): StudentValue {
+function valueOf(deps: MasteryRules, studentId: string, states: ReadonlyMap<string, TopicState>, topicIds: readonly string[] | undefined, asOf: number): StudentValue {
   const m = studentMasteryOf(deps, studentId, states, topicIds, asOf);
   const n = m.topics.length;
   const avg = (c: Component) => (n === 0 ? 0 : m.topics.reduce((s, t) => s + t.components[c], 0) / n);
@@ -109,7 +109,7 @@ interface Group {
   members: { studentId: string; value: StudentValue }[];
 }
 
-async function readGroup(deps: AnalyticsDeps, cohort: Cohort, topicIds: readonly string[] | undefined, asOf: number): Promise<Group> {
+async function readGroup(deps: AnalyticsDeps & MasteryRules, cohort: Cohort, topicIds: readonly string[] | undefined, asOf: number): Promise<Group> {
   const refs: StudentRef[] = cohort.studentIds.map((studentId) => ({ tenantId: cohort.tenantId, studentId }));
   const consents = await deps.store.getConsentMany(refs);
   const included = refs.filter((_, i) => consents[i]?.analytics ?? deps.consentByDefault);
@@ -164,7 +164,7 @@ function topicFigures(values: readonly StudentValue[], topicIds: readonly string
 }
 
 /** Where the student stands among the cohort's included students (themselves among them). */
-async function standingOf(deps: AnalyticsDeps, group: Group, tenantId: string, studentId: string, asOf: number, topicIds: readonly string[] | undefined): Promise<StudentStanding> {
+async function standingOf(deps: AnalyticsDeps & MasteryRules, group: Group, tenantId: string, studentId: string, asOf: number, topicIds: readonly string[] | undefined): Promise<StudentStanding> {
   if (group.figures.suppressed) return { studentId, withheld: 'cohort_suppressed' };
   const member = group.members.find((m) => m.studentId === studentId);
   let value = member?.value;
@@ -194,8 +194,10 @@ async function standingOf(deps: AnalyticsDeps, group: Group, tenantId: string, s
  * services anything in their tenant; anyone else finds no cohort.
  */
 export async function compareCohorts(deps: AnalyticsDeps, principal: Principal, req: CompareRequest): Promise<CompareResult> {
+  const { curriculum } = await deps.curricula.forTenant(principal.tenantId);
+  const ruled = { ...deps, curriculum };
   if (req.topicIds) {
-    const unknown = req.topicIds.filter((t) => !deps.curriculum.topics.has(t));
+    const unknown = req.topicIds.filter((t) => !curriculum.topics.has(t));
     if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
   }
   const cohortIds = [req.cohortId, ...(req.compareTo && 'cohortId' in req.compareTo ? [req.compareTo.cohortId] : [])];
@@ -212,7 +214,7 @@ export async function compareCohorts(deps: AnalyticsDeps, principal: Principal, 
   }
 
   const asOf = deps.clock.now();
-  const groups = await Promise.all(cohorts.map((c) => readGroup(deps, c, req.topicIds, asOf)));
+  const groups = await Promise.all(cohorts.map((c) => readGroup(ruled, c, req.topicIds, asOf)));
   const result: Comparison = { cohorts: groups.map((g) => g.figures) };
   const [first, second] = groups;
   // Welch's test needs a variance on each side: two students at least, whatever the setting.
@@ -222,6 +224,6 @@ export async function compareCohorts(deps: AnalyticsDeps, principal: Principal, 
     const d = cohensD(a, b);
     result.comparison = { difference: round6(a.mean - b.mean), pValue: welchTTest(a, b).pValue, effectSize: d === undefined ? null : round6(d), test: 'welch_t' };
   }
-  if (target !== undefined) result.student = await standingOf(deps, first!, principal.tenantId, target, asOf, req.topicIds);
+  if (target !== undefined) result.student = await standingOf(ruled, first!, principal.tenantId, target, asOf, req.topicIds);
   return { kind: 'ok', comparison: result };
 }

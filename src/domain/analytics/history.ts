@@ -220,7 +220,8 @@ export function summarize(days: readonly DayPoint[]): HistorySummary {
  * and builds points and summary. Authorization is the caller's.
  */
 export async function queryHistory(deps: EngineDeps, ref: StudentRef, req: HistoryRequest): Promise<HistoryResult> {
-  const errors = historyRangeErrors(req, dayOf(deps.clock.now()), (id) => deps.curriculum.topics.has(id));
+  const { curriculum } = await deps.curricula.forTenant(ref.tenantId);
+  const errors = historyRangeErrors(req, dayOf(deps.clock.now()), (id) => curriculum.topics.has(id));
   if (errors.length > 0) return { kind: 'invalid', errors };
   const snapshots = await deps.store.getHistory({ ...ref, toDay: req.to, ...(req.topicId !== undefined ? { topicId: req.topicId } : {}) });
   const days = dailySeries(snapshots, dayNumber(req.from), dayNumber(req.to), deps.policy);

@@ -5,6 +5,7 @@ import type { PredictionCache } from '../../ports/prediction-cache.port';
 import type { SnapshotWrite, SnapshotWriter } from '../../ports/snapshot-writer.port';
 import { announce } from '../mastery/announce';
 import type { Curriculum } from '../mastery/curriculum';
+import type { CurriculumSource } from '../../ports/curriculum-source.port';
 import { studentMasteryOf } from '../mastery/engine';
 import { calculateMastery, levelOf } from '../mastery/mastery';
 import { dayOf, isoDay, masteryOf, snapshotOf, type DaySnapshot, type ModelPolicy, type TopicState } from '../mastery/topic-state';
@@ -14,7 +15,8 @@ export interface RecalculationDeps {
   store: MasteryStore;
   snapshots: SnapshotWriter;
   clock: Clock;
-  curriculum: Curriculum;
+  /** Each tenant's curriculum: a chunk is recalculated under its tenant's current one. */
+  curricula: CurriculumSource;
   policy: ModelPolicy;
   consentByDefault: boolean;
   predictionCache: PredictionCache;
@@ -58,10 +60,10 @@ type StudentOutcome = { kind: 'result'; result: StudentResult; updates: MasteryU
  * snapshots, writes nothing, drops nothing and announces nothing. (Recommendations need no drop:
  * their cache key holds the day and the event fingerprint, see recommendations.ts cacheKey.)
  */
-async function recalculateStudent(deps: RecalculationDeps, ref: StudentRef, states: Map<string, TopicState>, topicIds: readonly string[] | undefined, now: number): Promise<StudentOutcome> {
+async function recalculateStudent(deps: RecalculationDeps, curriculum: Curriculum, ref: StudentRef, states: Map<string, TopicState>, topicIds: readonly string[] | undefined, now: number): Promise<StudentOutcome> {
   if (states.size === 0) return { kind: 'failure', failure: { studentId: ref.studentId, code: 'unknown_student' } };
   const topics = [...states.keys()].filter((t) => !topicIds || topicIds.includes(t)).sort();
-  const lessons = (t: string) => deps.curriculum.topics.get(t)?.lessons.length ?? 0;
+  const lessons = (t: string) => curriculum.topics.get(t)?.lessons.length ?? 0;
   const writes: SnapshotWrite[] = topics.map((t) => {
     const s = states.get(t)!;
     return { topicId: t, basis: { eventCount: s.eventCount, lastAt: s.lastAt }, snapshot: recalculatedSnapshot(t, s, lessons(t), now, deps.policy) };
@@ -76,7 +78,7 @@ async function recalculateStudent(deps: RecalculationDeps, ref: StudentRef, stat
     if (previous && levelOf(previous.masteryScore, deps.policy.thresholds) === m.level) return;
     updates.push({ ...ref, topicId: w.topicId, masteryScore: m.masteryScore, level: m.level, components: m.components, eventId: recalculationEventId(now), occurredAt: now });
   });
-  const mastery = studentMasteryOf(deps, ref.studentId, states, topicIds, now);
+  const mastery = studentMasteryOf({ curriculum, policy: deps.policy }, ref.studentId, states, topicIds, now);
   return { kind: 'result', result: { studentId: ref.studentId, overall: mastery.overall, topicsRecalculated: topics.length }, updates };
 }
 
@@ -109,10 +111,10 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
 export async function recalculateChunk(deps: RecalculationDeps, tenantId: string, studentIds: readonly string[], topicIds?: readonly string[]): Promise<ChunkOutcome> {
   const now = deps.clock.now();
   const refs = studentIds.map((studentId) => ({ tenantId, studentId }));
-  const [states, consents] = await Promise.all([deps.store.listTopicsMany(refs), deps.store.getConsentMany(refs)]);
+  const [states, consents, { curriculum }] = await Promise.all([deps.store.listTopicsMany(refs), deps.store.getConsentMany(refs), deps.curricula.forTenant(tenantId)]);
   const outcomes = await mapLimited(refs, STUDENTS_IN_FLIGHT, (ref, i): Promise<StudentOutcome> => {
     if (!(consents[i]?.analytics ?? deps.consentByDefault)) return Promise.resolve({ kind: 'failure', failure: { studentId: ref.studentId, code: 'no_consent' } });
-    return recalculateStudent(deps, ref, states[i]!, topicIds, now);
+    return recalculateStudent(deps, curriculum, ref, states[i]!, topicIds, now);
   });
   const result: ChunkOutcome = { results: [], failures: [] };
   const updates: MasteryUpdate[] = [];

@@ -4,7 +4,7 @@ import type { Clock } from '../../ports/clock.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
 import type { IdSource } from '../../ports/id-source.port';
 import { canReadStudent, type Principal } from '../access/access';
-import type { Curriculum } from '../mastery/curriculum';
+import type { CurriculumSource } from '../../ports/curriculum-source.port';
 import { chunksOf, distinctIds, type BatchPriority, type BatchRecord, type BatchSpec, type Chunk, type ChunkOutcome } from './batch';
 import { recalculateChunk, type RecalculationDeps } from './recalculate';
 
@@ -14,7 +14,8 @@ export interface BatchDeps {
   cohorts: CohortStore;
   ids: IdSource;
   clock: Clock;
-  curriculum: Curriculum;
+  /** Each tenant's curriculum: topic ids are checked against the submitter's tenant's. */
+  curricula: CurriculumSource;
   /** Students per chunk (BATCH_CHUNK_SIZE). */
   chunkSize: number;
 }
@@ -64,7 +65,8 @@ async function studentsFor(deps: BatchDeps, principal: Principal, req: BatchRequ
  */
 export async function submitBatch(deps: BatchDeps, principal: Principal, req: BatchRequest): Promise<SubmitOutcome> {
   const topicIds = req.topicIds ? distinctIds(req.topicIds) : undefined;
-  const unknown = (topicIds ?? []).filter((t) => !deps.curriculum.topics.has(t));
+  const { curriculum } = await deps.curricula.forTenant(principal.tenantId);
+  const unknown = (topicIds ?? []).filter((t) => !curriculum.topics.has(t));
   if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
   const students = await studentsFor(deps, principal, req);
   if (!('ids' in students)) return students;

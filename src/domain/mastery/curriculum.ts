@@ -2,7 +2,8 @@ import { ID_PATTERN } from './event';
 
 /**
  * The curriculum says which lessons make up each topic: the denominator of completion, and the
- * order (prerequisites) later used for learning paths. It ships as data and can be replaced.
+ * order (prerequisites) later used for learning paths. It ships as data (the default of every
+ * tenant) and a tenant may replace it through the API (src/domain/curriculum).
  */
 export interface Topic {
   topicId: string;
@@ -11,48 +12,124 @@ export interface Topic {
   prerequisites: readonly string[];
 }
 
+/** Where an xAPI activity IRI that the default `/topics/{id}[/lessons/{id}]` form cannot name points. */
+export interface ActivityTarget {
+  topicId: string;
+  lessonId?: string;
+}
+
 export interface Curriculum {
   readonly topics: ReadonlyMap<string, Topic>;
+  /** The optional xAPI mapping table: activity IRI -> topic (and lesson). */
+  readonly activities: ReadonlyMap<string, ActivityTarget>;
   /** Lesson ids per topic as a set, so membership checks are O(1). */
   hasLesson(topicId: string, lessonId: string): boolean;
 }
 
-export type CurriculumResult = { ok: true; curriculum: Curriculum } | { ok: false; errors: string[] };
+/** One problem of a curriculum document: where (a dotted path) and what. */
+export interface CurriculumProblem {
+  field: string;
+  message: string;
+}
+
+export type CurriculumResult = { ok: true; curriculum: Curriculum } | { ok: false; errors: string[]; problems: CurriculumProblem[] };
+
+/** An activity IRI is a key of a lookup table and ends up in responses: bounded like a URL. */
+export const MAX_IRI_LENGTH = 2048;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isIdList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string' && ID_PATTERN.test(x));
 
-/** Parses `{topics: [{topic_id, title, lessons: [id], prerequisites?: [topic_id]}]}`, listing every problem. */
+const failed = (problems: CurriculumProblem[]): CurriculumResult => ({ ok: false, problems, errors: problems.map((p) => (p.field ? `${p.field} ${p.message}` : p.message)) });
+
+/**
+ * Parses `{topics: [{topic_id, title, lessons: [id], prerequisites?: [topic_id]}], activities?:
+ * [{iri, topic_id, lesson_id?}]}`, listing every problem: an editor fixing a curriculum by hand
+ * should see all of them in one answer, not one per attempt. Other top-level fields (`version`,
+ * `description`) are ignored.
+ */
 export function parseCurriculum(raw: unknown): CurriculumResult {
-  const errors: string[] = [];
   if (!isObj(raw) || !Array.isArray(raw.topics) || raw.topics.length === 0) {
-    return { ok: false, errors: ['curriculum must be an object with a non-empty "topics" array'] };
+    return failed([{ field: 'topics', message: 'curriculum must be an object with a non-empty "topics" array' }]);
   }
+  const rawTopics: unknown[] = raw.topics;
+  const problems: CurriculumProblem[] = [];
+  const add = (field: string, message: string) => void problems.push({ field, message });
   const topics = new Map<string, Topic>();
   raw.topics.forEach((t: unknown, i: number) => {
     const at = `topics[${i}]`;
-    if (!isObj(t)) return void errors.push(`${at} must be an object`);
+    if (!isObj(t)) return add(at, 'must be an object');
     const id = t.topic_id;
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) return void errors.push(`${at}.topic_id must be a valid id`);
-    if (topics.has(id)) return void errors.push(`${at}.topic_id "${id}" is repeated`);
-    if (!isIdList(t.lessons) || t.lessons.length === 0) return void errors.push(`${at}.lessons must be a non-empty list of ids`);
-    if (new Set(t.lessons).size !== t.lessons.length) return void errors.push(`${at}.lessons has repeated ids`);
+    const idOk = typeof id === 'string' && ID_PATTERN.test(id);
+    if (!idOk) add(`${at}.topic_id`, 'must be a valid id (letters, digits and . _ : -, at most 128)');
+    else if (topics.has(id)) add(`${at}.topic_id`, `repeats "${id}"`);
+    if (t.title !== undefined && (typeof t.title !== 'string' || t.title.length === 0 || t.title.length > 200)) add(`${at}.title`, 'must be a string of 1 to 200 characters');
+    const lessonsOk = isIdList(t.lessons) && t.lessons.length > 0;
+    if (!lessonsOk) add(`${at}.lessons`, 'must be a non-empty list of ids');
+    else {
+      const seen = new Set<string>();
+      for (const l of t.lessons as string[]) {
+        if (seen.has(l)) add(`${at}.lessons`, `repeats lesson "${l}"`);
+        seen.add(l);
+      }
+    }
     const prerequisites = t.prerequisites ?? [];
-    if (!isIdList(prerequisites)) return void errors.push(`${at}.prerequisites must be a list of topic ids`);
-    topics.set(id, { topicId: id, title: typeof t.title === 'string' ? t.title : id, lessons: t.lessons, prerequisites });
+    const prerequisitesOk = isIdList(prerequisites);
+    if (!prerequisitesOk) add(`${at}.prerequisites`, 'must be a list of topic ids');
+    if (idOk && !topics.has(id) && lessonsOk && prerequisitesOk) {
+      topics.set(id, { topicId: id, title: typeof t.title === 'string' && t.title.length > 0 ? t.title : id, lessons: t.lessons as string[], prerequisites });
+    }
   });
-  for (const t of topics.values()) {
-    for (const p of t.prerequisites) if (!topics.has(p)) errors.push(`topic "${t.topicId}" names unknown prerequisite "${p}"`);
-  }
-  if (errors.length > 0) return { ok: false, errors };
+  raw.topics.forEach((t: unknown, i: number) => {
+    if (!isObj(t) || !isIdList(t.prerequisites)) return;
+    for (const p of t.prerequisites) if (!topics.has(p) && !rawTopics.some((o) => isObj(o) && o.topic_id === p)) add(`topics[${i}].prerequisites`, `names unknown topic "${p}"`);
+  });
+  const activities = parseActivities(raw.activities, topics, rawTopics, add);
+  if (problems.length > 0) return failed(problems);
   const cycle = prerequisiteCycle(topics);
-  if (cycle) return { ok: false, errors: [`prerequisites form a cycle: ${cycle.join(' -> ')} (a learning path could never start it)`] };
+  if (cycle) return failed([{ field: '', message: `prerequisites form a cycle: ${cycle.join(' -> ')} (a learning path could never start it)` }]);
   const lessonSets = new Map([...topics.values()].map((t) => [t.topicId, new Set(t.lessons)]));
   return {
     ok: true,
-    curriculum: { topics, hasLesson: (topicId, lessonId) => lessonSets.get(topicId)?.has(lessonId) ?? false },
+    curriculum: { topics, activities, hasLesson: (topicId, lessonId) => lessonSets.get(topicId)?.has(lessonId) ?? false },
   };
+}
+
+/** The xAPI mapping table: each IRI once, naming a topic of this curriculum and, if a lesson, one of its lessons. */
+function parseActivities(raw: unknown, topics: ReadonlyMap<string, Topic>, rawTopics: unknown[], add: (field: string, message: string) => void): Map<string, ActivityTarget> {
+  const activities = new Map<string, ActivityTarget>();
+  if (raw === undefined) return activities;
+  if (!Array.isArray(raw)) {
+    add('activities', 'must be a list of {iri, topic_id, lesson_id?}');
+    return activities;
+  }
+  const topicNamed = (id: string) => topics.has(id) || rawTopics.some((o) => isObj(o) && o.topic_id === id);
+  raw.forEach((a: unknown, i: number) => {
+    const at = `activities[${i}]`;
+    if (!isObj(a)) return add(at, 'must be an object');
+    const { iri, topic_id: topicId, lesson_id: lessonId } = a;
+    if (typeof iri !== 'string' || !/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(iri) || iri.length > MAX_IRI_LENGTH) add(`${at}.iri`, `must be an absolute IRI of at most ${MAX_IRI_LENGTH} characters`);
+    else if (activities.has(iri)) add(`${at}.iri`, `repeats "${iri}"`);
+    if (typeof topicId !== 'string' || !topicNamed(topicId)) return add(`${at}.topic_id`, `must name a topic of this curriculum`);
+    if (lessonId !== undefined && (typeof lessonId !== 'string' || (topics.has(topicId) && !topics.get(topicId)!.lessons.includes(lessonId)))) {
+      return add(`${at}.lesson_id`, `must name a lesson of topic "${topicId}"`);
+    }
+    if (typeof iri === 'string' && !activities.has(iri)) activities.set(iri, { topicId, ...(typeof lessonId === 'string' ? { lessonId } : {}) });
+  });
+  return activities;
+}
+
+/** The curriculum in its wire form (the document parseCurriculum reads), for GET and for storage. */
+export interface CurriculumDocument {
+  topics: { topic_id: string; title: string; lessons: string[]; prerequisites: string[] }[];
+  activities?: { iri: string; topic_id: string; lesson_id?: string }[];
+}
+
+export function documentOf(c: Curriculum): CurriculumDocument {
+  const topics = [...c.topics.values()].map((t) => ({ topic_id: t.topicId, title: t.title, lessons: [...t.lessons], prerequisites: [...t.prerequisites] }));
+  if (c.activities.size === 0) return { topics };
+  return { topics, activities: [...c.activities].map(([iri, a]) => ({ iri, topic_id: a.topicId, ...(a.lessonId !== undefined ? { lesson_id: a.lessonId } : {}) })) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Clock } from '../../ports/clock.port';
+import type { CurriculumSource } from '../../ports/curriculum-source.port';
 import type { MasteryStore, StudentRef } from '../../ports/mastery-store.port';
 import type { Curriculum } from './curriculum';
 import { parseLearningEvent, type FieldError, type LearningEvent } from './event';
@@ -9,7 +10,8 @@ import { applyEvent, emptyTopicState, masteryOf, snapshotOf, type ModelPolicy, t
 export interface EngineDeps {
   store: MasteryStore;
   clock: Clock;
-  curriculum: Curriculum;
+  /** Each tenant's curriculum: the shipped file, or the one the tenant stored. */
+  curricula: CurriculumSource;
   policy: ModelPolicy;
   /** Whether a student who never set their analytics consent counts as consenting (CONSENT_DEFAULT). */
   consentByDefault: boolean;
@@ -73,10 +75,11 @@ export async function ingestEvent(deps: EngineDeps, raw: unknown): Promise<Inges
   }
   const event = parsed.event;
   const now = deps.clock.now();
-  const errors = [...timeErrors(event, now, deps.eventWindow), ...curriculumErrors(event, deps.curriculum)];
+  const { curriculum } = await deps.curricula.forTenant(event.tenantId);
+  const errors = [...timeErrors(event, now, deps.eventWindow), ...curriculumErrors(event, curriculum)];
   if (errors.length > 0) return { kind: 'rejected', eventId: event.eventId, errors };
 
-  const lessons = lessonsIn(deps.curriculum, event.topicId);
+  const lessons = lessonsIn(curriculum, event.topicId);
   const outcome = await deps.store.applyEvent(
     {
       tenantId: event.tenantId,
@@ -118,7 +121,13 @@ export interface StudentMastery {
 
 export type MasteryQueryResult = { kind: 'ok'; mastery: StudentMastery } | { kind: 'unknown_topics'; topicIds: string[] };
 
-function topicMastery(deps: Pick<EngineDeps, 'curriculum' | 'policy'>, topicId: string, state: TopicState | undefined, asOf: number): TopicMastery {
+/** The rules a mastery is computed under: the tenant's curriculum and the model policy. */
+export interface MasteryRules {
+  curriculum: Curriculum;
+  policy: ModelPolicy;
+}
+
+function topicMastery(deps: MasteryRules, topicId: string, state: TopicState | undefined, asOf: number): TopicMastery {
   const m = masteryOf(state ?? emptyTopicState(asOf), lessonsIn(deps.curriculum, topicId), asOf, deps.policy);
   return { topicId, ...m, eventCount: state?.eventCount ?? 0, updatedAt: state ? state.lastAt : null };
 }
@@ -130,12 +139,13 @@ function topicMastery(deps: Pick<EngineDeps, 'curriculum' | 'policy'>, topicId: 
  * student in these", and a student with no activity scores 0 (novice).
  */
 export async function queryMastery(deps: EngineDeps, ref: StudentRef, topicIds?: readonly string[]): Promise<MasteryQueryResult> {
+  const { curriculum } = await deps.curricula.forTenant(ref.tenantId);
   if (topicIds) {
-    const unknown = topicIds.filter((t) => !deps.curriculum.topics.has(t));
+    const unknown = topicIds.filter((t) => !curriculum.topics.has(t));
     if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
   }
   const states = await deps.store.listTopics(ref);
-  return { kind: 'ok', mastery: studentMasteryOf(deps, ref.studentId, states, topicIds, deps.clock.now()) };
+  return { kind: 'ok', mastery: studentMasteryOf({ curriculum, policy: deps.policy }, ref.studentId, states, topicIds, deps.clock.now()) };
 }
 
 /**
@@ -143,7 +153,7 @@ export async function queryMastery(deps: EngineDeps, ref: StudentRef, topicIds?:
  * once); `topicIds` must be in the curriculum.
  */
 export function studentMasteryOf(
-  deps: Pick<EngineDeps, 'curriculum' | 'policy'>,
+  deps: MasteryRules,
   studentId: string,
   states: ReadonlyMap<string, TopicState>,
   topicIds: readonly string[] | undefined,

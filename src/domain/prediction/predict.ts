@@ -1,9 +1,9 @@
 import type { Clock } from '../../ports/clock.port';
+import type { CurriculumSource } from '../../ports/curriculum-source.port';
 import type { MasteryStore, StudentRef } from '../../ports/mastery-store.port';
 import type { PredictionCache, PredictionKey } from '../../ports/prediction-cache.port';
 import type { PredictionLog } from '../../ports/prediction-log.port';
 import { dailyValues, dayNumber, type DayValue } from '../mastery/as-of';
-import type { Curriculum } from '../mastery/curriculum';
 import { levelOf, type Level } from '../mastery/mastery';
 import { dayOf, evidenceFingerprint, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
 import type { ServedPrediction } from './accuracy';
@@ -20,7 +20,7 @@ export interface PredictionSettings {
 export interface PredictionDeps {
   store: MasteryStore;
   clock: Clock;
-  curriculum: Curriculum;
+  curricula: CurriculumSource;
   policy: ModelPolicy;
   prediction: PredictionSettings;
   cache: PredictionCache;
@@ -100,7 +100,11 @@ function evidenceOf(history: readonly DaySnapshot[], asOf: number, policy: Model
     });
 }
 
-const unknownTopicsIn = (deps: PredictionDeps, topicIds: readonly string[] | undefined): string[] => (topicIds ?? []).filter((t) => !deps.curriculum.topics.has(t));
+async function unknownTopicsIn(deps: PredictionDeps, tenantId: string, topicIds: readonly string[] | undefined): Promise<string[]> {
+  if (!topicIds) return [];
+  const { curriculum } = await deps.curricula.forTenant(tenantId);
+  return topicIds.filter((t) => !curriculum.topics.has(t));
+}
 
 
 /**
@@ -152,7 +156,7 @@ function topicPrediction(deps: PredictionDeps, e: TopicEvidence, asOf: number): 
  * student's own predictions are asked for again).
  */
 export async function predictNextWeek(deps: PredictionDeps, ref: StudentRef, opts: { topicIds?: readonly string[]; asOf?: number } = {}): Promise<PredictionResult<NextWeekPrediction>> {
-  const unknown = unknownTopicsIn(deps, opts.topicIds);
+  const unknown = await unknownTopicsIn(deps, ref.tenantId, opts.topicIds);
   if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
   const asOf = opts.asOf ?? deps.clock.now();
   const key = { kind: 'next_week' as const, horizonDays: NEXT_WEEK_DAYS, ...(opts.topicIds ? { topicIds: opts.topicIds } : {}), ...(opts.asOf !== undefined ? { asOf: opts.asOf } : {}) };
@@ -228,7 +232,7 @@ export async function predictTrajectory(
   opts: { topicId?: string; days: number; asOf?: number },
 ): Promise<PredictionResult<Trajectory>> {
   const topicIds = opts.topicId === undefined ? undefined : [opts.topicId];
-  const unknown = unknownTopicsIn(deps, topicIds);
+  const unknown = await unknownTopicsIn(deps, ref.tenantId, topicIds);
   if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
   const asOf = opts.asOf ?? deps.clock.now();
   const key = { kind: 'trajectory' as const, horizonDays: opts.days, ...(topicIds ? { topicIds } : {}), ...(opts.asOf !== undefined ? { asOf: opts.asOf } : {}) };

@@ -2,6 +2,7 @@ import type { IdSource } from '../../ports/id-source.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import type { RecommendationFeedback, RecommendationRecord, RecommendationStore, ServedSet } from '../../ports/recommendation-store.port';
 import { REPLICA_CLOCK_MARGIN_MS } from '../mastery/announce';
+import type { Curriculum } from '../mastery/curriculum';
 import type { EngineDeps } from '../mastery/engine';
 import { dailyValues, type DayValue } from '../mastery/as-of';
 import { dayOf, evidenceFingerprint, type DaySnapshot, type TopicState } from '../mastery/topic-state';
@@ -33,8 +34,8 @@ export type PathResult = Unknown | { kind: 'ok'; studentId: string; path: Learni
 
 const policyOf = (deps: RecommendationDeps): RecommendationPolicy => ({ ...deps.recommendation, model: deps.policy });
 
-function unknownTopics(deps: RecommendationDeps, topicIds: readonly string[]): Unknown | undefined {
-  const unknown = topicIds.filter((t) => !deps.curriculum.topics.has(t));
+function unknownTopics(curriculum: Curriculum, topicIds: readonly string[]): Unknown | undefined {
+  const unknown = topicIds.filter((t) => !curriculum.topics.has(t));
   return unknown.length > 0 ? { kind: 'unknown_topics', topicIds: unknown } : undefined;
 }
 
@@ -59,22 +60,23 @@ async function addReviewDates(deps: RecommendationDeps, ref: StudentRef, evidenc
   }
 }
 
-async function contextFor(deps: RecommendationDeps, ref: StudentRef): Promise<{ ctx: RuleContext; states: Map<string, TopicState>; now: number }> {
+async function contextFor(deps: RecommendationDeps, ref: StudentRef, curriculum: Curriculum): Promise<{ ctx: RuleContext; states: Map<string, TopicState>; now: number }> {
   const states = await deps.store.listTopics(ref);
   const now = deps.clock.now();
-  return { ctx: ruleContext(deps.curriculum, evidenceOf(deps.curriculum, states, now, deps.policy), policyOf(deps), now), states, now };
+  return { ctx: ruleContext(curriculum, evidenceOf(curriculum, states, now, deps.policy), policyOf(deps), now), states, now };
 }
 
 /**
  * What a cached answer must match. Every applied event raises a topic's event count (and may move
  * its latest time), and every replica reads the same counts, so a new event anywhere changes the
  * key; the day is in it because consistency slides with the calendar; the settings because a
- * deploy may change them; the question (topics, limit) because the answer depends on it. No key
- * repeats for one student except with the same state, day, settings and question.
+ * deploy may change them; the question (topics, limit) because the answer depends on it; the
+ * tenant's curriculum version because lessons and prerequisites shape the rules. No key repeats
+ * for one student except with the same state, day, settings, curriculum and question.
  */
-export function cacheKey(states: ReadonlyMap<string, TopicState>, now: number, settings: RecommendationSettings, topicIds: readonly string[] | undefined, limit: number): string {
+export function cacheKey(states: ReadonlyMap<string, TopicState>, now: number, settings: RecommendationSettings, topicIds: readonly string[] | undefined, limit: number, curriculumVersion: number): string {
   const m = settings.minutes;
-  return [evidenceFingerprint(states.values()), dayOf(now), `${settings.threshold}/${m.review}/${m.practice}/${m.refactor}/${m.schedule}/${settings.reviewRetentionTarget}`, topicIds ? [...topicIds].sort().join(',') : '*', limit].join('|');
+  return [evidenceFingerprint(states.values()), dayOf(now), `${settings.threshold}/${m.review}/${m.practice}/${m.refactor}/${m.schedule}/${settings.reviewRetentionTarget}`, topicIds ? [...topicIds].sort().join(',') : '*', limit, `c${curriculumVersion}`].join('|');
 }
 
 /**
@@ -84,13 +86,14 @@ export function cacheKey(states: ReadonlyMap<string, TopicState>, now: number, s
  * first, so a recommendation id the client sees can always take feedback.
  */
 export async function adaptiveRecommendations(deps: RecommendationDeps, ref: StudentRef, q: { topicIds?: readonly string[]; limit: number }): Promise<AdaptiveResult> {
-  const unknown = q.topicIds && unknownTopics(deps, q.topicIds);
+  const { version, curriculum } = await deps.curricula.forTenant(ref.tenantId);
+  const unknown = q.topicIds && unknownTopics(curriculum, q.topicIds);
   if (unknown) return unknown;
-  const { ctx, states, now } = await contextFor(deps, ref);
-  const key = cacheKey(states, now, deps.recommendation, q.topicIds, q.limit);
+  const { ctx, states, now } = await contextFor(deps, ref, curriculum);
+  const key = cacheKey(states, now, deps.recommendation, q.topicIds, q.limit, version);
   const cached = await deps.recommendations.cached(ref, key, now);
   if (cached) return { kind: 'ok', studentId: ref.studentId, set: cached };
-  const topics = q.topicIds ? [...new Set(q.topicIds)] : defaultTopics(deps.curriculum, ctx.evidence);
+  const topics = q.topicIds ? [...new Set(q.topicIds)] : defaultTopics(curriculum, ctx.evidence);
   await addReviewDates(deps, ref, ctx.evidence, now);
   const set: ServedSet = {
     key,
@@ -104,9 +107,10 @@ export async function adaptiveRecommendations(deps: RecommendationDeps, ref: Stu
 
 /** The learning path to `targetTopicId` (or through the whole curriculum), at most `maxSteps` steps. */
 export async function learningPathFor(deps: RecommendationDeps, ref: StudentRef, q: { targetTopicId?: string; maxSteps: number }): Promise<PathResult> {
-  const unknown = q.targetTopicId !== undefined && unknownTopics(deps, [q.targetTopicId]);
+  const { curriculum } = await deps.curricula.forTenant(ref.tenantId);
+  const unknown = q.targetTopicId !== undefined && unknownTopics(curriculum, [q.targetTopicId]);
   if (unknown) return unknown;
-  const { ctx } = await contextFor(deps, ref);
+  const { ctx } = await contextFor(deps, ref, curriculum);
   return { kind: 'ok', studentId: ref.studentId, path: learningPath(ctx, q.targetTopicId, q.maxSteps) };
 }
 

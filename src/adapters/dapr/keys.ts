@@ -1,0 +1,34 @@
+/**
+ * Every key the Dapr adapters write, in one place. The state component adds its own prefix (by
+ * default the app id, `mastery-engine||`), so these never meet keys of STATE_BACKEND=redis or of
+ * other apps. Students are named by pseudonym only: an erasure record outlives the data without
+ * naming anyone. `/` cannot occur in a tenant id (ID_PATTERN), so keys cannot collide.
+ */
+export const studentDaprKeys = (tenantId: string, pseudonym: string) => ({
+  /** the student's state, history, idempotency records, consent copy and erasure record (mastery store) */
+  doc: `student:${tenantId}/${pseudonym}`,
+  /** the student's consent decision: a withdrawal without TTL, a grant for the state TTL */
+  consent: `consent:${tenantId}/${pseudonym}`,
+  /** cached predictions, their fingerprint and an erasure time */
+  predictions: `predictions:${tenantId}/${pseudonym}`,
+  /** served recommendations, feedback, the latest answer and an erasure time */
+  recommendations: `recommendations:${tenantId}/${pseudonym}`,
+});
+
+/** the tenant's cohorts and its recently erased students (pseudonyms) */
+export const cohortsDaprKey = (tenantId: string): string => `cohorts:${tenantId}`;
+
+/** one rate-limiter key's windows */
+export const rateLimitDaprKey = (key: string): string => `rate:${key}`;
+
+/** the tenant's audit chain: head, anchor, the sealed pages' summaries and the open page of records; no TTL */
+export const auditDaprKey = (tenantId: string): string => `audit:${tenantId}`;
+
+/** one sealed page of the tenant's audit records, written once and never changed */
+export const auditPageDaprKey = (tenantId: string, page: number): string => `audit:${tenantId}:page:${page}`;
+
+/** the tenant's prediction log: entries per pseudonym, per-day accuracy sums, recent erasures */
+export const predictionLogDaprKey = (tenantId: string): string => `prediction-log:${tenantId}`;
+
+/** the tenant's curriculum with its version and revision; no TTL (configuration, not personal data) */
+export const curriculumDaprKey = (tenantId: string): string => `curriculum:${tenantId}`;

@@ -58,7 +58,7 @@ type StudentOutcome = { kind: 'result'; result: StudentResult; updates: MasteryU
  * written, cached predictions dropped when a snapshot changed what they are computed from, and an
  * update for each topic whose level moved since its latest snapshot. Idempotent within a day: a second run finds identical
  * snapshots, writes nothing, drops nothing and announces nothing. (Recommendations need no drop:
- * their cache key holds the day and the event fingerprint, see recommendations.ts cacheKey.)
+ * their cache key holds the day, the event fingerprint and the curriculum version, see recommendations.ts cacheKey.)
  */
 async function recalculateStudent(deps: RecalculationDeps, curriculum: Curriculum, ref: StudentRef, states: Map<string, TopicState>, topicIds: readonly string[] | undefined, now: number): Promise<StudentOutcome> {
   if (states.size === 0) return { kind: 'failure', failure: { studentId: ref.studentId, code: 'unknown_student' } };

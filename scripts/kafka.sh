@@ -32,6 +32,10 @@ TOPICS=(
   "mastery.dlq 3 retention.ms=$((30 * DAY_MS))"
   # latest mastery per tenant_id/student_id: compaction lets GDPR-erasure null tombstones wipe a student, delete caps age at 7 days, daily segments bound both to ~8 days
   "mastery.updated 6 cleanup.policy=compact,delete retention.ms=$((7 * DAY_MS)) segment.ms=$DAY_MS"
+  # batch recalculation chunks by priority (docs/batch.md); 6 partitions = up to 6 replicas busy per priority; a chunk is done within BATCH_TTL_DAYS (7) or its batch is gone
+  "mastery.batch.high 6 retention.ms=$((7 * DAY_MS))"
+  "mastery.batch.normal 6 retention.ms=$((7 * DAY_MS))"
+  "mastery.batch.low 6 retention.ms=$((7 * DAY_MS))"
 )
 # ------------------------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { jwt } from '@elysiajs/jwt';
 import { importSPKI } from 'jose';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import packageJson from '../package.json';
 import { systemClock } from './adapters/clock/clock.system';
 import { createApp } from './adapters/http/app';
@@ -33,7 +34,12 @@ import { MemoryHistoryCache } from './adapters/memory/history-cache.memory';
 import { MemoryPredictionCache } from './adapters/memory/prediction-cache.memory';
 import { MemoryPredictionLog } from './adapters/memory/prediction-log.memory';
 import { MemoryRateLimiter } from './adapters/memory/rate-limiter.memory';
+import { startKafkaBatch } from './adapters/kafka/batch.kafka';
 import { startKafkaIngest } from './adapters/kafka/kafka-ingest';
+import { MemoryBatchQueue } from './adapters/memory/batch-queue.memory';
+import { MemoryBatchStore } from './adapters/memory/batch-store.memory';
+import { observedChunkHandler, registerBatchMetrics, resetWaiting, type BatchMetrics } from './adapters/observability/batch-observer';
+import { RedisBatchStore } from './adapters/redis/batch-store.redis';
 import { createLogger } from './adapters/observability/logger';
 import { createMetrics } from './adapters/observability/metrics';
 import { MeteredPredictionCache } from './adapters/observability/prediction-cache.metered';
@@ -53,6 +59,11 @@ import { parseCurriculum, type Curriculum } from './domain/mastery/curriculum';
 import type { EngineDeps } from './domain/mastery/engine';
 import { DAY_MS } from './domain/mastery/topic-state';
 import type { AuditLog } from './ports/audit-log.port';
+import type { BatchQueue } from './ports/batch-queue.port';
+import type { BatchStore } from './ports/batch-store.port';
+import type { SnapshotWriter } from './ports/snapshot-writer.port';
+import type { RecalculationDeps } from './domain/batch/recalculate';
+import type { Chunk } from './domain/batch/batch';
 import type { CohortStore } from './ports/cohort-store.port';
 import type { CurriculumStore } from './ports/curriculum-store.port';
 import type { PredictionCache } from './ports/prediction-cache.port';
@@ -92,6 +103,11 @@ interface Backend {
   predictionLog: PredictionLog;
   auditLog: AuditLog;
   recommendations: RecommendationStore;
+  /**
+   * Batch recalculation's stores: the batches, and the state store's own snapshot writes (past the
+   * breaker: a failed chunk is retried anyway). Absent on Dapr, which has neither yet.
+   */
+  batch?: { batches: BatchStore; snapshots: SnapshotWriter };
   curricula: CurriculumStore;
   probes: HealthProbe[];
   breakers: () => BreakerStatus[];
@@ -106,21 +122,24 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
   // Served recommendations are personal data like the state: kept as long, and at most a few
   // hundred per student (a fresh set at every change of state would otherwise grow without end).
   const recommendationStorage = { cacheTtlMs: config.recommendation.cacheTtlSeconds * 1000, retentionMs: config.state.ttlDays * DAY_MS, maxRecords: 500, pseudonymize };
+  const batchTtl = { clock: systemClock, ttlMs: config.batch.ttlDays * DAY_MS };
   if (config.state.backend === 'memory') {
+    const store = new MemoryMasteryStore({
+      clock: systemClock,
+      stateTtlMs: config.state.ttlDays * DAY_MS,
+      idempotencyRetentionMs: retentionMs,
+      erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS,
+      pseudonymize,
+    });
     return {
-      store: new MemoryMasteryStore({
-        clock: systemClock,
-        stateTtlMs: config.state.ttlDays * DAY_MS,
-        idempotencyRetentionMs: retentionMs,
-        erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS,
-        pseudonymize,
-      }),
+      store,
       cohorts: new MemoryCohortStore({ erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS, pseudonymize }),
       rateLimiter: new MemoryRateLimiter({ clock: systemClock }),
       predictionCache: new MemoryPredictionCache({ clock: systemClock, ttlMs: config.prediction.cacheTtlSeconds * 1000, pseudonymize }),
       predictionLog: new MemoryPredictionLog({ clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
       auditLog: new MemoryAuditLog(audit),
       recommendations: new MemoryRecommendationStore({ ...recommendationStorage, erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS }),
+      batch: { batches: new MemoryBatchStore(batchTtl), snapshots: store },
       curricula: new MemoryCurriculumStore(),
       probes: [],
       breakers: () => [],
@@ -154,6 +173,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
     predictionLog: new RedisPredictionLog(redis, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
     auditLog: new RedisAuditLog(redis, audit),
     recommendations: new RedisRecommendationStore(redis, { ...recommendationStorage, erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays) }),
+    batch: { batches: new RedisBatchStore(redis, batchTtl), snapshots: redisStore },
     curricula: new RedisCurriculumStore(redis),
     probes: [redisProbe(redis)],
     breakers: () => [store.status()],
@@ -256,6 +276,30 @@ function printSampleTokens(tokens: readonly DevToken[], config: Config): void {
   );
 }
 
+/**
+ * Batch recalculation's queue and workers: chunks over Kafka, consumed by every replica in one
+ * group, when brokers are configured; otherwise an in-process queue with the same priority rule.
+ * The Kafka workers join their group in the background: start-up and the HTTP API do not wait for it.
+ */
+async function startBatch(config: Config, batches: BatchStore, recalculation: RecalculationDeps, registry: Registry, log: Logger): Promise<{ queue: BatchQueue; metrics: BatchMetrics; stop: () => Promise<void> }> {
+  const metrics = registerBatchMetrics(registry);
+  resetWaiting(metrics);
+  const handle = observedChunkHandler({ batches, recalculation, clock: systemClock }, metrics, log.child({ component: 'batch' }));
+  const retryMs = 500;
+  if (config.kafka.brokers.length > 0) {
+    const kafka = await startKafkaBatch({ config: config.kafka, batch: config.batch, clock: systemClock, log, handle, onLag: (lag) => resetWaiting(metrics, lag), retryMs });
+    return { queue: kafka.queue, metrics, stop: kafka.stop };
+  }
+  const queue = new MemoryBatchQueue((chunk: Chunk) => handle(chunk), {
+    clock: systemClock,
+    concurrency: config.batch.concurrency,
+    maxWaitMs: config.batch.maxWaitMs,
+    retryMs,
+    onWaiting: (counts) => resetWaiting(metrics, counts),
+  });
+  return { queue, metrics, stop: () => queue.stop() };
+}
+
 /** The composition root: configuration in, adapters built, ports handed to the core. */
 export async function main(env: Record<string, string | undefined>): Promise<void> {
   const parsed = parseConfig(env);
@@ -286,6 +330,9 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   const metrics = createMetrics(backend.breakers);
   // Event-driven ingest when brokers are configured: the same engine, driven by Kafka.
   const kafka = config.kafka.brokers.length > 0 ? await startKafkaIngest({ config: config.kafka, engine, log, registry: metrics.registry }) : undefined;
+  const predictionCache = new MeteredPredictionCache(backend.predictionCache, metrics.predictionCacheLookups);
+  const stores = backend.batch;
+  const batch = stores && (await startBatch(config, stores.batches, { ...engine, snapshots: stores.snapshots, predictionCache, ...(kafka ? { updates: kafka.updates } : {}) }, metrics.registry, log));
   const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
   const auditTrail = new AuditTrail(backend.auditLog, log, () => metrics.auditFailures.inc());
   const app = createApp({
@@ -295,7 +342,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     cohorts: backend.cohorts,
     curriculumStore: backend.curricula,
     xapi: config.xapi,
-    predictionCache: new MeteredPredictionCache(backend.predictionCache, metrics.predictionCacheLookups),
+    predictionCache,
     predictionLog: new MeteredPredictionLog(backend.predictionLog, metrics.predictionAccuracy),
     // In process with either backend: keyed by the fingerprint read from the store on each request.
     // A year's answer is about 150 kB of heap, so 256 answers bound it near 40 MB; ten minutes is
@@ -329,6 +376,9 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
       startedAt: systemClock.now(),
       backends: { state: config.state.backend, events: kafka ? 'http+kafka' : 'http', tls: config.tls ? 'on' : 'off' },
     },
+    ...(stores && batch
+      ? { batch: { deps: { batches: stores.batches, queue: batch.queue, cohorts: backend.cohorts, ids: randomIds, clock: systemClock, curricula: engine.curricula, chunkSize: config.batch.chunkSize }, metrics: batch.metrics } }
+      : {}),
     ...(devTokens ? { dashboard: { devTokens } } : {}),
   }).listen({
     hostname: config.host,
@@ -356,6 +406,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     await auditTrail.flush();
     // The consumer commits what it applied and leaves its group while the store still works.
     await kafka?.stop();
+    await batch?.stop();
     await backend.close();
     log.info('stopped');
     process.exit(0);

@@ -105,6 +105,14 @@ const EnvSchema = Type.Object({
   // Each attempt already includes kafkajs's own retries (about a minute while the broker is away),
   // so 5 attempts ride out a few minutes' outage before a partition stops and asks for a human.
   KAFKA_DLQ_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 1000 }),
+  KAFKA_TOPIC_BATCH_PREFIX: Type.String({ default: 'mastery.batch', minLength: 1 }),
+  BATCH_TTL_DAYS: Type.Integer({ default: 7, minimum: 1, maximum: 365 }),
+  // 500 students is a few hundred ms of work: short enough to redeliver cheaply after a crash and
+  // to let a high batch overtake soon, long enough that per-chunk costs (a Kafka commit, a count) vanish.
+  BATCH_CHUNK_SIZE: Type.Integer({ default: 500, minimum: 1, maximum: 5000 }),
+  BATCH_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
+  BATCH_MAX_WAIT_MS: Type.Integer({ default: 60_000, minimum: 1000, maximum: 3_600_000 }),
+  BATCH_PRIORITY_POLL_MS: Type.Integer({ default: 500, minimum: 50, maximum: 60_000 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -188,6 +196,19 @@ export interface Config {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Event-driven ingest; `brokers` empty means the consumer is off. */
   readonly kafka: KafkaConfig;
+  readonly batch: BatchConfig;
+}
+
+/** Batch recalculation (docs/batch.md). */
+export interface BatchConfig {
+  readonly ttlDays: number;
+  readonly chunkSize: number;
+  /** Chunks one replica processes at once. */
+  readonly concurrency: number;
+  /** The starvation bound: a lower priority held back this long is served alongside the higher. */
+  readonly maxWaitMs: number;
+  /** How often a replica reads the batch topics' lag to apply the priority rule (Kafka). */
+  readonly priorityPollMs: number;
 }
 
 export interface KafkaConfig {
@@ -198,6 +219,8 @@ export interface KafkaConfig {
   readonly sasl: KafkaSasl | undefined;
   readonly groupId: string;
   readonly topics: { readonly events: string; readonly dlq: string; readonly updates: string };
+  /** The batch topics are `${batchTopicPrefix}.high|normal|low`; their group is `${groupId}.batch`. */
+  readonly batchTopicPrefix: string;
   readonly sessionTimeoutMs: number;
   readonly partitionConcurrency: number;
   readonly applyConcurrency: number;
@@ -336,7 +359,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       retryInitialMs: e.KAFKA_RETRY_INITIAL_MS,
       retryMaxMs: e.KAFKA_RETRY_MAX_MS,
       deadLetterMaxAttempts: e.KAFKA_DLQ_MAX_ATTEMPTS,
+      batchTopicPrefix: e.KAFKA_TOPIC_BATCH_PREFIX,
     },
+    batch: { ttlDays: e.BATCH_TTL_DAYS, chunkSize: e.BATCH_CHUNK_SIZE, concurrency: e.BATCH_CONCURRENCY, maxWaitMs: e.BATCH_MAX_WAIT_MS, priorityPollMs: e.BATCH_PRIORITY_POLL_MS },
   };
   return { ok: true, config: deepFreeze(config) };
 }

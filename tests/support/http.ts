@@ -17,6 +17,10 @@ import { MeteredPredictionLog } from '../../src/adapters/observability/predictio
 import { MemoryHistoryCache } from '../../src/adapters/memory/history-cache.memory';
 import { MemoryPredictionCache } from '../../src/adapters/memory/prediction-cache.memory';
 import { MemoryPredictionLog } from '../../src/adapters/memory/prediction-log.memory';
+import { MemoryBatchQueue } from '../../src/adapters/memory/batch-queue.memory';
+import { MemoryBatchStore } from '../../src/adapters/memory/batch-store.memory';
+import { observedChunkHandler, registerBatchMetrics } from '../../src/adapters/observability/batch-observer';
+import type { EngineDeps } from '../../src/domain/mastery/engine';
 import type { Role } from '../../src/domain/access/access';
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
 import { MemoryCurriculumStore } from '../../src/adapters/memory/curriculum-store.memory';
@@ -73,21 +77,29 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
   const auditLog = new MemoryAuditLog({ sha256, clock, retentionMs: 365 * DAY_MS });
   const metrics = overrides.metrics ?? createMetrics();
   const curriculumStore = new MemoryCurriculumStore();
+  const store = memoryStore(clock);
+  const engine: EngineDeps = {
+    store,
+    clock,
+    curricula: new CachedCurriculumSource({ store: curriculumStore, clock, shipped: curriculum, refreshMs: 1000 }),
+    policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
+    consentByDefault: true,
+    eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
+  };
+  const predictionCache = new MeteredPredictionCache(new MemoryPredictionCache({ clock, ttlMs: 3600 * 1000, pseudonymize: testPseudonymize }), metrics.predictionCacheLookups);
+  const cohorts = new MemoryCohortStore({ erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize });
+  const batches = new MemoryBatchStore({ clock, ttlMs: 7 * DAY_MS });
+  const batchMetrics = registerBatchMetrics(metrics.registry);
+  const recalculation = { ...engine, snapshots: store, predictionCache, ...(overrides.updates ? { updates: overrides.updates } : {}) };
+  const batchQueue = new MemoryBatchQueue(observedChunkHandler({ batches, recalculation, clock }, batchMetrics, logs.logger), { clock, concurrency: 2, maxWaitMs: 60_000, retryMs: 10 });
   const deps: AppDeps = {
-    engine: {
-      store: memoryStore(clock),
-      clock,
-      curricula: new CachedCurriculumSource({ store: curriculumStore, clock, shipped: curriculum, refreshMs: 1000 }),
-      policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
-      consentByDefault: true,
-      eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
-    },
+    engine,
     prediction: { reviewRetentionTarget: 0.9, intervention: { threshold: 0.5, declinePerWeek: 0.05, inactiveDays: 7 } },
     analytics: { minGroupSize: 5 },
     curriculumStore,
     xapi: { codeQualityVerb: 'https://learnflow.example/xapi/verbs/code-assessed', codeQualityExtension: 'https://learnflow.example/xapi/extensions/code-quality' },
-    cohorts: new MemoryCohortStore({ erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize }),
-    predictionCache: new MeteredPredictionCache(new MemoryPredictionCache({ clock, ttlMs: 3600 * 1000, pseudonymize: testPseudonymize }), metrics.predictionCacheLookups),
+    cohorts,
+    predictionCache,
     predictionLog: new MeteredPredictionLog(new MemoryPredictionLog({ clock, retentionDays: 60, pseudonymize: testPseudonymize }), metrics.predictionAccuracy),
     historyCache: new MemoryHistoryCache({ clock, maxEntries: 64, ttlMs: 600_000, pseudonymize: testPseudonymize }),
     auditLog,
@@ -108,6 +120,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     settings: { rateLimitPerMinute: 1000, opsRateLimitPerMinute: 1000, bodyLimitBytes: 65_536, corsOrigins: ['https://app.learnflow.example'], metricsToken: undefined },
     invocation: { appApiToken: undefined, timeoutMs: 10_000 },
     info: { name: 'mastery-engine', version: '0.0.0-test', commit: 'test', startedAt: NOW - 5000, backends: { state: 'memory', events: 'http' } },
+    batch: { deps: { batches, queue: batchQueue, cohorts, ids: randomIds, clock, curricula: engine.curricula, chunkSize: 3 }, metrics: batchMetrics },
     ...overrides,
   };
   const app = createApp(deps);
@@ -131,7 +144,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     }
     return { status: res.status, headers: res.headers, json, text };
   };
-  return { app, deps, clock, logs: logs.lines, lifecycle, auditLog, call };
+  return { app, deps, clock, logs: logs.lines, lifecycle, auditLog, call, batchQueue };
 }
 
 /** A wire event for the test tenant at the test clock's day. */

@@ -43,6 +43,7 @@ export function testKafkaConfig(overrides: Partial<KafkaConfig> = {}): KafkaConf
     sasl: undefined,
     groupId: `${id}.group`,
     topics: { events: `${id}.events`, dlq: `${id}.dlq`, updates: `${id}.updated` },
+    batchTopicPrefix: `${id}.batch`,
     sessionTimeoutMs: 6000,
     partitionConcurrency: 6,
     applyConcurrency: 64,

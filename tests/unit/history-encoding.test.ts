@@ -15,6 +15,8 @@ function snapshot(topicId: string, day: string, i: number): DaySnapshot {
     at: Date.parse(`${day}T10:00:00Z`) + i,
   };
   if (i % 3 !== 0) s.eventCount = i;
+  // Written by a batch recalculation on a day without events.
+  if (i % 5 === 0) s.recalculated = true;
   return s;
 }
 

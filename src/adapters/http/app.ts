@@ -25,6 +25,7 @@ import { sha256 } from '../crypto/hashing';
 import type { Metrics } from '../observability/metrics';
 import { apiDocs } from './api-docs';
 import type { Authenticate } from './auth';
+import { BATCH_BODY_LIMIT_BYTES, batchRoutes } from './batch.routes';
 import { cohortRoutes } from './cohorts.routes';
 import { complianceRoutes } from './compliance.routes';
 import { curriculumRoutes } from './curriculum.routes';
@@ -40,6 +41,8 @@ import { atRiskRoutes, predictionRoutes } from './predictions.routes';
 import { recommendationRoutes } from './recommendations.routes';
 import { XAPI_BODY_LIMIT_BYTES, xapiRoutes } from './xapi.routes';
 import { requestIdOf } from './request-context';
+import type { BatchDeps } from '../../domain/batch/run';
+import type { BatchMetrics } from '../observability/batch-observer';
 
 export interface AppDeps {
   engine: EngineDeps;
@@ -78,6 +81,8 @@ export interface AppDeps {
   info: ServiceInfo;
   /** The teacher dashboard's development sign-in; without it the page asks for a pasted token. */
   dashboard?: DashboardDeps;
+  /** Batch recalculation: the use cases' ports and the batch metrics; absent where the backend has no batch store (Dapr). */
+  batch?: { deps: BatchDeps; metrics: BatchMetrics };
 }
 
 /** TypeBox validation errors as `{field, message}`, field in the wire's dotted form. */
@@ -118,6 +123,7 @@ export function createApp(deps: AppDeps) {
   const bodyLimits: Record<string, number> = {
     '/api/v1/events': Math.max(EVENTS_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes),
     '/api/v1/xapi/statements': Math.max(XAPI_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes),
+    '/api/v1/batch/mastery': Math.max(BATCH_BODY_LIMIT_BYTES, deps.settings.bodyLimitBytes),
   };
   // Invocation dispatches each intent into this same app, built below.
   const self: { app?: Dispatcher } = {};
@@ -168,6 +174,7 @@ export function createApp(deps: AppDeps) {
           { name: 'predictions', description: 'Where a student is heading: forecasts, intervention flags, reviews' },
           { name: 'recommendations', description: 'What to do next, learning paths, feedback and its effect' },
           { name: 'analytics', description: 'Mastery history and cohort comparisons, small groups suppressed' },
+          { name: 'batch', description: 'Recalculating many students at once, by priority, across replicas' },
           { name: 'compliance', description: 'GDPR export and erasure, consent, the audit log' },
           { name: 'invocation', description: 'Dapr service invocation: intents answered in one envelope' },
           { name: 'ops', description: 'Health, readiness, metrics' },
@@ -196,6 +203,7 @@ export function createApp(deps: AppDeps) {
     .use(recommendationRoutes({ ...auditDeps, recommendations, cohorts: deps.cohorts }))
     .use(analyticsRoutes({ ...auditDeps, analytics }))
     .use(complianceRoutes({ ...auditDeps, compliance, sha256 }))
+    .use(batchRoutes({ ...auditDeps, ...(deps.batch ? { batch: deps.batch } : {}), logger }))
     .use(dashboardRoutes(deps.dashboard ?? {}))
     // An intent's body is its REST route's body in an envelope: the largest route limit applies
     // to the envelope, and the route's own limit to the body inside.

@@ -24,7 +24,7 @@ const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /** kafkajs logs through pino; its `stack` fields are dropped so no stack trace reaches the logs. */
-const pinoLogCreator = (log: Logger) => () => (entry: LogEntry) => {
+export const pinoLogCreator = (log: Logger) => () => (entry: LogEntry) => {
   const { message, stack: _stack, timestamp: _ts, logger: _logger, ...extra } = entry.log as LogEntry['log'] & { stack?: unknown };
   log[PINO_LEVEL[entry.level] ?? 'info']({ kafka: entry.namespace, ...extra }, message);
 };

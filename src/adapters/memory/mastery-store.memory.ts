@@ -1,8 +1,9 @@
-import { cloneSnapshot, cloneTopicState, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
+import { cloneSnapshot, cloneTopicState, dayOf, isoDay, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import type { Consent } from '../../domain/compliance/consent';
 import type { Clock } from '../../ports/clock.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { ApplyOutcome, ApplyRequest, HistoryQuery, MasteryStore, StudentRef, TopicChange } from '../../ports/mastery-store.port';
+import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter } from '../../ports/snapshot-writer.port';
 
 interface StudentRecord {
   topics: Map<string, TopicState>;
@@ -29,7 +30,7 @@ const keyOf = (ref: StudentRef): string => `${ref.tenantId}\u0000${ref.studentId
  * apply that runs `change` and writes without awaiting is atomic by construction. Values are
  * copied in and out so callers can never reach the stored objects.
  */
-export class MemoryMasteryStore implements MasteryStore {
+export class MemoryMasteryStore implements MasteryStore, SnapshotWriter {
   private readonly students = new Map<string, StudentRecord>();
   /** tenant + pseudonym -> erasure time and expiry; never the student id. */
   private readonly erasures = new Map<string, { at: number; expiresAt: number }>();
@@ -78,6 +79,22 @@ export class MemoryMasteryStore implements MasteryStore {
     const rec = this.live(keyOf(q));
     if (!rec) return [];
     return selectSnapshots(rec.history.values(), q).map(cloneSnapshot);
+  }
+
+  async recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]> {
+    const rec = this.live(keyOf(ref));
+    return writes.map((w) => {
+      const state = rec?.topics.get(w.topicId);
+      if (!rec || !state || state.eventCount !== w.basis.eventCount || state.lastAt !== w.basis.lastAt) return { outcome: 'stale' };
+      const field = `${w.topicId}|${w.snapshot.day}`;
+      const from = isoDay(dayOf(w.basis.lastAt));
+      const before = [...rec.history.values()].filter((h) => h.topicId === w.topicId && h.day >= from && h.day <= w.snapshot.day).sort((a, b) => (a.day < b.day ? -1 : 1)).at(-1);
+      const previous = before ? { previous: cloneSnapshot(before) } : {};
+      const existing = rec.history.get(field);
+      if (existing && JSON.stringify(existing) === JSON.stringify(w.snapshot)) return { outcome: 'unchanged', ...previous };
+      rec.history.set(field, cloneSnapshot(w.snapshot));
+      return { outcome: 'written', ...previous };
+    });
   }
 
   async getConsent(ref: StudentRef): Promise<Consent | undefined> {

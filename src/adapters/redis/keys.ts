@@ -93,6 +93,23 @@ export const predictionDueKey = (tenantId: string): string => `${KEY_PREFIX}{${t
 export const predictionAccuracyKey = (tenantId: string, day: string): string => `${KEY_PREFIX}{${tenantId}}:prediction-accuracy:${day}`;
 
 /**
+ * A batch's keys. They share the tag `{tenant/batch-<id>}`, so each script keeps its keys in one
+ * slot of a Redis Cluster, and batches spread over slots; `batch-` cannot begin a pseudonym (hex),
+ * so the tag never meets a student's. A batch id from another tenant names other keys: 404.
+ */
+export const batchKeys = (tenantId: string, batchId: string) => {
+  const tag = `{${tenantId}/batch-${batchId}}`;
+  return {
+    /** hash: the record's fields, the counts, and per error code `err:<code>` (count) and `errs:<code>` (sample ids, comma-joined) */
+    meta: `${KEY_PREFIX}${tag}:batch`,
+    /** set: ids of the chunks counted, so a redelivered chunk is counted once */
+    done: `${KEY_PREFIX}${tag}:batch-done`,
+    /** list: one JSON result per student, in the order chunks were counted */
+    results: `${KEY_PREFIX}${tag}:batch-results`,
+  };
+};
+
+/**
  * hash: `version`, `revision` (random per write), `document` (JSON), `updated_at`, `updated_by`:
  * the tenant's own curriculum, absent for a tenant on the shipped file. No TTL.
  */

@@ -1,7 +1,7 @@
 import type { RedisClient } from './client';
 import calculateSlot from 'cluster-key-slot';
 import type { Consent } from '../../domain/compliance/consent';
-import { cloneTopicState, DAY_MS, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
+import { cloneTopicState, DAY_MS, dayOf, isoDay, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import {
   StoreUnavailableError,
   type ApplyOutcome,
@@ -12,10 +12,13 @@ import {
   type TopicChange,
 } from '../../ports/mastery-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
+import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter } from '../../ports/snapshot-writer.port';
+import { dayNumber } from '../../domain/mastery/as-of';
 import commitScript from './commit.lua' with { type: 'text' };
 import { KeyedQueue } from '../ingest/keyed-queue';
 import { guard } from './guard';
 import eraseScript from './erase.lua' with { type: 'text' };
+import snapshotRecordScript from './snapshot-record.lua' with { type: 'text' };
 import { studentKeys, studentTag } from './keys';
 
 export interface RedisStoreOptions {
@@ -34,11 +37,14 @@ export interface RedisStoreOptions {
 
 type CommitFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number[]>;
 type EraseFn = (topics: string, history: string, events: string, erased: string, consent: string, at: number, retentionSeconds: number) => Promise<number>;
-type RedisWithScripts = RedisClient & { masteryCommit: CommitFn; masteryErase: EraseFn };
+type SnapshotRecordFn = (topics: string, history: string, ...args: (string | number)[]) => Promise<(number | string | null)[]>;
+type RedisWithScripts = RedisClient & { masteryCommit: CommitFn; masteryErase: EraseFn; masterySnapshots: SnapshotRecordFn };
 
 const DAY_SECONDS = 86_400;
 /** commit.lua takes each commit's keys as topics, history, events, erased marker, consent. */
 const KEYS_PER_COMMIT = 5;
+/** How far back a recalculation looks for the snapshot it follows: a state lives at most STATE_TTL_DAYS, so this is generous. */
+const MAX_LOOKBACK_DAYS = 400;
 /** Fields of the topics hash that are not topics (commit.lua's bookkeeping) start with '~'. */
 const META_PREFIX = '~';
 
@@ -63,17 +69,20 @@ function topicsOf(all: Record<string, string>): Map<string, TopicState> {
 /**
  * A day snapshot as stored in the history hash: a JSON array of its fields in a fixed order,
  * `[topic, day, at, eventCount (null when unknown), masteryScore, completion, quiz, quality,
- * consistency]`. A year of 12 topics is 4,380 values read in one call; as JSON objects they were
+ * consistency]`, plus a tenth element `1` for a snapshot a batch recalculation wrote on a day
+ * without events. A year of 12 topics is 4,380 values read in one call; as JSON objects they were
  * 1.2 MB and parsed one by one. As arrays they are half the bytes, and since every value starts
  * `["${topic}","${day}"` and '"' sorts below every character an id may hold, plain string order is
  * topic-then-day order: a year sorts natively and parses in one JSON.parse of the joined values.
  */
 export function encodeSnapshot(s: DaySnapshot): string {
   const c = s.components;
-  return JSON.stringify([s.topicId, s.day, s.at, s.eventCount ?? null, s.masteryScore, c.completion, c.quiz, c.quality, c.consistency]);
+  const packed: (string | number | null)[] = [s.topicId, s.day, s.at, s.eventCount ?? null, s.masteryScore, c.completion, c.quiz, c.quality, c.consistency];
+  if (s.recalculated) packed.push(1);
+  return JSON.stringify(packed);
 }
 
-type PackedSnapshot = [string, string, number, number | null, number, number, number, number, number];
+type PackedSnapshot = [string, string, number, number | null, number, number, number, number, number, 1?];
 
 const unpack = (f: PackedSnapshot): DaySnapshot => {
   const snapshot: DaySnapshot = {
@@ -84,8 +93,12 @@ const unpack = (f: PackedSnapshot): DaySnapshot => {
     at: f[2],
   };
   if (f[3] !== null) snapshot.eventCount = f[3];
+  if (f[9] === 1) snapshot.recalculated = true;
   return snapshot;
 };
+
+/** One stored snapshot, in either layout. */
+const decodeSnapshot = (v: string): DaySnapshot => (v.charCodeAt(0) === 91 /* '[' */ ? unpack(JSON.parse(v) as PackedSnapshot) : (JSON.parse(v) as DaySnapshot));
 
 /**
  * The history hash's values as snapshots ascending by topic then day (the port's order), within
@@ -94,7 +107,7 @@ const unpack = (f: PackedSnapshot): DaySnapshot => {
  */
 export function decodeHistory(values: string[], q: { topicId?: string | undefined; fromDay?: string | undefined; toDay?: string | undefined }): DaySnapshot[] {
   if (values.some((v) => v.charCodeAt(0) !== 91 /* '[' */)) {
-    return selectSnapshots(values.map((v) => (v.charCodeAt(0) === 91 ? unpack(JSON.parse(v) as PackedSnapshot) : (JSON.parse(v) as DaySnapshot))), q);
+    return selectSnapshots(values.map(decodeSnapshot), q);
   }
   values.sort();
   const out: DaySnapshot[] = [];
@@ -218,7 +231,7 @@ class CommitBatcher {
  * The keys' TTLs are renewed daily, so a student's data expires STATE_TTL_DAYS after their last
  * activity.
  */
-export class RedisMasteryStore implements MasteryStore {
+export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
   private readonly redis: RedisWithScripts;
   private readonly queue = new KeyedQueue();
   private readonly cache: VersionCache;
@@ -233,6 +246,7 @@ export class RedisMasteryStore implements MasteryStore {
     }
     redis.defineCommand('masteryCommit', { lua: commitScript });
     redis.defineCommand('masteryErase', { numberOfKeys: 5, lua: eraseScript });
+    redis.defineCommand('masterySnapshots', { numberOfKeys: 2, lua: snapshotRecordScript });
     this.redis = redis as RedisWithScripts;
     this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
     this.commits = new CommitBatcher(this.redis, opts.maxCommitsPerCall ?? 128, redis.isCluster);
@@ -316,6 +330,29 @@ export class RedisMasteryStore implements MasteryStore {
     return guard(async () => {
       // Values only: each carries its topic and day, and HGETALL's field strings and object cost a third more.
       return decodeHistory(await this.redis.hvals(this.keysOf(q).history), q);
+    });
+  }
+
+  recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]> {
+    return guard(async () => {
+      if (writes.length === 0) return [];
+      const k = this.keysOf(ref);
+      const args = writes.flatMap((w) => {
+        // The days to look back through for the snapshot this one follows, newest first.
+        const to = dayNumber(w.snapshot.day);
+        const from = Math.max(dayOf(w.basis.lastAt), to - MAX_LOOKBACK_DAYS);
+        const days = Array.from({ length: Math.max(1, to - from + 1) }, (_, i) => `${w.topicId}|${isoDay(to - i)}`);
+        return [w.topicId, w.basis.eventCount, w.basis.lastAt, `${w.topicId}|${w.snapshot.day}`, encodeSnapshot(w.snapshot), days.length, ...days];
+      });
+      const replies = await this.redis.masterySnapshots(k.topics, k.history, ...args);
+      return writes.map((_, i) => {
+        const code = Number(replies[2 * i]);
+        const previous = replies[2 * i + 1];
+        return {
+          outcome: code === 1 ? 'written' : code === 0 ? 'unchanged' : 'stale',
+          ...(typeof previous === 'string' ? { previous: decodeSnapshot(previous) } : {}),
+        };
+      });
     });
   }
 

@@ -23,8 +23,12 @@ export interface DayValue {
  * O(days + snapshots): the window's active-day count slides along with the day.
  */
 export function dailyValues(snapshots: readonly DaySnapshot[], fromDay: number, toDay: number, policy: ModelPolicy): (DayValue | undefined)[] {
-  // A snapshot's `at` lies within its day: cheaper than parsing the ISO date.
-  const days = snapshots.map((s) => dayOf(s.at));
+  // An event snapshot's `at` lies within its day: cheaper than parsing the ISO date. A
+  // recalculated one (a day without events) carries its day only in `day`.
+  const days = snapshots.map((s) => (s.recalculated ? dayNumber(s.day) : dayOf(s.at)));
+  // activeBefore[i]: active (event) days among the first i snapshots, so a window's count is a difference.
+  const activeBefore = [0];
+  snapshots.forEach((s, i) => activeBefore.push(activeBefore[i]! + (s.recalculated ? 0 : 1)));
   const out: (DayValue | undefined)[] = [];
   let latest = -1; // index of the last snapshot on or before the day
   let windowStart = 0; // index of the first snapshot inside the window
@@ -35,9 +39,10 @@ export function dailyValues(snapshots: readonly DaySnapshot[], fromDay: number, 
       out.push(undefined);
       continue;
     }
-    const last = snapshots[latest]!.components;
-    const mastery = calculateMastery({ ...last, consistency: (latest - windowStart + 1) / policy.consistencyWindowDays }, policy.thresholds);
-    out.push({ day, components: mastery.components, mastery, active: days[latest] === day });
+    const last = snapshots[latest]!;
+    const activeDays = activeBefore[latest + 1]! - activeBefore[windowStart]!;
+    const mastery = calculateMastery({ ...last.components, consistency: activeDays / policy.consistencyWindowDays }, policy.thresholds);
+    out.push({ day, components: mastery.components, mastery, active: days[latest] === day && !last.recalculated });
   }
   return out;
 }

@@ -157,6 +157,11 @@ export interface DaySnapshot {
    * snapshot is the day's events (analytics). Absent from snapshots written before it was kept.
    */
   eventCount?: number;
+  /**
+   * Written by a batch recalculation on a day without events: the day's value as the calendar
+   * moved it, not an active day. `at` is still the latest event's time. Absent on event snapshots.
+   */
+  recalculated?: true;
 }
 
 export const cloneSnapshot = (h: DaySnapshot): DaySnapshot => ({ ...h, components: { ...h.components } });

@@ -1,0 +1,13 @@
+import { afterAll, beforeAll } from 'bun:test';
+import type { Cluster } from 'ioredis';
+import { RedisBatchStore } from '../../src/adapters/redis/batch-store.redis';
+import { clusterClients } from '../support/redis-cluster';
+import { BATCH_TTL_MS, describeBatchStoreContract } from './batch-store.contract';
+
+let clients: Cluster[] = [];
+beforeAll(async () => {
+  clients = await clusterClients(2);
+});
+afterAll(() => Promise.all(clients.map((c) => c.quit())));
+
+describeBatchStoreContract('redis cluster', () => new RedisBatchStore(clients[0]!, { ttlMs: BATCH_TTL_MS }), () => new RedisBatchStore(clients[1]!, { ttlMs: BATCH_TTL_MS }));

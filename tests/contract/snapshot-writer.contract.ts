@@ -1,0 +1,51 @@
+import { describe, expect, test } from 'bun:test';
+import { applyEvent, dayOf, isoDay, snapshotOf, type DaySnapshot } from '../../src/domain/mastery/topic-state';
+import type { MasteryStore } from '../../src/ports/mastery-store.port';
+import type { SnapshotWriter } from '../../src/ports/snapshot-writer.port';
+import { uniqueId } from '../support/services';
+
+const policy = { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] as const };
+const at = Date.now() - 3 * 86_400_000;
+
+/** The behaviour every SnapshotWriter must have, over the MasteryStore whose history it writes. */
+export function describeSnapshotWriterContract(name: string, setup: () => MasteryStore & SnapshotWriter, peer: () => MasteryStore & SnapshotWriter = setup) {
+  describe(`SnapshotWriter contract: ${name}`, () => {
+    async function seeded() {
+      const store = setup();
+      const ref = { tenantId: uniqueId('t'), studentId: uniqueId('s') };
+      const event = { eventId: uniqueId('e'), tenantId: ref.tenantId, studentId: ref.studentId, topicId: 'python-basics', occurredAt: at, data: { type: 'quiz.completed' as const, quizId: 'q', score: 0.8 } };
+      const outcome = await store.applyEvent({ ...ref, topicId: 'python-basics', eventId: event.eventId, now: Date.now(), occurredAt: at, consentByDefault: true }, (current) => {
+        const state = applyEvent(current, event, policy);
+        return { state, snapshot: snapshotOf('python-basics', state, 10, policy) };
+      });
+      if (outcome.kind !== 'applied') throw new Error('seed failed');
+      return { store, ref, state: outcome.state, eventSnapshot: snapshotOf('python-basics', outcome.state, 10, policy) };
+    }
+    const recalculated = (day: string, score: number): DaySnapshot => ({ topicId: 'python-basics', day, masteryScore: score, components: { completion: 0, quiz: 0.8, quality: 0, consistency: 0 }, at, eventCount: 1, recalculated: true });
+
+    test('a snapshot computed from the current state is written once, after the one it follows; the same again is unchanged; history shows it', async () => {
+      const { store, ref, state, eventSnapshot } = await seeded();
+      const today = isoDay(dayOf(Date.now()));
+      const write = { topicId: 'python-basics', basis: { eventCount: state.eventCount, lastAt: state.lastAt }, snapshot: recalculated(today, 0.24) };
+      expect(await store.recordSnapshots(ref, [write])).toEqual([{ outcome: 'written', previous: eventSnapshot }]);
+      expect(await peer().recordSnapshots(ref, [write])).toEqual([{ outcome: 'unchanged', previous: write.snapshot }]);
+      const history = await peer().getHistory(ref);
+      expect(history).toHaveLength(2);
+      expect(history[1]).toEqual(write.snapshot);
+    });
+
+    test('a snapshot from a state an event has since replaced, from an erased student or of an unknown topic is stale and not written', async () => {
+      const { store, ref, state } = await seeded();
+      const old = { topicId: 'python-basics', basis: { eventCount: state.eventCount - 1, lastAt: state.lastAt }, snapshot: recalculated(isoDay(dayOf(Date.now())), 0.1) };
+      const unknown = { ...old, topicId: 'web-basics', basis: { eventCount: 1, lastAt: at } };
+      expect(await store.recordSnapshots(ref, [old, unknown])).toEqual([{ outcome: 'stale' }, { outcome: 'stale' }]);
+      const current = { ...old, basis: { eventCount: state.eventCount, lastAt: state.lastAt } };
+      expect((await store.recordSnapshots(ref, [old, current, unknown])).map((r) => r.outcome)).toEqual(['stale', 'written', 'stale']);
+      expect((await store.getHistory(ref)).at(-1)).toEqual(current.snapshot);
+      await peer().eraseStudent(ref, Date.now());
+      const fresh = { ...old, basis: { eventCount: state.eventCount, lastAt: state.lastAt } };
+      expect(await store.recordSnapshots(ref, [fresh])).toEqual([{ outcome: 'stale' }]);
+      expect(await store.getHistory(ref)).toEqual([]);
+    });
+  });
+}

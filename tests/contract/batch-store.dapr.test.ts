@@ -1,0 +1,59 @@
+import { expect, test } from 'bun:test';
+import { systemClock } from '../../src/adapters/clock/clock.system';
+import { DaprBatchStore } from '../../src/adapters/dapr/batch-store.dapr';
+import { batchChunkDaprKey, batchDaprKey } from '../../src/adapters/dapr/keys';
+import { forEachDaprStore } from '../support/dapr-state';
+import { uniqueId } from '../support/services';
+import { BATCH_TTL_MS, describeBatchStoreContract } from './batch-store.contract';
+
+const options = { clock: systemClock, ttlMs: BATCH_TTL_MS };
+
+forEachDaprStore((kind, dapr) => {
+  describeBatchStoreContract(
+    `dapr state.${kind}`,
+    () => new DaprBatchStore(dapr().client(), options),
+    () => new DaprBatchStore(dapr().client(), options),
+  );
+
+  test(`dapr state.${kind}: results live in one document per chunk, the batch document holds only their index; paging crosses chunks`, async () => {
+    const state = dapr().client();
+    const store = new DaprBatchStore(state, options);
+    const tenantId = uniqueId('t');
+    const batchId = uniqueId('b');
+    const size = 250;
+    await store.create({ batchId, tenantId, priority: 'low', total: 4 * size, chunks: 4, processed: 0, succeeded: 0, failed: 0, errors: [], createdAt: Date.now(), requestedBy: 'admin:a' });
+    const ids = (chunk: number) => Array.from({ length: size }, (_, i) => `s${chunk}-${i}`);
+    const outcome = (chunk: number) => ({ results: ids(chunk).map((studentId) => ({ studentId, overall: { masteryScore: 0.5, level: 'developing' as const }, topicsRecalculated: 3 })), failures: [] });
+    // Counted out of order: results come in counting order.
+    for (const chunk of [2, 0, 3, 1]) await store.recordChunk(tenantId, batchId, chunk, outcome(chunk), 1);
+    const batchDoc = JSON.stringify((await state.get(batchDaprKey(tenantId, batchId)))!.value);
+    expect(batchDoc.length).toBeLessThan(1000);
+    expect(batchDoc).not.toContain('s0-0');
+    expect((await state.get<{ results: unknown[] }>(batchChunkDaprKey(tenantId, batchId, 3)))!.value.results).toHaveLength(size);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = (await store.results(tenantId, batchId, cursor, 333))!;
+      seen.push(...page.items.map((r) => r.studentId));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    expect(seen).toEqual([2, 0, 3, 1].flatMap(ids));
+  });
+
+  test(`dapr state.${kind}: a redelivered chunk whose recalculation came out differently counts the outcome stored first, once`, async () => {
+    const [a, b] = [new DaprBatchStore(dapr().client(), options), new DaprBatchStore(dapr().client(), options)];
+    const tenantId = uniqueId('t');
+    const batchId = uniqueId('b');
+    await a.create({ batchId, tenantId, priority: 'high', total: 2, chunks: 1, processed: 0, succeeded: 0, failed: 0, errors: [], createdAt: Date.now(), requestedBy: 'admin:a' });
+    const ok = (studentId: string) => ({ studentId, overall: { masteryScore: 0.9, level: 'mastered' as const }, topicsRecalculated: 1 });
+    const first = { results: [ok('x'), ok('y')], failures: [] };
+    const second = { results: [ok('x')], failures: [{ studentId: 'y', code: 'no_consent' as const }] };
+    const counts = await Promise.all([a.recordChunk(tenantId, batchId, 0, first, 5), b.recordChunk(tenantId, batchId, 0, second, 6)]);
+    expect(counts.filter((c) => c.kind === 'counted')).toHaveLength(1);
+    const record = (await b.get(tenantId, batchId))!;
+    const page = (await b.results(tenantId, batchId, undefined, 10))!;
+    expect(record.processed).toBe(2);
+    expect(record.succeeded).toBe(page.items.length);
+    expect(record.failed).toBe(2 - page.items.length);
+  });
+});

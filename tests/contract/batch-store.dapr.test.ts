@@ -56,4 +56,18 @@ forEachDaprStore((kind, dapr) => {
     expect(record.succeeded).toBe(page.items.length);
     expect(record.failed).toBe(2 - page.items.length);
   });
+
+  test(`dapr state.${kind}: twenty chunks, each delivered twice, recorded at once by two replicas: every student counted once, finished once`, async () => {
+    const [a, b] = [new DaprBatchStore(dapr().client(), options), new DaprBatchStore(dapr().client(), options)];
+    const tenantId = uniqueId('t');
+    const batchId = uniqueId('b');
+    await a.create({ batchId, tenantId, priority: 'normal', total: 40, chunks: 20, processed: 0, succeeded: 0, failed: 0, errors: [], createdAt: Date.now(), requestedBy: 'admin:a' });
+    const outcome = (chunk: number) => ({ results: [0, 1].map((i) => ({ studentId: `s${chunk}-${i}`, overall: { masteryScore: 0.5, level: 'developing' as const }, topicsRecalculated: 1 })), failures: [] });
+    const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).recordChunk(tenantId, batchId, i % 20, outcome(i % 20), 7)));
+    expect(counts.filter((c) => c.kind === 'counted')).toHaveLength(20);
+    expect(counts.filter((c) => c.kind === 'counted' && c.finishedNow)).toHaveLength(1);
+    expect(await b.get(tenantId, batchId)).toMatchObject({ processed: 40, succeeded: 40, finishedAt: 7 });
+    const page = (await a.results(tenantId, batchId, undefined, 100))!;
+    expect(page.items.map((r) => r.studentId).sort()).toEqual(Array.from({ length: 20 }, (_, c) => [`s${c}-0`, `s${c}-1`]).flat().sort());
+  });
 });

@@ -1,8 +1,9 @@
 import { mergeErrors, type BatchRecord, type ChunkOutcome } from '../../domain/batch/batch';
 import { parseCursor, type BatchStore, type ChunkCount, type ChunkStart, type ResultPage } from '../../ports/batch-store.port';
 import type { Clock } from '../../ports/clock.port';
+import { KeyedQueue } from '../ingest/keyed-queue';
 import { batchChunkDaprKey, batchDaprKey } from './keys';
-import type { DaprState } from './state';
+import type { DaprState, UpdateStep } from './state';
 
 /**
  * A batch's document: the record and, in counting order, each counted chunk's id and number of
@@ -23,9 +24,13 @@ interface BatchDoc {
  * then counts the outcome stored there, not the caller's: a redelivered chunk whose recalculation
  * came out differently cannot count students other than the results it shows. Every key expires
  * `ttlMs` after the batch's creation, and reads check that expiry against the clock too (a store
- * may expire lazily). Nothing is kept in the process (ADR 0013).
+ * may expire lazily). Nothing of a batch is kept in the process (ADR 0013); its changes of one
+ * batch queue behind each other here, so this replica's chunks do not fail each other's ETags
+ * (other replicas are held off by the ETag alone).
  */
 export class DaprBatchStore implements BatchStore {
+  private readonly queue = new KeyedQueue();
+
   constructor(
     private readonly state: DaprState,
     private readonly opts: { clock: Clock; ttlMs: number },
@@ -52,8 +57,13 @@ export class DaprBatchStore implements BatchStore {
     return this.live((await this.state.get<BatchDoc>(batchDaprKey(tenantId, batchId)))?.value)?.record;
   }
 
+  /** A read-modify-write of the batch document, after this process's earlier ones of the same batch. */
+  private change<R>(key: string, step: (stored: BatchDoc | undefined) => UpdateStep<BatchDoc, R>): Promise<R> {
+    return this.queue.run(key, () => this.state.update(key, step));
+  }
+
   startChunk(tenantId: string, batchId: string, at: number): Promise<ChunkStart> {
-    return this.state.update<BatchDoc, ChunkStart>(batchDaprKey(tenantId, batchId), (stored) => {
+    return this.change<ChunkStart>(batchDaprKey(tenantId, batchId), (stored) => {
       const doc = this.live(stored);
       if (!doc) return { result: { kind: 'unknown' } };
       if (doc.record.cancelledAt !== undefined) return { result: { kind: 'cancelled' } };
@@ -73,7 +83,7 @@ export class DaprBatchStore implements BatchStore {
     // Another delivery of this chunk wrote its outcome first: that one is what counts.
     const counted = created ? outcome : (await this.state.get<ChunkOutcome>(chunkKey))?.value;
     if (!counted) return { kind: 'unknown' };
-    return this.state.update<BatchDoc, ChunkCount>(key, (stored) => {
+    return this.change<ChunkCount>(key, (stored) => {
       const current = this.live(stored);
       if (!current) return { result: { kind: 'unknown' } };
       if (current.counted.some(([id]) => id === chunkId)) return { result: { kind: 'repeat' } };
@@ -90,7 +100,7 @@ export class DaprBatchStore implements BatchStore {
   }
 
   cancel(tenantId: string, batchId: string, at: number): Promise<BatchRecord | undefined> {
-    return this.state.update<BatchDoc, BatchRecord | undefined>(batchDaprKey(tenantId, batchId), (stored) => {
+    return this.change<BatchRecord | undefined>(batchDaprKey(tenantId, batchId), (stored) => {
       const doc = this.live(stored);
       if (!doc) return { result: undefined };
       if (doc.record.processed >= doc.record.total || doc.record.cancelledAt !== undefined) return { result: doc.record };

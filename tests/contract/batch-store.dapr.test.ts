@@ -70,4 +70,19 @@ forEachDaprStore((kind, dapr) => {
     const page = (await a.results(tenantId, batchId, undefined, 100))!;
     expect(page.items.map((r) => r.studentId).sort()).toEqual(Array.from({ length: 20 }, (_, c) => [`s${c}-0`, `s${c}-1`]).flat().sort());
   });
+
+  test(`dapr state.${kind}: every key of a batch leaves the store at the batch's expiry from creation, which later writes do not move`, async () => {
+    const state = dapr().client();
+    const store = new DaprBatchStore(state, { clock: systemClock, ttlMs: 4000 });
+    const tenantId = uniqueId('t');
+    const batchId = uniqueId('b');
+    await store.create({ batchId, tenantId, priority: 'low', total: 2, chunks: 2, processed: 0, succeeded: 0, failed: 0, errors: [], createdAt: Date.now(), requestedBy: 'admin:a' });
+    await Bun.sleep(2000);
+    await store.startChunk(tenantId, batchId, Date.now());
+    await store.recordChunk(tenantId, batchId, 0, { results: [{ studentId: 's', overall: { masteryScore: 0.5, level: 'developing' }, topicsRecalculated: 1 }], failures: [] }, Date.now());
+    expect(await state.get(batchChunkDaprKey(tenantId, batchId, 0))).toBeDefined();
+    // Past creation + 4 s, a second before the writes + 4 s: the store itself no longer has them.
+    await Bun.sleep(3000);
+    expect(await state.getMany([batchDaprKey(tenantId, batchId), batchChunkDaprKey(tenantId, batchId, 0)])).toEqual([undefined, undefined]);
+  }, 15_000);
 });

@@ -75,4 +75,22 @@ forEachDaprStore((kind, dapr) => {
     await Bun.sleep(2500);
     expect(await store.getTopic(ref, 'python-basics')).toBeUndefined();
   });
+
+  test(`dapr state.${kind}: a write keeps an erasure record that outlives the state until its retention ends`, async () => {
+    const store = new DaprMasteryStore(dapr().client(), { ...options, stateTtlSeconds: 2, idempotencyRetentionMs: 1000, erasureRetentionSeconds: 30 });
+    const ref = { tenantId: uniqueId('t'), studentId: uniqueId('s') };
+    const erasedAt = Date.now() - 86_400_000;
+    await store.eraseStudent(ref, erasedAt);
+    // Learning after the erasure starts a new state, next to the erasure record.
+    const at = erasedAt + 1000;
+    const applied = await store.applyEvent({ ...ref, topicId: 'python-basics', eventId: uniqueId('e'), now: Date.now(), occurredAt: at, consentByDefault: true }, (current) => {
+      const s = applyEvent(current, { eventId: 'e', tenantId: ref.tenantId, studentId: ref.studentId, topicId: 'python-basics', occurredAt: at, data: { type: 'quiz.completed', quizId: 'q', score: 0.8 } }, policy);
+      return { state: s, snapshot: snapshotOf('python-basics', s, 10, policy) };
+    });
+    if (applied.kind !== 'applied') throw new Error('seed failed');
+    const snapshot = { ...snapshotOf('python-basics', applied.state, 10, policy), day: isoDay(dayOf(Date.now())), recalculated: true as const };
+    expect(await store.recordSnapshots(ref, [{ topicId: 'python-basics', basis: { eventCount: applied.state.eventCount, lastAt: applied.state.lastAt }, snapshot }])).toMatchObject([{ outcome: 'written' }]);
+    await Bun.sleep(3000);
+    expect(await store.erasedAt(ref)).toBe(erasedAt);
+  }, 15_000);
 });

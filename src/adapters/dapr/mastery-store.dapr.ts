@@ -202,11 +202,15 @@ export class DaprMasteryStore implements MasteryStore, SnapshotWriter {
     throw new StoreUnavailableError('dapr state: student kept changing under 50 attempts; try again');
   }
 
-  /** The TTL that keeps a document's expiry where its latest apply set it (STATE_TTL_DAYS after it). */
+  /**
+   * The TTL that keeps a document's expiry where its latest apply set it: STATE_TTL_DAYS after it,
+   * or the end of an erasure's retention when that is later (the erasure record must outlive it).
+   */
   private keptTtlOf(doc: StudentDoc): number {
     const applied = Object.values(doc.events);
     if (applied.length === 0) return this.ttlOf(doc);
-    return Math.max(1, (Math.max(...applied) + this.opts.stateTtlSeconds * 1000 - this.opts.clock.now()) / 1000);
+    const expiresAt = Math.max(Math.max(...applied) + this.opts.stateTtlSeconds * 1000, doc.erasure?.until ?? 0);
+    return Math.max(1, (expiresAt - this.opts.clock.now()) / 1000);
   }
 
   async getTopic(ref: StudentRef, topicId: string): Promise<TopicState | undefined> {

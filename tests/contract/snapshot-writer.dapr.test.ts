@@ -93,4 +93,31 @@ forEachDaprStore((kind, dapr) => {
     await Bun.sleep(3000);
     expect(await store.erasedAt(ref)).toBe(erasedAt);
   }, 15_000);
+
+  test(`dapr state.${kind}: racing an event on another replica, a recalculated snapshot never replaces the event's own`, async () => {
+    const [a, b] = [new DaprMasteryStore(dapr().client(), options), new DaprMasteryStore(dapr().client(), options)];
+    const today = isoDay(dayOf(Date.now()));
+    const apply = (store: DaprMasteryStore, ref: { tenantId: string; studentId: string }, occurredAt: number) =>
+      store.applyEvent({ ...ref, topicId: 'python-basics', eventId: uniqueId('e'), now: Date.now(), occurredAt, consentByDefault: true }, (current) => {
+        const s = applyEvent(current, { eventId: 'e', tenantId: ref.tenantId, studentId: ref.studentId, topicId: 'python-basics', occurredAt, data: { type: 'quiz.completed', quizId: 'q', score: 0.9 } }, policy);
+        return { state: s, snapshot: snapshotOf('python-basics', s, 10, policy) };
+      });
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const ref = { tenantId: uniqueId('t'), studentId: uniqueId('s') };
+        const seeded = await apply(a, ref, Date.now() - 3 * 86_400_000);
+        if (seeded.kind !== 'applied') throw new Error('seed failed');
+        const snapshot = { ...snapshotOf('python-basics', seeded.state, 10, policy), day: today, masteryScore: 0.01, recalculated: true as const };
+        const [written, event] = await Promise.all([
+          a.recordSnapshots(ref, [{ topicId: 'python-basics', basis: { eventCount: seeded.state.eventCount, lastAt: seeded.state.lastAt }, snapshot }]),
+          apply(b, ref, Date.now()),
+        ]);
+        if (event.kind !== 'applied') throw new Error('event failed');
+        expect(['written', 'stale']).toContain(written[0]!.outcome);
+        const todays = (await b.getHistory(ref)).find((h) => h.day === today)!;
+        expect(todays.recalculated).toBeUndefined();
+        expect(todays.eventCount).toBe(event.state.eventCount);
+      }),
+    );
+  }, 15_000);
 });

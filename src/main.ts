@@ -13,6 +13,7 @@ import { AuditTrail } from './adapters/audit/audit-trail';
 import { createPseudonymizer, sha256 } from './adapters/crypto/hashing';
 import { randomIds } from './adapters/crypto/ids';
 import { DaprAuditLog } from './adapters/dapr/audit-log.dapr';
+import { DaprBatchStore } from './adapters/dapr/batch-store.dapr';
 import { DaprCohortStore } from './adapters/dapr/cohort-store.dapr';
 import { DaprCurriculumStore } from './adapters/dapr/curriculum-store.dapr';
 import { DaprMasteryStore } from './adapters/dapr/mastery-store.dapr';
@@ -105,9 +106,9 @@ interface Backend {
   recommendations: RecommendationStore;
   /**
    * Batch recalculation's stores: the batches, and the state store's own snapshot writes (past the
-   * breaker: a failed chunk is retried anyway). Absent on Dapr, which has neither yet.
+   * breaker: a failed chunk is retried anyway).
    */
-  batch?: { batches: BatchStore; snapshots: SnapshotWriter };
+  batch: { batches: BatchStore; snapshots: SnapshotWriter };
   curricula: CurriculumStore;
   probes: HealthProbe[];
   breakers: () => BreakerStatus[];
@@ -193,14 +194,15 @@ function daprBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): 
   const state = new DaprState({ host: '127.0.0.1', httpPort: config.state.dapr.httpPort, storeName: config.state.dapr.stateStore, timeoutMs: config.breaker.timeoutMs, resetMs: config.breaker.resetMs });
   state.onStateChange((s) => log.warn({ breaker: 'dapr-state', state: s }, 'circuit breaker state changed'));
   const erasureRetentionSeconds = ttlSeconds(config.privacy.erasureRetentionDays);
+  const store = new DaprMasteryStore(state, {
+    clock: systemClock,
+    stateTtlSeconds: ttlSeconds(config.state.ttlDays),
+    idempotencyRetentionMs: config.state.idempotencyRetentionDays * DAY_MS,
+    erasureRetentionSeconds,
+    pseudonymize,
+  });
   return {
-    store: new DaprMasteryStore(state, {
-      clock: systemClock,
-      stateTtlSeconds: ttlSeconds(config.state.ttlDays),
-      idempotencyRetentionMs: config.state.idempotencyRetentionDays * DAY_MS,
-      erasureRetentionSeconds,
-      pseudonymize,
-    }),
+    store,
     cohorts: new DaprCohortStore(state, { ttlSeconds: ttlSeconds(config.cohortTtlDays), erasureRetentionSeconds, pseudonymize }),
     curricula: new DaprCurriculumStore(state),
     rateLimiter: new DaprRateLimiter(state, systemClock),
@@ -214,6 +216,7 @@ function daprBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): 
       erasureRetentionSeconds,
       pseudonymize,
     }),
+    batch: { batches: new DaprBatchStore(state, { clock: systemClock, ttlMs: config.batch.ttlDays * DAY_MS }), snapshots: store },
     probes: [{ name: 'dapr', check: () => state.check() }],
     breakers: () => [state.status()],
     ready: () => waitForSidecar(state, 5000),
@@ -332,7 +335,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
   const kafka = config.kafka.brokers.length > 0 ? await startKafkaIngest({ config: config.kafka, engine, log, registry: metrics.registry }) : undefined;
   const predictionCache = new MeteredPredictionCache(backend.predictionCache, metrics.predictionCacheLookups);
   const stores = backend.batch;
-  const batch = stores && (await startBatch(config, stores.batches, { ...engine, snapshots: stores.snapshots, predictionCache, ...(kafka ? { updates: kafka.updates } : {}) }, metrics.registry, log));
+  const batch = await startBatch(config, stores.batches, { ...engine, snapshots: stores.snapshots, predictionCache, ...(kafka ? { updates: kafka.updates } : {}) }, metrics.registry, log);
   const lifecycle: Lifecycle = { accepting: true, inFlight: 0 };
   const auditTrail = new AuditTrail(backend.auditLog, log, () => metrics.auditFailures.inc());
   const app = createApp({
@@ -376,9 +379,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
       startedAt: systemClock.now(),
       backends: { state: config.state.backend, events: kafka ? 'http+kafka' : 'http', tls: config.tls ? 'on' : 'off' },
     },
-    ...(stores && batch
-      ? { batch: { deps: { batches: stores.batches, queue: batch.queue, cohorts: backend.cohorts, ids: randomIds, clock: systemClock, curricula: engine.curricula, chunkSize: config.batch.chunkSize }, metrics: batch.metrics } }
-      : {}),
+    batch: { deps: { batches: stores.batches, queue: batch.queue, cohorts: backend.cohorts, ids: randomIds, clock: systemClock, curricula: engine.curricula, chunkSize: config.batch.chunkSize }, metrics: batch.metrics },
     ...(devTokens ? { dashboard: { devTokens } } : {}),
   }).listen({
     hostname: config.host,
@@ -406,7 +407,7 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     await auditTrail.flush();
     // The consumer commits what it applied and leaves its group while the store still works.
     await kafka?.stop();
-    await batch?.stop();
+    await batch.stop();
     await backend.close();
     log.info('stopped');
     process.exit(0);

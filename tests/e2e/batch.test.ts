@@ -156,15 +156,6 @@ describe('batch recalculation over HTTP', () => {
     expect(audit.some((a) => a.action === 'batch.submit' && a.outcome === 'denied')).toBe(true);
   });
 
-  test('without a batch store (the Dapr backend) every batch route answers 503 with a reason', async () => {
-    const h = testApp({ batch: undefined });
-    const admin = await bearer('admin', 'admin-1');
-    const r = await h.call('POST', '/api/v1/batch/mastery', { body: { student_ids: ['s1'] }, headers: admin });
-    expect(r.status).toBe(503);
-    expect(r.json.error.message).toContain('STATE_BACKEND');
-    expect((await h.call('GET', '/api/v1/batch/b1', { headers: admin })).status).toBe(503);
-  });
-
   test('DELETE cancels what has not started; the batch expires after BATCH_TTL_DAYS', async () => {
     const h = testApp();
     const admin = await bearer('admin', 'admin-1');

@@ -37,3 +37,9 @@ export const curriculumRevisionDaprKey = (tenantId: string): string => `curricul
 
 /** one written curriculum, under its revision (never rewritten: a new write is a new revision) */
 export const curriculumDocumentDaprKey = (tenantId: string, revision: string): string => `curriculum:${tenantId}:${revision}`;
+
+/** a batch: its record, counts and the counted chunks (with each one's number of results) in counting order */
+export const batchDaprKey = (tenantId: string, batchId: string): string => `batch:${tenantId}/${batchId}`;
+
+/** one counted chunk's outcome (its results and failures), written once; `/` cannot occur in an id, so it never meets a batch key */
+export const batchChunkDaprKey = (tenantId: string, batchId: string, chunkId: number): string => `batch-chunk:${tenantId}/${batchId}/${chunkId}`;

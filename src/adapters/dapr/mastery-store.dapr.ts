@@ -1,8 +1,10 @@
 import type { Consent } from '../../domain/compliance/consent';
-import { dayOf, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
+import { dayNumber } from '../../domain/mastery/as-of';
+import { dayOf, isoDay, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import type { Clock } from '../../ports/clock.port';
 import { StoreUnavailableError, type ApplyOutcome, type ApplyRequest, type HistoryQuery, type MasteryStore, type StudentRef, type TopicChange } from '../../ports/mastery-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
+import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter } from '../../ports/snapshot-writer.port';
 import { KeyedQueue } from '../ingest/keyed-queue';
 import { studentDaprKeys } from './keys';
 import type { DaprState } from './state';
@@ -53,6 +55,15 @@ function finalSnapshots(doc: StudentDoc): Record<string, DaySnapshot> {
   return Object.fromEntries(Object.entries(doc.history).filter(([, s]) => s.day < latest.get(s.topicId)!));
 }
 
+/** How far back a recalculation looks for the snapshot it follows: a state lives at most STATE_TTL_DAYS, so this is generous. */
+const MAX_LOOKBACK_DAYS = 400;
+
+/** The first day a write looks back to for the snapshot it follows, and the day it writes. */
+function lookback(w: SnapshotWrite): { from: string; to: string } {
+  const to = dayNumber(w.snapshot.day);
+  return { from: isoDay(Math.max(dayOf(w.basis.lastAt), to - MAX_LOOKBACK_DAYS)), to: w.snapshot.day };
+}
+
 const emptyDoc = (): StudentDoc => ({ topics: {}, history: {}, events: {} });
 const hasData = (doc: StudentDoc): boolean => Object.keys(doc.topics).length > 0 || Object.keys(doc.history).length > 0 || Object.keys(doc.events).length > 0;
 
@@ -70,7 +81,7 @@ const hasData = (doc: StudentDoc): boolean => Object.keys(doc.topics).length > 0
  * them; it leaves a tombstone in each, and a seal planned before the erasure finds the tombstone and
  * writes nothing (ADR 0013).
  */
-export class DaprMasteryStore implements MasteryStore {
+export class DaprMasteryStore implements MasteryStore, SnapshotWriter {
   private readonly queue = new KeyedQueue();
 
   constructor(
@@ -130,6 +141,76 @@ export class DaprMasteryStore implements MasteryStore {
       if (round > 0) await Bun.sleep(Math.random() * Math.min(50, 2 ** round));
     }
     throw new StoreUnavailableError('dapr state: student kept changing under 50 attempts; try again');
+  }
+
+  /**
+   * Recalculated snapshots go into the student document in one ETag-conditioned write whose step
+   * checks each write's basis against the topics in that same document: an event or an erasure
+   * that changed the document since the read fails the ETag, and the re-read finds the new basis
+   * (stale) or no topics at all (an erased student reads as stale, so nothing of their history is
+   * written back). Nothing goes to the month documents: those are written only by the seal after
+   * an apply, which an erasure's tombstones stop. `previous` may be a snapshot already sealed into
+   * a month document: the months in the look-back are read after the document, and a seal drops a
+   * snapshot from the document only after merging it into its month (changing the ETag), so one
+   * of the two holds it. The document keeps its expiry: STATE_TTL_DAYS after the latest apply (its
+   * newest idempotency record), as on the Redis backend, so a recalculation does not keep an
+   * inactive student's data alive. Recalculated snapshots stay in the document until the next
+   * apply's seal moves the final ones out.
+   */
+  recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]> {
+    if (writes.length === 0) return Promise.resolve([]);
+    const keys = this.keysOf(ref);
+    return this.queue.run(keys.doc, () => this.snapshots(keys, writes));
+  }
+
+  private async snapshots(keys: ReturnType<typeof studentDaprKeys>, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]> {
+    for (let round = 0; round < 50; round++) {
+      const stored = await this.state.get<StudentDoc>(keys.doc);
+      const doc = stored?.value;
+      const current = writes.map((w) => {
+        const state = doc?.topics[w.topicId];
+        return state !== undefined && state.eventCount === w.basis.eventCount && state.lastAt === w.basis.lastAt;
+      });
+      if (!stored || !doc || !current.some(Boolean)) return writes.map(() => ({ outcome: 'stale' }));
+      const ranges = writes.filter((_, i) => current[i]).map(lookback);
+      const months = (doc.months ?? []).filter((m) => ranges.some((r) => m >= r.from.slice(0, 7) && m <= r.to.slice(0, 7)));
+      // The history as it was before this call, the document's copy winning as in getHistory.
+      const before: Record<string, DaySnapshot> = {};
+      for (const m of await this.state.getMany<MonthDoc>(months.map(keys.historyMonth))) Object.assign(before, m?.value.snapshots ?? {});
+      Object.assign(before, doc.history);
+      const next = structuredClone(doc);
+      let changed = false;
+      const results = writes.map((w, i): SnapshotWriteResult => {
+        if (!current[i]) return { outcome: 'stale' };
+        const { from, to } = lookback(w);
+        const follows = Object.values(before)
+          .filter((h) => h.topicId === w.topicId && h.day >= from && h.day <= to)
+          .reduce<DaySnapshot | undefined>((latest, h) => (latest === undefined || h.day > latest.day ? h : latest), undefined);
+        const previous = follows ? { previous: structuredClone(follows) } : {};
+        const field = `${w.topicId}|${w.snapshot.day}`;
+        const snapshot = JSON.parse(JSON.stringify(w.snapshot)) as DaySnapshot;
+        if (before[field] !== undefined && Bun.deepEquals(before[field], snapshot)) return { outcome: 'unchanged', ...previous };
+        next.history[field] = snapshot;
+        changed = true;
+        return { outcome: 'written', ...previous };
+      });
+      if (!changed) return results;
+      if (await this.state.save(keys.doc, next, { expect: { etag: stored.etag }, ttlSeconds: this.keptTtlOf(next) })) return results;
+      // An apply, a seal or an erasure got there first: a jittered pause, then a fresh read.
+      if (round > 0) await Bun.sleep(Math.random() * Math.min(50, 2 ** round));
+    }
+    throw new StoreUnavailableError('dapr state: student kept changing under 50 attempts; try again');
+  }
+
+  /**
+   * The TTL that keeps a document's expiry where its latest apply set it: STATE_TTL_DAYS after it,
+   * or the end of an erasure's retention when that is later (the erasure record must outlive it).
+   */
+  private keptTtlOf(doc: StudentDoc): number {
+    const applied = Object.values(doc.events);
+    if (applied.length === 0) return this.ttlOf(doc);
+    const expiresAt = Math.max(Math.max(...applied) + this.opts.stateTtlSeconds * 1000, doc.erasure?.until ?? 0);
+    return Math.max(1, (expiresAt - this.opts.clock.now()) / 1000);
   }
 
   async getTopic(ref: StudentRef, topicId: string): Promise<TopicState | undefined> {

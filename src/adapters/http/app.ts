@@ -81,8 +81,8 @@ export interface AppDeps {
   info: ServiceInfo;
   /** The teacher dashboard's development sign-in; without it the page asks for a pasted token. */
   dashboard?: DashboardDeps;
-  /** Batch recalculation: the use cases' ports and the batch metrics; absent where the backend has no batch store (Dapr). */
-  batch?: { deps: BatchDeps; metrics: BatchMetrics };
+  /** Batch recalculation: the use cases' ports and the batch metrics. */
+  batch: { deps: BatchDeps; metrics: BatchMetrics };
 }
 
 /** TypeBox validation errors as `{field, message}`, field in the wire's dotted form. */
@@ -203,7 +203,7 @@ export function createApp(deps: AppDeps) {
     .use(recommendationRoutes({ ...auditDeps, recommendations, cohorts: deps.cohorts }))
     .use(analyticsRoutes({ ...auditDeps, analytics }))
     .use(complianceRoutes({ ...auditDeps, compliance, sha256 }))
-    .use(batchRoutes({ ...auditDeps, ...(deps.batch ? { batch: deps.batch } : {}), logger }))
+    .use(batchRoutes({ ...auditDeps, batch: deps.batch, logger }))
     .use(dashboardRoutes(deps.dashboard ?? {}))
     // An intent's body is its REST route's body in an envelope: the largest route limit applies
     // to the envelope, and the route's own limit to the body inside.

@@ -47,17 +47,11 @@ const wire = (r: BatchRecord) => ({
 });
 
 interface Deps extends HttpAuditDeps {
-  /** Absent on a backend without a batch store (Dapr): every route answers 503. */
-  batch?: { deps: BatchDeps; metrics: BatchMetrics };
+  batch: { deps: BatchDeps; metrics: BatchMetrics };
   logger: Logger;
 }
 
 const notFound = () => new ApiError('not_found', 'no such batch');
-
-function available(deps: Deps): { deps: BatchDeps; metrics: BatchMetrics } {
-  if (!deps.batch) throw new ApiError('service_unavailable', 'batch recalculation needs STATE_BACKEND=memory or redis');
-  return deps.batch;
-}
 
 /**
  * Batch recalculation. Admins and services act on their tenant, teachers on the students of the
@@ -69,7 +63,7 @@ export const batchRoutes = (deps: Deps) =>
     .post(
       '/mastery',
       async ({ body, request, set }) => {
-        const batch = available(deps);
+        const batch = deps.batch;
         const principal = principalOf(request);
         if ((body.student_ids === undefined) === (body.cohort_id === undefined)) {
           throw new ApiError('validation_failed', 'give exactly one of student_ids and cohort_id', [{ field: 'student_ids', code: 'one_of', message: 'exactly one of student_ids and cohort_id' }]);
@@ -124,7 +118,7 @@ export const batchRoutes = (deps: Deps) =>
     .get(
       '/:batch_id',
       async ({ params, request }) => {
-        const r = await visibleBatch(available(deps).deps, principalOf(request), params.batch_id);
+        const r = await visibleBatch(deps.batch.deps, principalOf(request), params.batch_id);
         if (!r) throw notFound();
         return wire(r);
       },
@@ -137,7 +131,7 @@ export const batchRoutes = (deps: Deps) =>
     .get(
       '/:batch_id/results',
       async ({ params, query, request }) => {
-        const page = await batchResults(available(deps).deps, principalOf(request), params.batch_id, query.cursor, query.limit ?? 100);
+        const page = await batchResults(deps.batch.deps, principalOf(request), params.batch_id, query.cursor, query.limit ?? 100);
         if (page === 'not_found') throw notFound();
         if (page === 'bad_cursor') throw new ApiError('validation_failed', 'cursor is not one this API gave', [{ field: 'cursor', code: 'invalid', message: 'use next_cursor from the previous page' }]);
         return {
@@ -163,7 +157,7 @@ export const batchRoutes = (deps: Deps) =>
       '/:batch_id',
       async ({ params, request }) => {
         const principal = principalOf(request);
-        const r = await cancelBatch(available(deps).deps, principal, params.batch_id);
+        const r = await cancelBatch(deps.batch.deps, principal, params.batch_id);
         if (!r) throw notFound();
         await audit(deps, request, 'batch.cancel', { other: `batch:${r.batchId}` }, 'success');
         if (r.cancelledAt !== undefined && r.processed < r.total) deps.logger.info(batchLogFields(r), 'batch cancelled');

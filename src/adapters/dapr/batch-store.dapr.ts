@@ -1,0 +1,128 @@
+import { mergeErrors, type BatchRecord, type ChunkOutcome } from '../../domain/batch/batch';
+import { parseCursor, type BatchStore, type ChunkCount, type ChunkStart, type ResultPage } from '../../ports/batch-store.port';
+import type { Clock } from '../../ports/clock.port';
+import { KeyedQueue } from '../ingest/keyed-queue';
+import { batchChunkDaprKey, batchDaprKey } from './keys';
+import type { DaprState, UpdateStep } from './state';
+
+/**
+ * A batch's document: the record and, in counting order, each counted chunk's id and number of
+ * results. The list is the set of counted chunks (a chunk counts once) and the index of the results,
+ * which live in one document per chunk: a 10,000-student batch is a few dozen documents of one
+ * chunk each, never one value that grows with every chunk.
+ */
+interface BatchDoc {
+  record: BatchRecord;
+  counted: [chunkId: number, results: number][];
+}
+
+/**
+ * BatchStore on a Dapr state store, shared by every replica. Every change of a batch is one
+ * ETag-conditioned read-modify-write of its document (DaprState.update), so starting, counting and
+ * cancelling are atomic whichever replica does them. Recording a chunk first writes the chunk's
+ * outcome under its own key if none is there yet (a create: of racing replicas exactly one wins),
+ * then counts the outcome stored there, not the caller's: a redelivered chunk whose recalculation
+ * came out differently cannot count students other than the results it shows. Every key expires
+ * `ttlMs` after the batch's creation, and reads check that expiry against the clock too (a store
+ * may expire lazily). Nothing of a batch is kept in the process (ADR 0013); its changes of one
+ * batch queue behind each other here, so this replica's chunks do not fail each other's ETags
+ * (other replicas are held off by the ETag alone).
+ */
+export class DaprBatchStore implements BatchStore {
+  private readonly queue = new KeyedQueue();
+
+  constructor(
+    private readonly state: DaprState,
+    private readonly opts: { clock: Clock; ttlMs: number },
+  ) {}
+
+  /** Seconds left until the batch expires; 0 or less when it has. */
+  private secondsLeft(record: BatchRecord): number {
+    return (record.createdAt + this.opts.ttlMs - this.opts.clock.now()) / 1000;
+  }
+
+  /** The live document, or undefined for a missing or expired one (or a key that is not a batch). */
+  private live(doc: BatchDoc | undefined): BatchDoc | undefined {
+    return doc?.record?.batchId !== undefined && this.secondsLeft(doc.record) > 0 ? doc : undefined;
+  }
+
+  async create(record: BatchRecord): Promise<void> {
+    const ttlSeconds = this.secondsLeft(record);
+    // Created already expired (its creation time is past the TTL): there is nothing to keep.
+    if (ttlSeconds <= 0) return;
+    await this.state.update<BatchDoc, void>(batchDaprKey(record.tenantId, record.batchId), () => ({ value: { record: structuredClone(record), counted: [] }, ttlSeconds, result: undefined }));
+  }
+
+  async get(tenantId: string, batchId: string): Promise<BatchRecord | undefined> {
+    return this.live((await this.state.get<BatchDoc>(batchDaprKey(tenantId, batchId)))?.value)?.record;
+  }
+
+  /** A read-modify-write of the batch document, after this process's earlier ones of the same batch. */
+  private change<R>(key: string, step: (stored: BatchDoc | undefined) => UpdateStep<BatchDoc, R>): Promise<R> {
+    return this.queue.run(key, () => this.state.update(key, step));
+  }
+
+  startChunk(tenantId: string, batchId: string, at: number): Promise<ChunkStart> {
+    return this.change<ChunkStart>(batchDaprKey(tenantId, batchId), (stored) => {
+      const doc = this.live(stored);
+      if (!doc) return { result: { kind: 'unknown' } };
+      if (doc.record.cancelledAt !== undefined) return { result: { kind: 'cancelled' } };
+      if (doc.record.startedAt !== undefined) return { result: { kind: 'run', firstStart: false } };
+      return { value: { ...doc, record: { ...doc.record, startedAt: at } }, ttlSeconds: this.secondsLeft(doc.record), result: { kind: 'run', firstStart: true } };
+    });
+  }
+
+  async recordChunk(tenantId: string, batchId: string, chunkId: number, outcome: ChunkOutcome, at: number): Promise<ChunkCount> {
+    const key = batchDaprKey(tenantId, batchId);
+    const doc = this.live((await this.state.get<BatchDoc>(key))?.value);
+    if (!doc) return { kind: 'unknown' };
+    if (doc.counted.some(([id]) => id === chunkId)) return { kind: 'repeat' };
+    const chunkKey = batchChunkDaprKey(tenantId, batchId, chunkId);
+    const ttlSeconds = this.secondsLeft(doc.record);
+    const created = await this.state.save(chunkKey, outcome, { expect: 'absent', ttlSeconds });
+    // Another delivery of this chunk wrote its outcome first: that one is what counts.
+    const counted = created ? outcome : (await this.state.get<ChunkOutcome>(chunkKey))?.value;
+    if (!counted) return { kind: 'unknown' };
+    return this.change<ChunkCount>(key, (stored) => {
+      const current = this.live(stored);
+      if (!current) return { result: { kind: 'unknown' } };
+      if (current.counted.some(([id]) => id === chunkId)) return { result: { kind: 'repeat' } };
+      const r = structuredClone(current.record);
+      r.succeeded += counted.results.length;
+      r.failed += counted.failures.length;
+      r.processed += counted.results.length + counted.failures.length;
+      r.errors = mergeErrors(r.errors, counted.failures);
+      const finishedNow = r.processed >= r.total && r.finishedAt === undefined;
+      if (finishedNow) r.finishedAt = at;
+      const next: BatchDoc = { record: r, counted: [...current.counted, [chunkId, counted.results.length]] };
+      return { value: next, ttlSeconds: this.secondsLeft(r), result: { kind: 'counted', record: structuredClone(r), finishedNow } };
+    });
+  }
+
+  cancel(tenantId: string, batchId: string, at: number): Promise<BatchRecord | undefined> {
+    return this.change<BatchRecord | undefined>(batchDaprKey(tenantId, batchId), (stored) => {
+      const doc = this.live(stored);
+      if (!doc) return { result: undefined };
+      if (doc.record.processed >= doc.record.total || doc.record.cancelledAt !== undefined) return { result: doc.record };
+      const record = { ...doc.record, cancelledAt: at };
+      return { value: { ...doc, record }, ttlSeconds: this.secondsLeft(record), result: record };
+    });
+  }
+
+  async results(tenantId: string, batchId: string, cursor: string | undefined, limit: number): Promise<ResultPage | undefined> {
+    const from = cursor === undefined ? 0 : parseCursor(cursor);
+    if (from === undefined) return undefined;
+    const doc = this.live((await this.state.get<BatchDoc>(batchDaprKey(tenantId, batchId)))?.value);
+    if (!doc) return undefined;
+    // The chunks that hold results [from, from + limit), found by the counts in the index.
+    const wanted: { chunkId: number; skip: number }[] = [];
+    let offset = 0;
+    for (const [chunkId, n] of doc.counted) {
+      if (offset + n > from && offset < from + limit) wanted.push({ chunkId, skip: Math.max(0, from - offset) });
+      offset += n;
+    }
+    const chunks = await this.state.getMany<ChunkOutcome>(wanted.map((w) => batchChunkDaprKey(tenantId, batchId, w.chunkId)));
+    const items = wanted.flatMap((w, i) => chunks[i]?.value.results.slice(w.skip) ?? []).slice(0, limit);
+    return from + limit < offset ? { items, nextCursor: String(from + limit) } : { items };
+  }
+}

@@ -10,6 +10,7 @@ import {
   type StudentRef,
   type TopicChange,
 } from '../../ports/mastery-store.port';
+import { closeWhenProbeAnswers, type RecoveryProbe } from './breaker-recovery';
 
 export interface BreakerOptions {
   name: string;
@@ -26,7 +27,7 @@ export interface BreakerOptions {
    * closed; the first answer within `timeoutMs` closes it. Without it, calls resume only after
    * `resetMs` and a trial call: seconds of refusals after the store is back.
    */
-  recovery?: { probe: () => Promise<unknown>; everyMs: number };
+  recovery?: RecoveryProbe;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -48,8 +49,6 @@ export interface BreakerStatus {
  */
 export class BreakerMasteryStore implements MasteryStore {
   private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
-  private recovering = false;
-  private stopped = false;
 
   constructor(
     private readonly inner: MasteryStore,
@@ -67,25 +66,7 @@ export class BreakerMasteryStore implements MasteryStore {
       // times: the Kafka bench's CPU profile showed it once Redis slowed down.
       rollingPercentilesEnabled: false,
     });
-    this.breaker.on('open', () => void this.recover());
-  }
-
-  /** Asks the recovery probe until it answers or the breaker closes by itself; one loop at a time. */
-  private async recover(): Promise<void> {
-    const recovery = this.opts.recovery;
-    if (!recovery || this.recovering) return;
-    this.recovering = true;
-    try {
-      while (!this.stopped && !this.breaker.closed) {
-        if (await answersWithin(recovery.probe, this.opts.timeoutMs)) {
-          if (!this.stopped) this.breaker.close();
-          return;
-        }
-        await new Promise((r) => setTimeout(r, recovery.everyMs).unref());
-      }
-    } finally {
-      this.recovering = false;
-    }
+    if (opts.recovery) closeWhenProbeAnswers(this.breaker, opts.recovery, opts.timeoutMs);
   }
 
   /** Subscribe to state changes (for logs and metrics). */
@@ -109,7 +90,6 @@ export class BreakerMasteryStore implements MasteryStore {
 
   /** Stops the breaker's timers so the process can exit. */
   shutdown(): void {
-    this.stopped = true;
     this.breaker.shutdown();
   }
 
@@ -154,22 +134,5 @@ export class BreakerMasteryStore implements MasteryStore {
 
   erasedAt(ref: StudentRef): Promise<number | undefined> {
     return this.call(() => this.inner.erasedAt(ref));
-  }
-}
-
-/** Whether `probe` resolves within `timeoutMs`; a hung probe counts as no answer. */
-async function answersWithin(probe: () => Promise<unknown>, timeoutMs: number): Promise<boolean> {
-  let timer: Timer | undefined;
-  try {
-    return await Promise.race([
-      probe().then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
   }
 }

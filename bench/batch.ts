@@ -16,7 +16,7 @@ import { RedisMasteryStore } from '../src/adapters/redis/mastery-store.redis';
 import { createTopicsAndWait, seedStudents } from '../tests/support/batch';
 import { SECRET, token } from '../tests/support/http';
 import { startService, type RunningService } from '../tests/support/service-process';
-import { requireService, uniqueId } from '../tests/support/services';
+import { freePort, requireService, uniqueId } from '../tests/support/services';
 import { redisStoreOptions } from '../tests/support/stores';
 import { fmt } from './loops';
 import { writeBenchSection } from './support';
@@ -29,13 +29,6 @@ const TARGET_RATE = 10_000;
 const TARGET_RATIO = 0.5;
 const TARGET_SUBMIT_MS = 100;
 const TENANT = 'bench-batch';
-
-async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
 
 const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 

@@ -7,6 +7,7 @@ import { createTopicsAndWait, seedStudents } from '../support/batch';
 import { SECRET, token } from '../support/http';
 import { deleteTopics, testKafka, testKafkaConfig, waitFor } from '../support/kafka';
 import { startService, type RunningService } from '../support/service-process';
+import { freePort } from '../support/services';
 
 /**
  * Batch recalculation under faults, on the real broker and real service processes sharing a Redis
@@ -24,13 +25,6 @@ let redisServer: Subprocess;
 let redisUrl: string;
 const services: RunningService[] = [];
 let auth: string;
-
-async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
 
 const serviceEnv = () => ({
   APP_ENV: 'test',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { startDaprState, type DaprStateUnderTest } from '../support/dapr-state';
-import { AUDIENCE, ISSUER, SECRET, token } from '../support/http';
+import { productionEnv, token } from '../support/http';
 import { startService, type RunningService } from '../support/service-process';
 import { requireService, uniqueId } from '../support/services';
 
@@ -22,11 +22,7 @@ beforeAll(async () => {
     STATE_BACKEND: 'dapr',
     DAPR_HTTP_PORT: new URL(dapr.daprd.url).port,
     DAPR_STATE_STORE: 'statestore',
-    JWT_SECRET: SECRET,
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    APP_ENV: 'production',
-    PSEUDONYM_KEY: 'test-pseudonym-key-with-at-least-32-bytes',
+    ...productionEnv,
   };
   service = await startService(env);
 }, 300_000);

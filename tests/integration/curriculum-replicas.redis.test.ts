@@ -1,20 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { curriculumKey } from '../../src/adapters/redis/keys';
-import { AUDIENCE, ISSUER, SECRET, token } from '../support/http';
+import { productionEnv, token } from '../support/http';
 import { startService, type RunningService } from '../support/service-process';
 import { requireService, uniqueId } from '../support/services';
 
 const redisUrl = requireService('REDIS_URL');
-const env = {
-  STATE_BACKEND: 'redis',
-  REDIS_URL: redisUrl,
-  JWT_SECRET: SECRET,
-  JWT_ISSUER: ISSUER,
-  JWT_AUDIENCE: AUDIENCE,
-  APP_ENV: 'production',
-  PSEUDONYM_KEY: 'test-pseudonym-key-with-at-least-32-bytes',
-};
+const env = { STATE_BACKEND: 'redis', REDIS_URL: redisUrl, ...productionEnv };
 const redis = createRedisClient(redisUrl, 5000);
 beforeAll(() => waitUntilReady(redis, 5000));
 afterAll(() => redis.quit());

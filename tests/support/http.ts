@@ -29,6 +29,7 @@ import { MemoryCurriculumStore } from '../../src/adapters/memory/curriculum-stor
 import { CachedCurriculumSource } from '../../src/adapters/memory/curriculum-source.cached';
 import { shippedCurriculum } from './curriculum';
 import { FixedClock } from './fixed-clock';
+import type { RunningService } from './service-process';
 import { uniqueId } from './services';
 import { memoryStore, testPseudonymize } from './stores';
 
@@ -191,4 +192,26 @@ export async function ingestOneLessonAndRead(url: string, tenant: string, studen
   const { data, status } = await student.api.v1.mastery.query.post({ student_id: studentId });
   expect(status).toBe(200);
   return data;
+}
+
+/** One JSON call to a service on a real socket as the holder of `auth`; the body parsed as JSON. */
+export async function callJson(url: string, method: string, path: string, auth: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${auth}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+/**
+ * 40 audited reads of a fresh tenant sent to two replicas at once, then (after `settleMs` for the
+ * batched audit writes) that tenant's audit chain as verified through `a`: the verdict, for the
+ * test to require one intact chain.
+ */
+export async function auditVerdictAfterConcurrentReads(a: RunningService, b: RunningService, settleMs: number) {
+  const admin = await token({ role: 'admin', sub: 'admin-1', tenant: uniqueId('tenant') });
+  await Promise.all(Array.from({ length: 40 }, (_, i) => fetch(`${(i % 2 ? a : b).url}/api/v1/students/s${i}/mastery`, { headers: { authorization: `Bearer ${admin}` } })));
+  await Bun.sleep(settleMs);
+  return (await callJson(a.url, 'GET', '/api/v1/compliance/audit/verify', admin)).json;
 }

@@ -2,7 +2,7 @@ import { CommunicationProtocolEnum, DaprClient, LogLevel } from '@dapr/dapr';
 import CircuitBreaker from 'opossum';
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
 import { closeWhenProbeAnswers } from '../resilience/breaker-recovery';
-import type { BreakerState, BreakerStatus } from '../resilience/mastery-store.breaker';
+import { breakerStatus, fireAsStore, onBreakerStateChange, type BreakerState, type BreakerStatus } from '../resilience/mastery-store.breaker';
 
 /** A stored value with the ETag it was read with: a conditional write succeeds only while it is current. */
 export interface Stored<T> {
@@ -155,15 +155,11 @@ export class DaprState {
   }
 
   status(): BreakerStatus {
-    const s = this.breaker.stats;
-    const state: BreakerState = this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half_open' : 'closed';
-    return { name: this.opts.name ?? 'dapr-state', state, failures: s.failures, successes: s.successes, rejects: s.rejects, timeouts: s.timeouts };
+    return breakerStatus(this.breaker, this.opts.name ?? 'dapr-state');
   }
 
   onStateChange(listener: (state: BreakerState) => void): void {
-    this.breaker.on('open', () => listener('open'));
-    this.breaker.on('halfOpen', () => listener('half_open'));
-    this.breaker.on('close', () => listener('closed'));
+    onBreakerStateChange(this.breaker, listener);
   }
 
   async close(): Promise<void> {
@@ -178,14 +174,7 @@ export class DaprState {
     throw new Error(`dapr state: ${what}: HTTP ${res.status} ${body.slice(0, 300)}`);
   }
 
-  private async call<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return (await this.breaker.fire(op)) as T;
-    } catch (err) {
-      if (err instanceof StoreUnavailableError) throw err;
-      const code = (err as { code?: string }).code;
-      const why = code === 'EOPENBREAKER' ? 'circuit open' : code === 'ETIMEDOUT' ? `timed out after ${this.opts.timeoutMs} ms` : (err as Error).message;
-      throw new StoreUnavailableError(`${this.opts.name ?? 'dapr-state'}: ${why}`, { cause: err });
-    }
+  private call<T>(op: () => Promise<T>): Promise<T> {
+    return fireAsStore(this.breaker, op, this.opts.name ?? 'dapr-state', this.opts.timeoutMs);
   }
 }

@@ -71,21 +71,11 @@ export class BreakerMasteryStore implements MasteryStore {
 
   /** Subscribe to state changes (for logs and metrics). */
   onStateChange(listener: (state: BreakerState) => void): void {
-    this.breaker.on('open', () => listener('open'));
-    this.breaker.on('halfOpen', () => listener('half_open'));
-    this.breaker.on('close', () => listener('closed'));
+    onBreakerStateChange(this.breaker, listener);
   }
 
   status(): BreakerStatus {
-    const s = this.breaker.stats;
-    return {
-      name: this.opts.name,
-      state: this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half_open' : 'closed',
-      failures: s.failures,
-      successes: s.successes,
-      rejects: s.rejects,
-      timeouts: s.timeouts,
-    };
+    return breakerStatus(this.breaker, this.opts.name);
   }
 
   /** Stops the breaker's timers so the process can exit. */
@@ -93,15 +83,8 @@ export class BreakerMasteryStore implements MasteryStore {
     this.breaker.shutdown();
   }
 
-  private async call<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return (await this.breaker.fire(op)) as T;
-    } catch (err) {
-      if (err instanceof StoreUnavailableError) throw err;
-      const code = (err as { code?: string }).code;
-      const why = code === 'EOPENBREAKER' ? 'circuit open' : code === 'ETIMEDOUT' ? `timed out after ${this.opts.timeoutMs} ms` : (err as Error).message;
-      throw new StoreUnavailableError(`${this.opts.name}: ${why}`, { cause: err });
-    }
+  private call<T>(op: () => Promise<T>): Promise<T> {
+    return fireAsStore(this.breaker, op, this.opts.name, this.opts.timeoutMs);
   }
 
   applyEvent(req: ApplyRequest, change: (current: TopicState | undefined) => TopicChange): Promise<ApplyOutcome> {
@@ -135,4 +118,41 @@ export class BreakerMasteryStore implements MasteryStore {
   erasedAt(ref: StudentRef): Promise<number | undefined> {
     return this.call(() => this.inner.erasedAt(ref));
   }
+}
+
+type OpBreaker = CircuitBreaker<[() => Promise<unknown>], unknown>;
+
+/**
+ * Runs `op` through `breaker`. A refusal (open), a timeout or any failure of the store becomes a
+ * StoreUnavailableError named for the store, so callers see one infrastructure error whatever the backend.
+ */
+export async function fireAsStore<T>(breaker: OpBreaker, op: () => Promise<T>, name: string, timeoutMs: number): Promise<T> {
+  try {
+    return (await breaker.fire(op)) as T;
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) throw err;
+    const code = (err as { code?: string }).code;
+    const why = code === 'EOPENBREAKER' ? 'circuit open' : code === 'ETIMEDOUT' ? `timed out after ${timeoutMs} ms` : (err as Error).message;
+    throw new StoreUnavailableError(`${name}: ${why}`, { cause: err });
+  }
+}
+
+/** The breaker's state and counts, as /ready and /metrics report them. */
+export function breakerStatus(breaker: OpBreaker, name: string): BreakerStatus {
+  const s = breaker.stats;
+  return {
+    name,
+    state: breaker.opened ? 'open' : breaker.halfOpen ? 'half_open' : 'closed',
+    failures: s.failures,
+    successes: s.successes,
+    rejects: s.rejects,
+    timeouts: s.timeouts,
+  };
+}
+
+/** Calls `listener` with each state the breaker enters (for logs and metrics). */
+export function onBreakerStateChange(breaker: OpBreaker, listener: (state: BreakerState) => void): void {
+  breaker.on('open', () => listener('open'));
+  breaker.on('halfOpen', () => listener('half_open'));
+  breaker.on('close', () => listener('closed'));
 }

@@ -13,10 +13,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { batchTopics } from '../src/adapters/kafka/batch.kafka';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
 import { RedisMasteryStore } from '../src/adapters/redis/mastery-store.redis';
-import { createTopicsAndWait, seedStudents } from '../tests/support/batch';
-import { SECRET, token } from '../tests/support/http';
+import { batchServiceEnv, createTopicsAndWait, seedStudents } from '../tests/support/batch';
+import { token } from '../tests/support/http';
 import { startService, type RunningService } from '../tests/support/service-process';
-import { requireService, uniqueId } from '../tests/support/services';
+import { freePort, requireService, uniqueId } from '../tests/support/services';
 import { redisStoreOptions } from '../tests/support/stores';
 import { fmt } from './loops';
 import { writeBenchSection } from './support';
@@ -30,13 +30,6 @@ const TARGET_RATIO = 0.5;
 const TARGET_SUBMIT_MS = 100;
 const TENANT = 'bench-batch';
 
-async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
-
 const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function main(): Promise<void> {
@@ -44,7 +37,8 @@ async function main(): Promise<void> {
   const port = await freePort();
   const redisServer: Subprocess = Bun.spawn(['redis-server', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdout: 'ignore', stderr: 'ignore' });
   const redisUrl = `redis://127.0.0.1:${port}`;
-  const kafka = new Kafka({ clientId: 'bench-batch', brokers: requireService('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
+  const brokers = requireService('KAFKA_BROKERS').split(',');
+  const kafka = new Kafka({ clientId: 'bench-batch', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   const run = uniqueId('bb');
   const topics = { events: `${run}.events`, dlq: `${run}.dlq`, updates: `${run}.updated` };
@@ -79,20 +73,7 @@ async function main(): Promise<void> {
     await redis.quit();
 
     service = await startService(
-      {
-        APP_ENV: 'test',
-        STATE_BACKEND: 'redis',
-        REDIS_URL: redisUrl,
-        JWT_SECRET: SECRET,
-        PSEUDONYM_KEY: 'test-pseudonym-key-with-at-least-32-bytes',
-        RATE_LIMIT_PER_MINUTE: '1000000',
-        KAFKA_BROKERS: requireService('KAFKA_BROKERS'),
-        KAFKA_GROUP_ID: `${run}.group`,
-        KAFKA_TOPIC_EVENTS: topics.events,
-        KAFKA_TOPIC_DLQ: topics.dlq,
-        KAFKA_TOPIC_UPDATES: topics.updates,
-        KAFKA_TOPIC_BATCH_PREFIX: `${run}.batch`,
-      },
+      batchServiceEnv(redisUrl, { brokers, groupId: `${run}.group`, topics, batchTopicPrefix: `${run}.batch` }),
       30_000,
     );
     const auth = `Bearer ${await token({ role: 'admin', sub: 'bench', tenant: TENANT })}`;

@@ -19,7 +19,7 @@ import { ingestEvent, type EngineDeps } from '../src/domain/mastery/engine';
 import { DAY_MS } from '../src/domain/mastery/topic-state';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';
-import { benchEvent, curricula, privateRedis, processCpuSeconds, redisCpuSeconds, writeBenchSection } from './support';
+import { benchEvent, curricula, processCpuSeconds, redisCpuSeconds, withPrivateRedis, writeBenchSection } from './support';
 
 const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 100_000);
 const STUDENTS = 10_000;
@@ -120,16 +120,6 @@ async function cpuPerEvent<T>(redis: Redis, events: number, phase: () => Promise
   const red = await redisCpuSeconds(redis);
   const result = await phase();
   return { result, bunUs: ((processCpuSeconds(process.pid) - bun) / events) * 1e6, redisUs: (((await redisCpuSeconds(redis)) - red) / events) * 1e6 };
-}
-
-async function main() {
-  // A redis-server of the bench's own, so its CPU counts are this bench's alone.
-  const server = await privateRedis();
-  try {
-    await measure(server.url);
-  } finally {
-    await server.stop();
-  }
 }
 
 async function measure(redisUrl: string) {
@@ -249,5 +239,5 @@ async function measure(redisUrl: string) {
   }
 }
 
-
-await main();
+// A redis-server of the bench's own, so its CPU counts are this bench's alone.
+await withPrivateRedis(measure);

@@ -13,7 +13,7 @@ import { applyEvent, DAY_MS, type ModelPolicy, type TopicState } from '../src/do
 import type { Clock } from '../src/ports/clock.port';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { memoryStore, redisStoreOptions } from '../tests/support/stores';
-import { benchEvent, commandStats, curricula, privateRedis, processCpuSeconds, redisCpuSeconds, statsBetween, topics, writeBenchSection, type CommandStats } from './support';
+import { benchEvent, commandStats, curricula, processCpuSeconds, redisCpuSeconds, statsBetween, topics, withPrivateRedis, writeBenchSection, type CommandStats } from './support';
 
 /** The run's events, in wire format. */
 const clock: Clock = { now: () => Date.parse('2026-02-01T00:00:00Z') };
@@ -89,15 +89,6 @@ async function measured<T>(redis: Redis, into: PhaseCost, phase: () => Promise<T
   into.memoryBytes += (await usedMemory(redis)) - memoryBefore;
   accumulate(into.stats, statsBetween(before, await commandStats(redis)));
   return result;
-}
-
-async function main() {
-  const server = await privateRedis();
-  try {
-    await measure(server.url);
-  } finally {
-    await server.stop();
-  }
 }
 
 async function measure(redisUrl: string) {
@@ -240,5 +231,4 @@ async function measure(redisUrl: string) {
   if (ratio < TARGET_RATIO) process.exitCode = 1;
 }
 
-
-await main();
+await withPrivateRedis(measure);

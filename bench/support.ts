@@ -117,6 +117,16 @@ export async function privateRedis(): Promise<{ url: string; stop: () => Promise
   };
 }
 
+/** Runs `measure` against a redis-server of the bench's own (privateRedis), stopped afterwards whatever happens. */
+export async function withPrivateRedis<T>(measure: (url: string) => Promise<T>): Promise<T> {
+  const server = await privateRedis();
+  try {
+    return await measure(server.url);
+  } finally {
+    await server.stop();
+  }
+}
+
 /** Calls and microseconds per command since the last CONFIG RESETSTAT, from INFO commandstats. */
 export type CommandStats = Map<string, { calls: number; usec: number }>;
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll } from 'bun:test';
 import type { Cluster } from 'ioredis';
-import { RedisCurriculumStore } from '../../src/adapters/redis/curriculum-store.redis';
-import { curriculumKey } from '../../src/adapters/redis/keys';
+import { cleanedUpCurriculumStores } from '../support/curriculum';
 import { clusterClients } from '../support/redis-cluster';
 import { describeCurriculumStoreContract } from './curriculum-store.contract';
 
@@ -11,17 +10,10 @@ beforeAll(async () => {
 });
 
 /** Curricula have no TTL and the cluster is shared: the suite removes the tenants it wrote. */
-const written = new Set<string>();
-class CleanedUpStore extends RedisCurriculumStore {
-  override replace(...args: Parameters<RedisCurriculumStore['replace']>) {
-    written.add(args[0]);
-    return super.replace(...args);
-  }
-}
+const stores = cleanedUpCurriculumStores();
 afterAll(async () => {
-  // One DEL per key: a cluster refuses a DEL of keys in different slots.
-  await Promise.all([...written].map((t) => clients[0]!.del(curriculumKey(t))));
+  await stores.removeWritten(clients[0]!);
   await Promise.all(clients.map((c) => c.quit()));
 });
 
-describeCurriculumStoreContract('redis cluster', () => new CleanedUpStore(clients[0]!), () => new CleanedUpStore(clients[1]!));
+describeCurriculumStoreContract('redis cluster', () => stores.store(clients[0]!), () => stores.store(clients[1]!));

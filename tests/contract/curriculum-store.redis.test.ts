@@ -3,7 +3,7 @@ import { CachedCurriculumSource } from '../../src/adapters/memory/curriculum-sou
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { RedisCurriculumStore } from '../../src/adapters/redis/curriculum-store.redis';
 import { curriculumKey } from '../../src/adapters/redis/keys';
-import { shippedCurriculum } from '../support/curriculum';
+import { cleanedUpCurriculumStores, shippedCurriculum } from '../support/curriculum';
 import { requireService, uniqueId } from '../support/services';
 import { describeCurriculumStoreContract } from './curriculum-store.contract';
 
@@ -11,20 +11,14 @@ const redis = createRedisClient(requireService('REDIS_URL'), 1000);
 const other = createRedisClient(requireService('REDIS_URL'), 1000);
 beforeAll(() => Promise.all([waitUntilReady(redis, 5000), waitUntilReady(other, 5000)]));
 
-/** The real adapter, noting the tenants it wrote: curricula have no TTL, so the suite removes its own from the shared server. */
-const written = new Set<string>();
-class CleanedUpStore extends RedisCurriculumStore {
-  override replace(...args: Parameters<RedisCurriculumStore['replace']>) {
-    written.add(args[0]);
-    return super.replace(...args);
-  }
-}
+/** Curricula have no TTL: the suite removes the tenants it wrote from the shared server. */
+const stores = cleanedUpCurriculumStores();
 afterAll(async () => {
-  if (written.size > 0) await redis.del(...[...written].map(curriculumKey));
+  await stores.removeWritten(redis);
   await Promise.all([redis.quit(), other.quit()]);
 });
 
-describeCurriculumStoreContract('redis', () => new CleanedUpStore(redis), () => new CleanedUpStore(other));
+describeCurriculumStoreContract('redis', () => stores.store(redis), () => stores.store(other));
 
 test("a tenant's curriculum is one key under the tenant's hash tag, without a TTL (versions must never restart)", async () => {
   const t = uniqueId('t');

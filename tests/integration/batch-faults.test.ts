@@ -3,10 +3,11 @@ import type { Subprocess } from 'bun';
 import type { Admin, Kafka } from 'kafkajs';
 import { batchTopics } from '../../src/adapters/kafka/batch.kafka';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
-import { createTopicsAndWait, seedStudents } from '../support/batch';
-import { SECRET, token } from '../support/http';
+import { batchServiceEnv, createTopicsAndWait, seedStudents } from '../support/batch';
+import { token } from '../support/http';
 import { deleteTopics, testKafka, testKafkaConfig, waitFor } from '../support/kafka';
 import { startService, type RunningService } from '../support/service-process';
+import { freePort } from '../support/services';
 
 /**
  * Batch recalculation under faults, on the real broker and real service processes sharing a Redis
@@ -25,26 +26,8 @@ let redisUrl: string;
 const services: RunningService[] = [];
 let auth: string;
 
-async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
-
 const serviceEnv = () => ({
-  APP_ENV: 'test',
-  STATE_BACKEND: 'redis',
-  REDIS_URL: redisUrl,
-  JWT_SECRET: SECRET,
-  PSEUDONYM_KEY: 'test-pseudonym-key-with-at-least-32-bytes',
-  RATE_LIMIT_PER_MINUTE: '1000000',
-  KAFKA_BROKERS: config.brokers.join(','),
-  KAFKA_GROUP_ID: config.groupId,
-  KAFKA_TOPIC_EVENTS: config.topics.events,
-  KAFKA_TOPIC_DLQ: config.topics.dlq,
-  KAFKA_TOPIC_UPDATES: config.topics.updates,
-  KAFKA_TOPIC_BATCH_PREFIX: prefix,
+  ...batchServiceEnv(redisUrl, config),
   // The broker's minimum: a killed replica's partitions move within about 6 s.
   KAFKA_SESSION_TIMEOUT_MS: '6000',
   // Small chunks: many of them, so faults land mid-batch.

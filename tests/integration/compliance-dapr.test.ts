@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { startDaprState, type DaprStateUnderTest } from '../support/dapr-state';
-import { AUDIENCE, ISSUER, SECRET, token } from '../support/http';
+import { auditVerdictAfterConcurrentReads, callJson, productionEnv, token } from '../support/http';
 import { startService, type RunningService } from '../support/service-process';
 import { requireService, uniqueId } from '../support/services';
+import { keysMatching } from '../support/stores';
 
 /**
  * STATE_BACKEND=dapr as it runs: the real service process, every store through a real daprd whose
@@ -22,11 +23,7 @@ beforeAll(async () => {
     STATE_BACKEND: 'dapr',
     DAPR_HTTP_PORT: new URL(dapr.daprd.url).port,
     DAPR_STATE_STORE: 'statestore',
-    JWT_SECRET: SECRET,
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    APP_ENV: 'production',
-    PSEUDONYM_KEY: 'test-pseudonym-key-with-at-least-32-bytes',
+    ...productionEnv,
   };
   service = await startService(env);
 }, 300_000);
@@ -37,26 +34,10 @@ afterAll(async () => {
   await redis.quit();
 }, 30_000);
 
-/** Every key the sidecar wrote for this run, by SCAN. */
-async function daprKeys(): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${dapr.keyPrefix}||*`, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
+/** Every key the sidecar wrote for this run. */
+const daprKeys = () => keysMatching(redis, `${dapr.keyPrefix}||*`);
 
-const call = async (method: string, path: string, auth: string, body?: unknown) => {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${auth}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, json: (await res.json()) as any };
-};
+const call = (method: string, path: string, auth: string, body?: unknown) => callJson(service.url, method, path, auth, body);
 
 describe('the Dapr state backend, through the real service and a real daprd', () => {
   test('the service reports the dapr backend and is ready through the sidecar', async () => {
@@ -132,15 +113,9 @@ describe('the Dapr state backend, through the real service and a real daprd', ()
   test('two replicas writing the audit log concurrently through the sidecar keep one intact chain', async () => {
     const other = await startService(env);
     try {
-      const tenant = uniqueId('tenant');
-      const admin = await token({ role: 'admin', sub: 'admin-1', tenant });
-      await Promise.all(
-        Array.from({ length: 40 }, (_, i) => fetch(`${(i % 2 ? service : other).url}/api/v1/students/s${i}/mastery`, { headers: { authorization: `Bearer ${admin}` } })),
-      );
-      await Bun.sleep(300);
-      const verdict = await call('GET', '/api/v1/compliance/audit/verify', admin);
-      expect(verdict.json).toMatchObject({ intact: true, first_broken_position: null });
-      expect(verdict.json.length).toBeGreaterThanOrEqual(40);
+      const verdict = await auditVerdictAfterConcurrentReads(service, other, 300);
+      expect(verdict).toMatchObject({ intact: true, first_broken_position: null });
+      expect(verdict.length).toBeGreaterThanOrEqual(40);
     } finally {
       await other.stop('SIGKILL');
     }

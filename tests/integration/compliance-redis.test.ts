@@ -4,28 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
-import { AUDIENCE, ISSUER, SECRET, token } from '../support/http';
+import { auditVerdictAfterConcurrentReads, callJson, productionEnv, token } from '../support/http';
 import { startService, type RunningService } from '../support/service-process';
 import { requireService, uniqueId } from '../support/services';
+import { keysMatching } from '../support/stores';
 
 const redisUrl = requireService('REDIS_URL');
-const PSEUDONYM_KEY = 'test-pseudonym-key-with-at-least-32-bytes';
-const env = { STATE_BACKEND: 'redis', REDIS_URL: redisUrl, JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, APP_ENV: 'production', PSEUDONYM_KEY };
+const env = { STATE_BACKEND: 'redis', REDIS_URL: redisUrl, ...productionEnv };
 const redis = createRedisClient(redisUrl, 5000);
 beforeAll(() => waitUntilReady(redis, 5000));
 afterAll(() => redis.quit());
 
-/** Every key of the service (prefix me:), by SCAN, as an operator would look. */
-async function serviceKeys(r: Redis): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await r.scan(cursor, 'MATCH', 'me:*', 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
+/** Every key of the service (prefix me:). */
+const serviceKeys = (r: Redis) => keysMatching(r, 'me:*');
 
 /** A key's whole content as text, whatever its type. */
 async function contentOf(r: Redis, key: string): Promise<string> {
@@ -50,14 +41,7 @@ describe('compliance on the Redis backend, through the real service', () => {
   });
   afterAll(() => service.stop('SIGKILL'));
 
-  const call = async (method: string, path: string, auth: string, body?: unknown) => {
-    const res = await fetch(`${service.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${auth}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, json: (await res.json()) as any };
-  };
+  const call = (method: string, path: string, auth: string, body?: unknown) => callJson(service.url, method, path, auth, body);
 
   test('after erasure no key names or holds the student id, and redelivered events bring nothing back', async () => {
     const tenant = uniqueId('tenant');
@@ -119,17 +103,9 @@ describe('compliance on the Redis backend, through the real service', () => {
   test('two replicas writing the audit log concurrently keep one intact chain', async () => {
     const other = await startService(env);
     try {
-      const tenant = uniqueId('tenant');
-      const admin = await token({ role: 'admin', sub: 'admin-1', tenant });
-      await Promise.all(
-        Array.from({ length: 40 }, (_, i) =>
-          fetch(`${(i % 2 ? service : other).url}/api/v1/students/s${i}/mastery`, { headers: { authorization: `Bearer ${admin}` } }),
-        ),
-      );
-      await Bun.sleep(200);
-      const verdict = await call('GET', '/api/v1/compliance/audit/verify', admin);
-      expect(verdict.json).toMatchObject({ intact: true, first_broken_position: null });
-      expect(verdict.json.length).toBeGreaterThanOrEqual(40);
+      const verdict = await auditVerdictAfterConcurrentReads(service, other, 200);
+      expect(verdict).toMatchObject({ intact: true, first_broken_position: null });
+      expect(verdict.length).toBeGreaterThanOrEqual(40);
     } finally {
       await other.stop('SIGKILL');
     }

@@ -1,22 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Cluster } from 'ioredis';
 import { studentKeys, studentTag } from '../../src/adapters/redis/keys';
-import { createMasteryClient } from '../../src/client';
-import { AUDIENCE, ISSUER, SECRET, token } from '../support/http';
+import { ingestOneLessonAndRead, productionEnv } from '../support/http';
 import { clusterClients, startPrivateCluster } from '../support/redis-cluster';
 import { startService, type RunningService } from '../support/service-process';
 import { requireService, uniqueId } from '../support/services';
 import { testPseudonymize } from '../support/stores';
 
-const env = {
-  STATE_BACKEND: 'redis',
-  REDIS_MODE: 'cluster',
-  JWT_SECRET: SECRET,
-  JWT_ISSUER: ISSUER,
-  JWT_AUDIENCE: AUDIENCE,
-  APP_ENV: 'production',
-  PSEUDONYM_KEY: 'test-pseudonym-key-with-at-least-32-bytes',
-};
+const env = { STATE_BACKEND: 'redis', REDIS_MODE: 'cluster', ...productionEnv };
 
 describe('the service with REDIS_MODE=cluster', () => {
   let service: RunningService;
@@ -33,20 +24,7 @@ describe('the service with REDIS_MODE=cluster', () => {
   test('ingests an event and serves the mastery; the state lands on the cluster under the student’s tag', async () => {
     const tenant = uniqueId('t');
     const studentId = uniqueId('s');
-    const platform = createMasteryClient(service.url, await token({ role: 'service', sub: 'platform', tenant }));
-    const ingest = await platform.api.v1.events.post({
-      event_id: uniqueId('e'),
-      event_type: 'lesson.completed',
-      student_id: studentId,
-      topic_id: 'functions',
-      occurred_at: new Date().toISOString(),
-      data: { lesson_id: 'functions.defining' },
-    });
-    expect(ingest.status).toBe(202);
-    expect(ingest.data?.applied).toBe(1);
-    const student = createMasteryClient(service.url, await token({ role: 'student', sub: studentId, tenant }));
-    const { data, status } = await student.api.v1.mastery.query.post({ student_id: studentId });
-    expect(status).toBe(200);
+    const data = await ingestOneLessonAndRead(service.url, tenant, studentId);
     expect(data?.topics[0]).toMatchObject({ topic_id: 'functions', event_count: 1 });
     const keys = studentKeys(studentTag(tenant, testPseudonymize(tenant, studentId)));
     expect(await cluster.exists(keys.topics, keys.history, keys.events)).toBe(3);

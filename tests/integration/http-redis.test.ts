@@ -1,21 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
-import { createMasteryClient } from '../../src/client';
-import { AUDIENCE, ISSUER, SECRET, token } from '../support/http';
+import { ingestOneLessonAndRead, productionEnv, token } from '../support/http';
 import { startService, type RunningService } from '../support/service-process';
 import { requireService, uniqueId } from '../support/services';
 import { redisKeysOf } from '../support/stores';
 
 const redisUrl = requireService('REDIS_URL');
-const env = {
-  STATE_BACKEND: 'redis',
-  REDIS_URL: redisUrl,
-  JWT_SECRET: SECRET,
-  JWT_ISSUER: ISSUER,
-  JWT_AUDIENCE: AUDIENCE,
-  APP_ENV: 'production',
-  PSEUDONYM_KEY: 'test-pseudonym-key-with-at-least-32-bytes',
-};
+const env = { STATE_BACKEND: 'redis', REDIS_URL: redisUrl, ...productionEnv };
 const redis = createRedisClient(redisUrl, 5000);
 beforeAll(() => waitUntilReady(redis, 5000));
 afterAll(() => redis.quit());
@@ -32,21 +23,7 @@ describe('the service on a real socket with the Redis backend', () => {
   test('ingests an event and serves the mastery through the typed client; state lands in Redis', async () => {
     const tenant = uniqueId('t');
     const studentId = uniqueId('s');
-    const platform = createMasteryClient(service.url, await token({ role: 'service', sub: 'platform', tenant }));
-    const ingest = await platform.api.v1.events.post({
-      event_id: uniqueId('e'),
-      event_type: 'lesson.completed',
-      student_id: studentId,
-      topic_id: 'functions',
-      occurred_at: new Date().toISOString(),
-      data: { lesson_id: 'functions.defining' },
-    });
-    expect(ingest.status).toBe(202);
-    expect(ingest.data?.applied).toBe(1);
-
-    const student = createMasteryClient(service.url, await token({ role: 'student', sub: studentId, tenant }));
-    const { data, status } = await student.api.v1.mastery.query.post({ student_id: studentId });
-    expect(status).toBe(200);
+    const data = await ingestOneLessonAndRead(service.url, tenant, studentId);
     expect(data?.topics[0]).toMatchObject({ topic_id: 'functions', event_count: 1, components: { completion: 0.166667 } });
     expect((await redis.keys(redisKeysOf({ tenantId: tenant, studentId }))).length).toBe(3);
   });

@@ -31,7 +31,7 @@ import {
   type RedisEngine,
 } from '../support/kafka';
 import { startPrivateCluster, type PrivateCluster } from '../support/redis-cluster';
-import { requireService, uniqueId } from '../support/services';
+import { freePort, requireService, uniqueId } from '../support/services';
 
 let kafka: Kafka;
 let admin: Admin;
@@ -63,13 +63,6 @@ async function produceSteadily(topic: string, events: readonly WireEvent[], slic
 /** The state's event total, or -1 while the store cannot answer. */
 const stateTotal = (backend: RedisEngine, events: readonly WireEvent[]) =>
   readState(backend.engine.store, studentsOf(events)).then(totalEvents, () => -1);
-
-async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
-}
 
 /** Every partition's committed offset equals its high watermark: nothing left to redo. */
 async function fullyCommitted(config: KafkaConfig): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { expect, test } from 'bun:test';
 import { SECRET, token } from '../support/http';
 import { startService, type RunningService } from '../support/service-process';
-import { uniqueId } from '../support/services';
+import { freePort, uniqueId } from '../support/services';
 
 interface Sample {
   sentAt: number;
@@ -9,13 +9,6 @@ interface Sample {
   status: number;
   /** The breaker's state as /ready reported it in the same answer (readiness samples only). */
   breaker?: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
 }
 
 /** Calls `once` every `everyMs` (without waiting for the previous call) until `running()` turns false. */

@@ -2,6 +2,8 @@ import type { Admin } from 'kafkajs';
 import type Redis from 'ioredis';
 import { RedisMasteryStore } from '../../src/adapters/redis/mastery-store.redis';
 import { applyEvent, snapshotOf, type ModelPolicy } from '../../src/domain/mastery/topic-state';
+import type { KafkaConfig } from '../../src/config/config';
+import { SECRET } from './http';
 import { redisStoreOptions } from './stores';
 
 const policy: ModelPolicy = { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] };
@@ -47,3 +49,22 @@ export async function createTopicsAndWait(admin: Admin, topics: { topic: string;
     }
   }
 }
+
+/**
+ * What a real service process (bun src/main.ts) needs to recalculate batches on `redisUrl` with the
+ * caller's own Kafka group and topics; callers add their own tuning on top.
+ */
+export const batchServiceEnv = (redisUrl: string, kafka: Pick<KafkaConfig, 'brokers' | 'groupId' | 'topics' | 'batchTopicPrefix'>): Record<string, string> => ({
+  APP_ENV: 'test',
+  STATE_BACKEND: 'redis',
+  REDIS_URL: redisUrl,
+  JWT_SECRET: SECRET,
+  PSEUDONYM_KEY: 'test-pseudonym-key-with-at-least-32-bytes',
+  RATE_LIMIT_PER_MINUTE: '1000000',
+  KAFKA_BROKERS: kafka.brokers.join(','),
+  KAFKA_GROUP_ID: kafka.groupId,
+  KAFKA_TOPIC_EVENTS: kafka.topics.events,
+  KAFKA_TOPIC_DLQ: kafka.topics.dlq,
+  KAFKA_TOPIC_UPDATES: kafka.topics.updates,
+  KAFKA_TOPIC_BATCH_PREFIX: kafka.batchTopicPrefix,
+});

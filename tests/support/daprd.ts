@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './service-process';
+import { freePort } from './services';
 
 /**
  * The daprd binary scripts/daprd.sh builds (once; cached under .tools/daprd). A machine that
@@ -13,13 +14,6 @@ export function daprdBinary(): string {
   const path = built.stdout.toString().trim();
   if (built.exitCode !== 0 || path === '') throw new Error(`scripts/daprd.sh build failed (exit ${built.exitCode}):\n${built.stderr.toString().slice(-4000)}`);
   return path;
-}
-
-async function freePort(): Promise<number> {
-  const server = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
 }
 
 export interface RunningDaprd {

@@ -1,8 +1,10 @@
+import { expect } from 'bun:test';
 import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import pino from 'pino';
 import { createApp, type AppDeps } from '../../src/adapters/http/app';
 import { createAuthenticator } from '../../src/adapters/http/auth';
+import { createMasteryClient } from '../../src/client';
 import type { Lifecycle } from '../../src/adapters/http/gate';
 import { MemoryCohortStore } from '../../src/adapters/memory/cohort-store.memory';
 import { AuditTrail } from '../../src/adapters/audit/audit-trail';
@@ -27,12 +29,23 @@ import { MemoryCurriculumStore } from '../../src/adapters/memory/curriculum-stor
 import { CachedCurriculumSource } from '../../src/adapters/memory/curriculum-source.cached';
 import { shippedCurriculum } from './curriculum';
 import { FixedClock } from './fixed-clock';
+import type { RunningService } from './service-process';
+import { uniqueId } from './services';
 import { memoryStore, testPseudonymize } from './stores';
 
 export const SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
 export const ISSUER = 'mastery-engine';
 export const AUDIENCE = 'learnflow';
 export const NOW = Date.parse('2026-01-20T12:00:00Z');
+
+/** The settings a service process in production mode needs besides its backend: the test JWT keys and a pseudonym key. */
+export const productionEnv = {
+  JWT_SECRET: SECRET,
+  JWT_ISSUER: ISSUER,
+  JWT_AUDIENCE: AUDIENCE,
+  APP_ENV: 'production',
+  PSEUDONYM_KEY: 'test-pseudonym-key-with-at-least-32-bytes',
+};
 
 const curriculum = shippedCurriculum;
 
@@ -157,3 +170,48 @@ export const event = (overrides: Record<string, unknown> = {}) => ({
   data: { quiz_id: 'q1', score: 0.9 },
   ...overrides,
 });
+
+/**
+ * One lesson.completed on `functions` posted through the typed client as the platform (it must be
+ * applied), then the student's mastery read back through it as the student: the whole path on a
+ * real socket. Returns what the read answered.
+ */
+export async function ingestOneLessonAndRead(url: string, tenant: string, studentId: string) {
+  const platform = createMasteryClient(url, await token({ role: 'service', sub: 'platform', tenant }));
+  const ingest = await platform.api.v1.events.post({
+    event_id: uniqueId('e'),
+    event_type: 'lesson.completed',
+    student_id: studentId,
+    topic_id: 'functions',
+    occurred_at: new Date().toISOString(),
+    data: { lesson_id: 'functions.defining' },
+  });
+  expect(ingest.status).toBe(202);
+  expect(ingest.data?.applied).toBe(1);
+  const student = createMasteryClient(url, await token({ role: 'student', sub: studentId, tenant }));
+  const { data, status } = await student.api.v1.mastery.query.post({ student_id: studentId });
+  expect(status).toBe(200);
+  return data;
+}
+
+/** One JSON call to a service on a real socket as the holder of `auth`; the body parsed as JSON. */
+export async function callJson(url: string, method: string, path: string, auth: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${auth}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+/**
+ * 40 audited reads of a fresh tenant sent to two replicas at once, then (after `settleMs` for the
+ * batched audit writes) that tenant's audit chain as verified through `a`: the verdict, for the
+ * test to require one intact chain.
+ */
+export async function auditVerdictAfterConcurrentReads(a: RunningService, b: RunningService, settleMs: number) {
+  const admin = await token({ role: 'admin', sub: 'admin-1', tenant: uniqueId('tenant') });
+  await Promise.all(Array.from({ length: 40 }, (_, i) => fetch(`${(i % 2 ? a : b).url}/api/v1/students/s${i}/mastery`, { headers: { authorization: `Bearer ${admin}` } })));
+  await Bun.sleep(settleMs);
+  return (await callJson(a.url, 'GET', '/api/v1/compliance/audit/verify', admin)).json;
+}

@@ -20,3 +20,11 @@ export function requireService(name: 'REDIS_URL' | 'REDIS_CLUSTER_URL' | 'KAFKA_
 
 /** A random id, so suites can share one server without seeing each other's data. */
 export const uniqueId = (prefix: string): string => `${prefix}-${crypto.randomUUID().slice(0, 12)}`;
+
+/** A loopback port free at the moment of asking, for a private server a test or bench starts. */
+export async function freePort(): Promise<number> {
+  const server = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}

@@ -1,3 +1,4 @@
+import type Redis from 'ioredis';
 import { createPseudonymizer } from '../../src/adapters/crypto/hashing';
 import { MemoryMasteryStore } from '../../src/adapters/memory/mastery-store.memory';
 import { studentKeyPattern, studentTag } from '../../src/adapters/redis/keys';
@@ -21,3 +22,15 @@ export const redisStoreOptions: RedisStoreOptions = {
 
 /** The Redis key pattern of one student's keys, as the store names them. */
 export const redisKeysOf = (ref: StudentRef): string => studentKeyPattern(studentTag(ref.tenantId, testPseudonymize(ref.tenantId, ref.studentId)));
+
+/** Every key matching `pattern`, by SCAN (never KEYS), as an operator would look. */
+export async function keysMatching(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}

@@ -1,7 +1,8 @@
 import { CommunicationProtocolEnum, DaprClient, LogLevel } from '@dapr/dapr';
 import CircuitBreaker from 'opossum';
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
-import type { BreakerState, BreakerStatus } from '../resilience/mastery-store.breaker';
+import { closeWhenProbeAnswers } from '../resilience/breaker-recovery';
+import { breakerStatus, fireAsStore, onBreakerStateChange, type BreakerState, type BreakerStatus } from '../resilience/mastery-store.breaker';
 
 /** A stored value with the ETag it was read with: a conditional write succeeds only while it is current. */
 export interface Stored<T> {
@@ -50,8 +51,6 @@ export class DaprState {
   private readonly sdk: DaprClient;
   private readonly base: string;
   private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
-  private recovering = false;
-  private stopped = false;
 
   constructor(private readonly opts: DaprStateOptions) {
     this.sdk = new DaprClient({
@@ -69,7 +68,8 @@ export class DaprState {
       volumeThreshold: 5,
       rollingCountTimeout: 10_000,
     });
-    this.breaker.on('open', () => void this.recover());
+    // While open, asks the sidecar's health endpoint every 250 ms and closes on the first answer.
+    closeWhenProbeAnswers(this.breaker, { probe: () => this.check(), everyMs: 250 }, opts.timeoutMs);
   }
 
   /** Each key's stored value and ETag, in the order asked; undefined for a missing (or expired) key. */
@@ -155,19 +155,14 @@ export class DaprState {
   }
 
   status(): BreakerStatus {
-    const s = this.breaker.stats;
-    const state: BreakerState = this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half_open' : 'closed';
-    return { name: this.opts.name ?? 'dapr-state', state, failures: s.failures, successes: s.successes, rejects: s.rejects, timeouts: s.timeouts };
+    return breakerStatus(this.breaker, this.opts.name ?? 'dapr-state');
   }
 
   onStateChange(listener: (state: BreakerState) => void): void {
-    this.breaker.on('open', () => listener('open'));
-    this.breaker.on('halfOpen', () => listener('half_open'));
-    this.breaker.on('close', () => listener('closed'));
+    onBreakerStateChange(this.breaker, listener);
   }
 
   async close(): Promise<void> {
-    this.stopped = true;
     this.breaker.shutdown();
   }
 
@@ -179,35 +174,7 @@ export class DaprState {
     throw new Error(`dapr state: ${what}: HTTP ${res.status} ${body.slice(0, 300)}`);
   }
 
-  private async call<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return (await this.breaker.fire(op)) as T;
-    } catch (err) {
-      if (err instanceof StoreUnavailableError) throw err;
-      const code = (err as { code?: string }).code;
-      const why = code === 'EOPENBREAKER' ? 'circuit open' : code === 'ETIMEDOUT' ? `timed out after ${this.opts.timeoutMs} ms` : (err as Error).message;
-      throw new StoreUnavailableError(`${this.opts.name ?? 'dapr-state'}: ${why}`, { cause: err });
-    }
-  }
-
-  /** While open, asks the sidecar's health endpoint every 250 ms and closes on the first answer. */
-  private async recover(): Promise<void> {
-    if (this.recovering) return;
-    this.recovering = true;
-    try {
-      while (!this.stopped && !this.breaker.closed) {
-        const healthy = await this.check().then(
-          () => true,
-          () => false,
-        );
-        if (healthy) {
-          if (!this.stopped) this.breaker.close();
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 250).unref());
-      }
-    } finally {
-      this.recovering = false;
-    }
+  private call<T>(op: () => Promise<T>): Promise<T> {
+    return fireAsStore(this.breaker, op, this.opts.name ?? 'dapr-state', this.opts.timeoutMs);
   }
 }

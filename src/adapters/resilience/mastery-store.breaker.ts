@@ -10,6 +10,7 @@ import {
   type StudentRef,
   type TopicChange,
 } from '../../ports/mastery-store.port';
+import { closeWhenProbeAnswers, type RecoveryProbe } from './breaker-recovery';
 
 export interface BreakerOptions {
   name: string;
@@ -26,7 +27,7 @@ export interface BreakerOptions {
    * closed; the first answer within `timeoutMs` closes it. Without it, calls resume only after
    * `resetMs` and a trial call: seconds of refusals after the store is back.
    */
-  recovery?: { probe: () => Promise<unknown>; everyMs: number };
+  recovery?: RecoveryProbe;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -48,8 +49,6 @@ export interface BreakerStatus {
  */
 export class BreakerMasteryStore implements MasteryStore {
   private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
-  private recovering = false;
-  private stopped = false;
 
   constructor(
     private readonly inner: MasteryStore,
@@ -67,61 +66,25 @@ export class BreakerMasteryStore implements MasteryStore {
       // times: the Kafka bench's CPU profile showed it once Redis slowed down.
       rollingPercentilesEnabled: false,
     });
-    this.breaker.on('open', () => void this.recover());
-  }
-
-  /** Asks the recovery probe until it answers or the breaker closes by itself; one loop at a time. */
-  private async recover(): Promise<void> {
-    const recovery = this.opts.recovery;
-    if (!recovery || this.recovering) return;
-    this.recovering = true;
-    try {
-      while (!this.stopped && !this.breaker.closed) {
-        if (await answersWithin(recovery.probe, this.opts.timeoutMs)) {
-          if (!this.stopped) this.breaker.close();
-          return;
-        }
-        await new Promise((r) => setTimeout(r, recovery.everyMs).unref());
-      }
-    } finally {
-      this.recovering = false;
-    }
+    if (opts.recovery) closeWhenProbeAnswers(this.breaker, opts.recovery, opts.timeoutMs);
   }
 
   /** Subscribe to state changes (for logs and metrics). */
   onStateChange(listener: (state: BreakerState) => void): void {
-    this.breaker.on('open', () => listener('open'));
-    this.breaker.on('halfOpen', () => listener('half_open'));
-    this.breaker.on('close', () => listener('closed'));
+    onBreakerStateChange(this.breaker, listener);
   }
 
   status(): BreakerStatus {
-    const s = this.breaker.stats;
-    return {
-      name: this.opts.name,
-      state: this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half_open' : 'closed',
-      failures: s.failures,
-      successes: s.successes,
-      rejects: s.rejects,
-      timeouts: s.timeouts,
-    };
+    return breakerStatus(this.breaker, this.opts.name);
   }
 
   /** Stops the breaker's timers so the process can exit. */
   shutdown(): void {
-    this.stopped = true;
     this.breaker.shutdown();
   }
 
-  private async call<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return (await this.breaker.fire(op)) as T;
-    } catch (err) {
-      if (err instanceof StoreUnavailableError) throw err;
-      const code = (err as { code?: string }).code;
-      const why = code === 'EOPENBREAKER' ? 'circuit open' : code === 'ETIMEDOUT' ? `timed out after ${this.opts.timeoutMs} ms` : (err as Error).message;
-      throw new StoreUnavailableError(`${this.opts.name}: ${why}`, { cause: err });
-    }
+  private call<T>(op: () => Promise<T>): Promise<T> {
+    return fireAsStore(this.breaker, op, this.opts.name, this.opts.timeoutMs);
   }
 
   applyEvent(req: ApplyRequest, change: (current: TopicState | undefined) => TopicChange): Promise<ApplyOutcome> {
@@ -157,19 +120,39 @@ export class BreakerMasteryStore implements MasteryStore {
   }
 }
 
-/** Whether `probe` resolves within `timeoutMs`; a hung probe counts as no answer. */
-async function answersWithin(probe: () => Promise<unknown>, timeoutMs: number): Promise<boolean> {
-  let timer: Timer | undefined;
+type OpBreaker = CircuitBreaker<[() => Promise<unknown>], unknown>;
+
+/**
+ * Runs `op` through `breaker`. A refusal (open), a timeout or any failure of the store becomes a
+ * StoreUnavailableError named for the store, so callers see one infrastructure error whatever the backend.
+ */
+export async function fireAsStore<T>(breaker: OpBreaker, op: () => Promise<T>, name: string, timeoutMs: number): Promise<T> {
   try {
-    return await Promise.race([
-      probe().then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
+    return (await breaker.fire(op)) as T;
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) throw err;
+    const code = (err as { code?: string }).code;
+    const why = code === 'EOPENBREAKER' ? 'circuit open' : code === 'ETIMEDOUT' ? `timed out after ${timeoutMs} ms` : (err as Error).message;
+    throw new StoreUnavailableError(`${name}: ${why}`, { cause: err });
   }
+}
+
+/** The breaker's state and counts, as /ready and /metrics report them. */
+export function breakerStatus(breaker: OpBreaker, name: string): BreakerStatus {
+  const s = breaker.stats;
+  return {
+    name,
+    state: breaker.opened ? 'open' : breaker.halfOpen ? 'half_open' : 'closed',
+    failures: s.failures,
+    successes: s.successes,
+    rejects: s.rejects,
+    timeouts: s.timeouts,
+  };
+}
+
+/** Calls `listener` with each state the breaker enters (for logs and metrics). */
+export function onBreakerStateChange(breaker: OpBreaker, listener: (state: BreakerState) => void): void {
+  breaker.on('open', () => listener('open'));
+  breaker.on('halfOpen', () => listener('half_open'));
+  breaker.on('close', () => listener('closed'));
 }

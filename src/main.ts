@@ -123,7 +123,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
   // Served recommendations are personal data like the state: kept as long, and at most a few
   // hundred per student (a fresh set at every change of state would otherwise grow without end).
   const recommendationStorage = { cacheTtlMs: config.recommendation.cacheTtlSeconds * 1000, retentionMs: config.state.ttlDays * DAY_MS, maxRecords: 500, pseudonymize };
-  const batchTtl = { clock: systemClock, ttlMs: config.batch.ttlDays * DAY_MS };
+  const batchTtl = { clock: systemClock, ttlMs: config.batch.ttlDays * DAY_MS, pseudonymize };
   if (config.state.backend === 'memory') {
     const store = new MemoryMasteryStore({
       clock: systemClock,
@@ -216,7 +216,7 @@ function daprBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): 
       erasureRetentionSeconds,
       pseudonymize,
     }),
-    batch: { batches: new DaprBatchStore(state, { clock: systemClock, ttlMs: config.batch.ttlDays * DAY_MS }), snapshots: store },
+    batch: { batches: new DaprBatchStore(state, { clock: systemClock, ttlMs: config.batch.ttlDays * DAY_MS, pseudonymize }), snapshots: store },
     probes: [{ name: 'dapr', check: () => state.check() }],
     breakers: () => [state.status()],
     ready: () => waitForSidecar(state, 5000),

@@ -27,6 +27,13 @@ export interface ResultPage {
  * - A batch and everything under it expire `ttlMs` (BATCH_TTL_DAYS) after creation; an expired
  *   or unknown batch, or one of another tenant, reads as undefined, never throws.
  * - results come in the order chunks were counted, paged by an opaque cursor.
+ * - `forgetStudent` (GDPR erasure): afterwards no live batch of the tenant names the student, in its
+ *   results nor in its error groups' example ids, on any replica; the counts (processed, succeeded,
+ *   failed, total and each error group's count) stay, they name no one. Cursors stay valid: a page
+ *   after an erasure may hold fewer than `limit` items. The batch keeps the student's pseudonym
+ *   (never the id) until it expires, so a chunk counted later, whenever it was recalculated, is
+ *   counted without keeping the student's result or id: a recalculation that read the state before
+ *   the erasure cannot bring the student back.
  * - Values returned are copies; backend failures reject with StoreUnavailableError.
  */
 export interface BatchStore {
@@ -38,6 +45,8 @@ export interface BatchStore {
   cancel(tenantId: string, batchId: string, at: number): Promise<BatchRecord | undefined>;
   /** undefined for an unknown batch or a cursor this store did not make. */
   results(tenantId: string, batchId: string, cursor: string | undefined, limit: number): Promise<ResultPage | undefined>;
+  /** Removes the student's results and example ids from every live batch of the tenant (see above); idempotent. */
+  forgetStudent(tenantId: string, studentId: string, at: number): Promise<void>;
 }
 
 /** A results cursor is the offset of the next result, as a decimal string; anything else is not a cursor. */

@@ -2,8 +2,12 @@ import { describe, expect, test } from 'bun:test';
 import type { BatchRecord, ChunkOutcome } from '../../src/domain/batch/batch';
 import type { BatchStore } from '../../src/ports/batch-store.port';
 import { uniqueId } from '../support/services';
+import { testPseudonymize } from '../support/stores';
 
 export const BATCH_TTL_MS = 3_600_000;
+
+/** What every store under test is built with, besides its client and clock. */
+export const BATCH_OPTIONS = { ttlMs: BATCH_TTL_MS, pseudonymize: testPseudonymize };
 
 const record = (extra: Partial<BatchRecord> = {}): BatchRecord => ({
   batchId: uniqueId('b'),
@@ -24,7 +28,7 @@ const result = (id: string) => ({ studentId: id, overall: { masteryScore: 0.5, l
 const chunk = (ids: string[], failed: string[] = []): ChunkOutcome => ({ results: ids.map(result), failures: failed.map((studentId) => ({ studentId, code: 'unknown_student' as const })) });
 
 /**
- * The behaviour every BatchStore must have: run against the in-memory fake and Redis. `peer` is a
+ * The behaviour every BatchStore must have: run against the in-memory fake, Redis (single and cluster) and daprd's stores. `peer` is a
  * second handle on the same data over another connection (another replica), when there is one.
  */
 export function describeBatchStoreContract(name: string, setup: () => BatchStore, peer: () => BatchStore = setup) {
@@ -104,6 +108,48 @@ export function describeBatchStoreContract(name: string, setup: () => BatchStore
       const r = record({ createdAt: Date.now() - BATCH_TTL_MS - 1000 });
       await store.create(r);
       expect(await store.get(r.tenantId, r.batchId)).toBeUndefined();
+    });
+
+    test('forgetting a student removes their results and example ids from every live batch of the tenant, on every replica, also from chunks counted later; counts and cursors stay', async () => {
+      const [a, b] = [setup(), peer()];
+      const tenantId = uniqueId('t');
+      const one = record({ tenantId, total: 5, chunks: 2 });
+      const two = record({ tenantId, total: 2, chunks: 1 });
+      const later = record({ tenantId, total: 4, chunks: 2 });
+      const other = record({ total: 1, chunks: 1 });
+      for (const r of [one, two, later, other]) await a.create(r);
+      await a.recordChunk(tenantId, later.batchId, 0, chunk(['s5']), 14);
+      await a.recordChunk(tenantId, one.batchId, 0, chunk(['s1', 'gone', 's2']), 10);
+      await a.recordChunk(tenantId, one.batchId, 1, { results: [], failures: [{ studentId: 'gone', code: 'no_consent' }, { studentId: 's3', code: 'no_consent' }] }, 11);
+      await a.recordChunk(tenantId, two.batchId, 0, chunk(['s4'], ['gone']), 12);
+      await a.recordChunk(other.tenantId, other.batchId, 0, chunk(['gone']), 13);
+      const firstPage = (await a.results(tenantId, one.batchId, undefined, 2))!;
+      expect(firstPage.items.map((i) => i.studentId)).toEqual(['s1', 'gone']);
+
+      await b.forgetStudent(tenantId, 'gone', 20);
+
+      const got = (await a.get(tenantId, one.batchId))!;
+      expect(got).toMatchObject({ total: 5, processed: 5, succeeded: 3, failed: 2, finishedAt: 11 });
+      expect(got.errors).toEqual([{ code: 'no_consent', count: 2, studentIds: ['s3'] }]);
+      expect((await a.results(tenantId, one.batchId, undefined, 10))!.items.map((i) => i.studentId)).toEqual(['s1', 's2']);
+      // A cursor made before the erasure still starts where it did: nobody is skipped or repeated.
+      expect((await a.results(tenantId, one.batchId, firstPage.nextCursor, 2))!.items.map((i) => i.studentId)).toEqual(['s2']);
+      const second = (await b.get(tenantId, two.batchId))!;
+      expect(second).toMatchObject({ processed: 2, succeeded: 1, failed: 1 });
+      expect(second.errors).toEqual([{ code: 'unknown_student', count: 1, studentIds: [] }]);
+      expect(JSON.stringify(await a.results(tenantId, two.batchId, undefined, 10))).not.toContain('gone');
+      // A chunk recalculated before the erasure and counted after it: counted, but no result or example of theirs kept.
+      await b.recordChunk(tenantId, later.batchId, 1, { results: [result('gone'), result('s6')], failures: [{ studentId: 'gone', code: 'no_consent' }] }, 22);
+      const late = (await a.get(tenantId, later.batchId))!;
+      expect(late).toMatchObject({ processed: 4, succeeded: 3, failed: 1, finishedAt: 22 });
+      expect(late.errors).toEqual([{ code: 'no_consent', count: 1, studentIds: [] }]);
+      expect((await a.results(tenantId, later.batchId, undefined, 10))!.items.map((i) => i.studentId)).toEqual(['s5', 's6']);
+      // Another tenant's student of the same id is someone else.
+      expect((await a.results(other.tenantId, other.batchId, undefined, 10))!.items.map((i) => i.studentId)).toEqual(['gone']);
+      // Idempotent; a tenant without batches is fine.
+      await a.forgetStudent(tenantId, 'gone', 21);
+      await a.forgetStudent(uniqueId('t'), 'gone', 21);
+      expect((await a.get(tenantId, one.batchId))!.errors).toEqual([{ code: 'no_consent', count: 2, studentIds: ['s3'] }]);
     });
 
     test('values returned are copies', async () => {

@@ -4,9 +4,10 @@ import { DaprBatchStore } from '../../src/adapters/dapr/batch-store.dapr';
 import { batchChunkDaprKey, batchDaprKey } from '../../src/adapters/dapr/keys';
 import { forEachDaprStore } from '../support/dapr-state';
 import { uniqueId } from '../support/services';
-import { BATCH_TTL_MS, describeBatchStoreContract } from './batch-store.contract';
+import { testPseudonymize } from '../support/stores';
+import { BATCH_OPTIONS, describeBatchStoreContract } from './batch-store.contract';
 
-const options = { clock: systemClock, ttlMs: BATCH_TTL_MS };
+const options = { clock: systemClock, ...BATCH_OPTIONS };
 
 forEachDaprStore((kind, dapr) => {
   describeBatchStoreContract(
@@ -71,9 +72,27 @@ forEachDaprStore((kind, dapr) => {
     expect(page.items.map((r) => r.studentId).sort()).toEqual(Array.from({ length: 20 }, (_, c) => [`s${c}-0`, `s${c}-1`]).flat().sort());
   });
 
+  test(`dapr state.${kind}: an erased student leaves the stored documents, not only the answers, also a chunk counted after the erasure`, async () => {
+    const state = dapr().client();
+    const [a, b] = [new DaprBatchStore(state, options), new DaprBatchStore(dapr().client(), options)];
+    const tenantId = uniqueId('t');
+    const batchId = uniqueId('b');
+    await a.create({ batchId, tenantId, priority: 'normal', total: 4, chunks: 2, processed: 0, succeeded: 0, failed: 0, errors: [], createdAt: Date.now(), requestedBy: 'admin:a' });
+    const ok = (studentId: string) => ({ studentId, overall: { masteryScore: 0.7, level: 'proficient' as const }, topicsRecalculated: 1 });
+    await a.recordChunk(tenantId, batchId, 0, { results: [ok('gone'), ok('s1')], failures: [] }, 1);
+    const stored = async () => JSON.stringify(await state.getMany([batchDaprKey(tenantId, batchId), batchChunkDaprKey(tenantId, batchId, 0), batchChunkDaprKey(tenantId, batchId, 1)]));
+    expect(await stored()).toContain('"gone"');
+    await b.forgetStudent(tenantId, 'gone', Date.now());
+    await a.recordChunk(tenantId, batchId, 1, { results: [ok('gone')], failures: [{ studentId: 'gone', code: 'no_consent' }] }, 2);
+    expect(await stored()).not.toContain('"gone"');
+    // The batch document keeps the student's pseudonym, so chunks counted later leave them out.
+    expect((await state.get<{ erased: string[] }>(batchDaprKey(tenantId, batchId)))!.value.erased).toEqual([testPseudonymize(tenantId, 'gone')]);
+    expect((await a.results(tenantId, batchId, undefined, 10))!.items.map((r) => r.studentId)).toEqual(['s1']);
+  });
+
   test(`dapr state.${kind}: every key of a batch leaves the store at the batch's expiry from creation, which later writes do not move`, async () => {
     const state = dapr().client();
-    const store = new DaprBatchStore(state, { clock: systemClock, ttlMs: 4000 });
+    const store = new DaprBatchStore(state, { ...options, ttlMs: 4000 });
     const tenantId = uniqueId('t');
     const batchId = uniqueId('b');
     await store.create({ batchId, tenantId, priority: 'low', total: 2, chunks: 2, processed: 0, succeeded: 0, failed: 0, errors: [], createdAt: Date.now(), requestedBy: 'admin:a' });

@@ -1,5 +1,5 @@
 import { MemoryBatchStore } from '../../src/adapters/memory/batch-store.memory';
-import { BATCH_TTL_MS, describeBatchStoreContract } from './batch-store.contract';
+import { BATCH_OPTIONS, describeBatchStoreContract } from './batch-store.contract';
 
-const store = new MemoryBatchStore({ clock: { now: () => Date.now() }, ttlMs: BATCH_TTL_MS });
+const store = new MemoryBatchStore({ clock: { now: () => Date.now() }, ...BATCH_OPTIONS });
 describeBatchStoreContract('memory', () => store);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from 'bun:test';
 import type { Cluster } from 'ioredis';
 import { RedisBatchStore } from '../../src/adapters/redis/batch-store.redis';
 import { clusterClients } from '../support/redis-cluster';
-import { BATCH_TTL_MS, describeBatchStoreContract } from './batch-store.contract';
+import { BATCH_OPTIONS, describeBatchStoreContract } from './batch-store.contract';
 
 let clients: Cluster[] = [];
 beforeAll(async () => {
@@ -10,4 +10,4 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all(clients.map((c) => c.quit())));
 
-describeBatchStoreContract('redis cluster', () => new RedisBatchStore(clients[0]!, { ttlMs: BATCH_TTL_MS }), () => new RedisBatchStore(clients[1]!, { ttlMs: BATCH_TTL_MS }));
+describeBatchStoreContract('redis cluster', () => new RedisBatchStore(clients[0]!, BATCH_OPTIONS), () => new RedisBatchStore(clients[1]!, BATCH_OPTIONS));

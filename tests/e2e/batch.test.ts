@@ -105,6 +105,38 @@ describe('batch recalculation over HTTP', () => {
     expect(await h.deps.engine.store.getHistory({ tenantId: 'default', studentId: 's2' })).toHaveLength(1);
   });
 
+  test('an erased student leaves every batch: no result, score or example id of theirs is served; the counts stay', async () => {
+    const h = testApp();
+    await seed(h, ['s1', 'gone', 'quiet']);
+    const admin = await bearer('admin', 'admin-1');
+    // `quiet` has data but withdrew consent: a no_consent example until erased.
+    await h.call('PUT', '/api/v1/compliance/consent/quiet', { body: { analytics: false }, headers: await bearer('student', 'quiet') });
+    const r = await h.call('POST', '/api/v1/batch/mastery', { body: { student_ids: ['s1', 'gone', 'quiet', 'ghost'] }, headers: admin });
+    const before = await finished(h, r.json.batch_id, admin);
+    const results = async () => (await h.call('GET', `/api/v1/batch/${r.json.batch_id}/results`, { headers: admin })).json.items as { student_id: string; overall: { mastery_score: number } }[];
+    const score = (await results()).find((i) => i.student_id === 'gone')!.overall.mastery_score;
+    expect(before.errors).toEqual([
+      { code: 'no_consent', count: 1, student_ids: ['quiet'] },
+      { code: 'unknown_student', count: 1, student_ids: ['ghost'] },
+    ]);
+
+    for (const id of ['gone', 'quiet']) expect((await h.call('DELETE', `/api/v1/compliance/student/${id}`, { headers: admin })).status).toBe(200);
+
+    const after = (await h.call('GET', `/api/v1/batch/${r.json.batch_id}`, { headers: admin })).json;
+    expect(after).toMatchObject({ status: 'completed_with_errors', total: 4, processed: 4, succeeded: 2, failed: 2 });
+    expect(after.errors).toEqual([
+      { code: 'no_consent', count: 1, student_ids: [] },
+      { code: 'unknown_student', count: 1, student_ids: ['ghost'] },
+    ]);
+    const items = await results();
+    expect(items.map((i) => i.student_id)).toEqual(['s1']);
+    expect(JSON.stringify(items)).not.toContain('gone');
+    expect(items[0]!.overall.mastery_score).toBeNumber();
+    expect(JSON.stringify([after, items])).not.toContain('quiet');
+    // The score was there to be erased: the results served it before.
+    expect(score).toBeNumber();
+  });
+
   test('validation: exactly one of student_ids and cohort_id, at most 10,000 ids, known topics, a known priority', async () => {
     const h = testApp();
     const admin = await bearer('admin', 'admin-1');

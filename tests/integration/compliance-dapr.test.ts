@@ -39,6 +39,18 @@ const daprKeys = () => keysMatching(redis, `${dapr.keyPrefix}||*`);
 
 const call = (method: string, path: string, auth: string, body?: unknown) => callJson(service.url, method, path, auth, body);
 
+/** Submits a batch of the given students and waits until it is finished (chunks run in the background). */
+const recalculated = async (admin: string, studentIds: string[]) => {
+  const submitted = await call('POST', '/api/v1/batch/mastery', admin, { student_ids: studentIds, priority: 'high' });
+  expect(submitted.status).toBe(202);
+  for (let i = 0; i < 300; i++) {
+    const status = await call('GET', `/api/v1/batch/${submitted.json.batch_id}`, admin);
+    if (!['queued', 'running'].includes(status.json.status)) return status.json;
+    await Bun.sleep(50);
+  }
+  throw new Error(`batch ${submitted.json.batch_id} did not finish`);
+};
+
 describe('the Dapr state backend, through the real service and a real daprd', () => {
   test('the service reports the dapr backend and is ready through the sidecar', async () => {
     const root = (await (await fetch(`${service.url}/`)).json()) as { backends: { state: string } };
@@ -74,6 +86,8 @@ describe('the Dapr state backend, through the real service and a real daprd', ()
     expect(feedback.status).toBe(200);
     const exported = (await call('GET', `/api/v1/compliance/export/${studentId}`, student)).json;
     expect([exported.state.oop.event_count, exported.cohorts.length, exported.recommendations.length > 0, exported.predictions.length > 0, exported.cached_predictions.length > 0]).toEqual([2, 1, true, true, true]);
+    // A batch's results name the student and their score until the erasure.
+    expect(await recalculated(admin, [studentId])).toMatchObject({ status: 'completed', succeeded: 1 });
     // Before the erasure the student's data is there to find, so the checks below can fail.
     const before = await Promise.all((await daprKeys()).map((k) => redis.hget(k, 'data')));
     expect(before.some((v) => v?.includes(studentId))).toBe(true);

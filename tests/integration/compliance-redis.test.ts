@@ -25,6 +25,8 @@ async function contentOf(r: Redis, key: string): Promise<string> {
       return (await r.get(key)) ?? '';
     case 'hash':
       return JSON.stringify(await r.hgetall(key));
+    case 'list':
+      return JSON.stringify(await r.lrange(key, 0, -1));
     case 'zset':
       return JSON.stringify(await r.zrange(key, 0, -1));
     case 'stream':
@@ -42,6 +44,18 @@ describe('compliance on the Redis backend, through the real service', () => {
   afterAll(() => service.stop('SIGKILL'));
 
   const call = (method: string, path: string, auth: string, body?: unknown) => callJson(service.url, method, path, auth, body);
+
+  /** Submits a batch of the given students and waits until it is finished (chunks run in the background). */
+  const recalculated = async (admin: string, studentIds: string[]) => {
+    const submitted = await call('POST', '/api/v1/batch/mastery', admin, { student_ids: studentIds, priority: 'high' });
+    expect(submitted.status).toBe(202);
+    for (let i = 0; i < 300; i++) {
+      const status = await call('GET', `/api/v1/batch/${submitted.json.batch_id}`, admin);
+      if (!['queued', 'running'].includes(status.json.status)) return status.json;
+      await Bun.sleep(50);
+    }
+    throw new Error(`batch ${submitted.json.batch_id} did not finish`);
+  };
 
   test('after erasure no key names or holds the student id, and redelivered events bring nothing back', async () => {
     const tenant = uniqueId('tenant');
@@ -68,6 +82,9 @@ describe('compliance on the Redis backend, through the real service', () => {
     expect(feedback.status).toBe(200);
     expect((await serviceKeys(redis)).filter((k) => k.includes(tenant) && /:rec(s|-cache|-order|-feedback)$/.test(k)).length).toBe(4);
     expect((await call('GET', `/api/v1/compliance/export/${studentId}`, student)).json.state.oop.event_count).toBe(2);
+    // A batch's results name the student and their score until the erasure.
+    expect(await recalculated(admin, [studentId])).toMatchObject({ status: 'completed', succeeded: 1 });
+    expect((await serviceKeys(redis)).some((k) => k.includes(tenant) && k.endsWith(':batch-results'))).toBe(true);
 
     const erased = await call('DELETE', `/api/v1/compliance/student/${studentId}`, student);
     expect(erased.status).toBe(200);

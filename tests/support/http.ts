@@ -101,7 +101,7 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
   };
   const predictionCache = new MeteredPredictionCache(new MemoryPredictionCache({ clock, ttlMs: 3600 * 1000, pseudonymize: testPseudonymize }), metrics.predictionCacheLookups);
   const cohorts = new MemoryCohortStore({ erasureRetentionMs: 30 * DAY_MS, pseudonymize: testPseudonymize });
-  const batches = new MemoryBatchStore({ clock, ttlMs: 7 * DAY_MS });
+  const batches = new MemoryBatchStore({ clock, ttlMs: 7 * DAY_MS, pseudonymize: testPseudonymize });
   const batchMetrics = registerBatchMetrics(metrics.registry);
   const recalculation = { ...engine, snapshots: store, predictionCache, ...(overrides.updates ? { updates: overrides.updates } : {}) };
   const batchQueue = new MemoryBatchQueue(observedChunkHandler({ batches, recalculation, clock }, batchMetrics, logs.logger), { clock, concurrency: 2, maxWaitMs: 60_000, retryMs: 10 });

@@ -50,6 +50,13 @@ describe('batches', () => {
     expect(g!.count).toBe(25);
     expect(g!.studentIds).toHaveLength(20);
   });
+
+  test('an erased student is counted but never kept as an example; the slot goes to the next one', () => {
+    const failures = Array.from({ length: 25 }, (_, i) => ({ studentId: `s${i}`, code: 'no_consent' as const }));
+    const [g] = mergeErrors([], failures, (id) => id === 's3');
+    expect(g!.count).toBe(25);
+    expect(g!.studentIds).toEqual([...Array.from({ length: 21 }, (_, i) => `s${i}`).filter((id) => id !== 's3')]);
+  });
 });
 
 describe('recalculated snapshots and history', () => {

@@ -1,8 +1,9 @@
-import { mergeErrors, type BatchRecord, type ChunkOutcome } from '../../domain/batch/batch';
+import { mergeErrors, type BatchRecord, type ChunkOutcome, type StudentFailure, type StudentResult } from '../../domain/batch/batch';
 import { parseCursor, type BatchStore, type ChunkCount, type ChunkStart, type ResultPage } from '../../ports/batch-store.port';
 import type { Clock } from '../../ports/clock.port';
+import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import { KeyedQueue } from '../ingest/keyed-queue';
-import { batchChunkDaprKey, batchDaprKey } from './keys';
+import { batchChunkDaprKey, batchDaprKey, batchIndexDaprKey } from './keys';
 import type { DaprState, UpdateStep } from './state';
 
 /**
@@ -14,6 +15,19 @@ import type { DaprState, UpdateStep } from './state';
 interface BatchDoc {
   record: BatchRecord;
   counted: [chunkId: number, results: number][];
+  /** Pseudonyms of students erased while the batch was live: never shown, and a chunk counted later keeps neither their result nor their id. */
+  erased?: string[];
+}
+
+/** A counted chunk's document: an erased student's result is null (offsets stay), their failure gone. */
+interface ChunkDoc {
+  results: (StudentResult | null)[];
+  failures: StudentFailure[];
+}
+
+/** The tenant's batches and when each expires: what an erasure walks. */
+interface BatchIndexDoc {
+  batches: [batchId: string, expiresAt: number][];
 }
 
 /**
@@ -26,14 +40,15 @@ interface BatchDoc {
  * `ttlMs` after the batch's creation, and reads check that expiry against the clock too (a store
  * may expire lazily). Nothing of a batch is kept in the process (ADR 0013); its changes of one
  * batch queue behind each other here, so this replica's chunks do not fail each other's ETags
- * (other replicas are held off by the ETag alone).
+ * (other replicas are held off by the ETag alone). A per-tenant index document lists the batches
+ * and their expiries (written before the batch, so none exists unlisted), for an erasure.
  */
 export class DaprBatchStore implements BatchStore {
   private readonly queue = new KeyedQueue();
 
   constructor(
     private readonly state: DaprState,
-    private readonly opts: { clock: Clock; ttlMs: number },
+    private readonly opts: { clock: Clock; ttlMs: number; pseudonymize: Pseudonymizer },
   ) {}
 
   /** Seconds left until the batch expires; 0 or less when it has. */
@@ -50,6 +65,14 @@ export class DaprBatchStore implements BatchStore {
     const ttlSeconds = this.secondsLeft(record);
     // Created already expired (its creation time is past the TTL): there is nothing to keep.
     if (ttlSeconds <= 0) return;
+    const expiresAt = record.createdAt + this.opts.ttlMs;
+    await this.state.update<BatchIndexDoc, void>(batchIndexDaprKey(record.tenantId), (stored) => {
+      const now = this.opts.clock.now();
+      const batches = (stored?.batches ?? []).filter(([id, until]) => until > now && id !== record.batchId);
+      batches.push([record.batchId, expiresAt]);
+      const last = Math.max(...batches.map(([, until]) => until));
+      return { value: { batches }, ttlSeconds: (last - now) / 1000, result: undefined };
+    });
     await this.state.update<BatchDoc, void>(batchDaprKey(record.tenantId, record.batchId), () => ({ value: { record: structuredClone(record), counted: [] }, ttlSeconds, result: undefined }));
   }
 
@@ -83,7 +106,8 @@ export class DaprBatchStore implements BatchStore {
     // Another delivery of this chunk wrote its outcome first: that one is what counts.
     const counted = created ? outcome : (await this.state.get<ChunkOutcome>(chunkKey))?.value;
     if (!counted) return { kind: 'unknown' };
-    return this.change<ChunkCount>(key, (stored) => {
+    let erased: readonly string[] = [];
+    const count = await this.change<ChunkCount>(key, (stored) => {
       const current = this.live(stored);
       if (!current) return { result: { kind: 'unknown' } };
       if (current.counted.some(([id]) => id === chunkId)) return { result: { kind: 'repeat' } };
@@ -91,11 +115,37 @@ export class DaprBatchStore implements BatchStore {
       r.succeeded += counted.results.length;
       r.failed += counted.failures.length;
       r.processed += counted.results.length + counted.failures.length;
-      r.errors = mergeErrors(r.errors, counted.failures);
+      erased = current.erased ?? [];
+      r.errors = mergeErrors(r.errors, counted.failures, this.isErased(tenantId, erased));
       const finishedNow = r.processed >= r.total && r.finishedAt === undefined;
       if (finishedNow) r.finishedAt = at;
-      const next: BatchDoc = { record: r, counted: [...current.counted, [chunkId, counted.results.length]] };
+      const next: BatchDoc = { ...current, record: r, counted: [...current.counted, [chunkId, counted.results.length]] };
       return { value: next, ttlSeconds: this.secondsLeft(r), result: { kind: 'counted', record: structuredClone(r), finishedNow } };
+    });
+    // A student erased since the chunk was recalculated: their outcome leaves the chunk's document too.
+    if (count.kind === 'counted' && erased.length > 0) {
+      const isErased = this.isErased(tenantId, erased);
+      const named = new Set([...counted.results.map((r) => r.studentId), ...counted.failures.map((f) => f.studentId)].filter(isErased));
+      for (const studentId of named) await this.forgetInChunk(chunkKey, studentId, doc.record);
+    }
+    return count;
+  }
+
+  /** Whether a student id is among a batch's erased pseudonyms. */
+  private isErased(tenantId: string, erased: readonly string[] | undefined): (studentId: string) => boolean {
+    const pseudonyms = new Set(erased);
+    // Most batches never see an erasure: no pseudonym is computed for them.
+    if (pseudonyms.size === 0) return () => false;
+    return (studentId) => pseudonyms.has(this.opts.pseudonymize(tenantId, studentId));
+  }
+
+  /** Takes the student out of one chunk's document (their result becomes null, offsets stay). */
+  private async forgetInChunk(chunkKey: string, studentId: string, record: BatchRecord): Promise<void> {
+    await this.state.update<ChunkDoc, void>(chunkKey, (stored) => {
+      const ttlSeconds = this.secondsLeft(record);
+      if (!stored || !names(stored, studentId) || ttlSeconds <= 0) return { result: undefined };
+      const value = { results: stored.results.map((r) => (r?.studentId === studentId ? null : r)), failures: stored.failures.filter((f) => f.studentId !== studentId) };
+      return { value, ttlSeconds, result: undefined };
     });
   }
 
@@ -121,8 +171,37 @@ export class DaprBatchStore implements BatchStore {
       if (offset + n > from && offset < from + limit) wanted.push({ chunkId, skip: Math.max(0, from - offset) });
       offset += n;
     }
-    const chunks = await this.state.getMany<ChunkOutcome>(wanted.map((w) => batchChunkDaprKey(tenantId, batchId, w.chunkId)));
-    const items = wanted.flatMap((w, i) => chunks[i]?.value.results.slice(w.skip) ?? []).slice(0, limit);
+    // A chunk counted since an erasure is rewritten just after its count: until then, the list hides the student.
+    const isErased = this.isErased(tenantId, doc.erased);
+    const chunks = await this.state.getMany<ChunkDoc>(wanted.map((w) => batchChunkDaprKey(tenantId, batchId, w.chunkId)));
+    const items = wanted
+      .flatMap((w, i) => chunks[i]?.value.results.slice(w.skip) ?? [])
+      .slice(0, limit)
+      .filter((r): r is StudentResult => r !== null && !isErased(r.studentId));
     return from + limit < offset ? { items, nextCursor: String(from + limit) } : { items };
   }
+
+  async forgetStudent(tenantId: string, studentId: string, at: number): Promise<void> {
+    const index = (await this.state.get<BatchIndexDoc>(batchIndexDaprKey(tenantId)))?.value;
+    const pseudonym = this.opts.pseudonymize(tenantId, studentId);
+    for (const [batchId, expiresAt] of index?.batches ?? []) {
+      if (expiresAt <= at) continue;
+      // In the batch document: the student joins the erased and leaves the error groups' examples.
+      // Chunks counted after this see the erased list; the ones counted before come back here.
+      const found = await this.change<{ record: BatchRecord; counted: number[] } | undefined>(batchDaprKey(tenantId, batchId), (stored) => {
+        const doc = this.live(stored);
+        if (!doc) return { result: undefined };
+        const counted = doc.counted.map(([id]) => id);
+        if (doc.erased?.includes(pseudonym)) return { result: { record: doc.record, counted } };
+        const record = { ...doc.record, errors: doc.record.errors.map((g) => ({ ...g, studentIds: g.studentIds.filter((id) => id !== studentId) })) };
+        return { value: { ...doc, record, erased: [...(doc.erased ?? []), pseudonym] }, ttlSeconds: this.secondsLeft(record), result: { record, counted } };
+      });
+      if (!found) continue;
+      const keys = found.counted.map((chunkId) => batchChunkDaprKey(tenantId, batchId, chunkId));
+      const chunks = await this.state.getMany<ChunkDoc>(keys);
+      for (const [i, key] of keys.entries()) if (chunks[i] && names(chunks[i].value, studentId)) await this.forgetInChunk(key, studentId, found.record);
+    }
+  }
 }
+
+const names = (chunk: ChunkDoc, studentId: string): boolean => chunk.results.some((r) => r?.studentId === studentId) || chunk.failures.some((f) => f.studentId === studentId);

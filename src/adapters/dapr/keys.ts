@@ -38,6 +38,9 @@ export const curriculumRevisionDaprKey = (tenantId: string): string => `curricul
 /** one written curriculum, under its revision (never rewritten: a new write is a new revision) */
 export const curriculumDocumentDaprKey = (tenantId: string, revision: string): string => `curriculum:${tenantId}:${revision}`;
 
+/** the tenant's batches, each with its expiry, so an erasure finds every live one; expires with the last */
+export const batchIndexDaprKey = (tenantId: string): string => `batch-index:${tenantId}`;
+
 /** a batch: its record, counts and the counted chunks (with each one's number of results) in counting order */
 export const batchDaprKey = (tenantId: string, batchId: string): string => `batch:${tenantId}/${batchId}`;
 

@@ -106,6 +106,7 @@ export function createApp(deps: AppDeps) {
     predictionCache: deps.predictionCache,
     predictionLog: deps.predictionLog,
     historyCache: deps.historyCache,
+    batches: deps.batch.deps.batches,
     ...(deps.updates ? { updates: deps.updates } : {}),
   };
   const recommendations: RecommendationDeps = { ...deps.engine, recommendations: deps.recommendations.store, ids: deps.recommendations.ids, recommendation: deps.recommendations.settings };

@@ -1,16 +1,21 @@
 import { ERROR_SAMPLE_SIZE, type BatchPriority, type BatchRecord, type ChunkOutcome, type ErrorGroup, type StudentResult } from '../../domain/batch/batch';
 import { parseCursor, type BatchStore, type ChunkCount, type ChunkStart, type ResultPage } from '../../ports/batch-store.port';
 import batchCancelScript from './batch-cancel.lua' with { type: 'text' };
+import batchForgetScript from './batch-forget.lua' with { type: 'text' };
+import batchIndexScript from './batch-index.lua' with { type: 'text' };
 import batchRecordScript from './batch-record.lua' with { type: 'text' };
 import batchStartScript from './batch-start.lua' with { type: 'text' };
 import { guard } from './guard';
-import { batchKeys } from './keys';
+import { batchIndexKey, batchKeys } from './keys';
 import type { RedisClient } from './client';
+import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 
 type RedisWithScripts = RedisClient & {
   batchStart: (meta: string, now: number) => Promise<number>;
-  batchRecord: (meta: string, done: string, results: string, ...args: (string | number)[]) => Promise<number[]>;
+  batchRecord: (meta: string, done: string, results: string, erased: string, ...args: (string | number)[]) => Promise<number[]>;
   batchCancel: (meta: string, now: number) => Promise<number>;
+  batchIndex: (index: string, batchId: string, expiresAt: number, now: number) => Promise<number>;
+  batchForget: (meta: string, results: string, erased: string, studentId: string, pseudonym: string) => Promise<number>;
 };
 
 const optionalNumber = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
@@ -51,6 +56,8 @@ function decodeRecord(h: Record<string, string>): BatchRecord | undefined {
  * BatchStore on Redis, shared by every replica. Each batch is one hash (record and counts), a set of
  * counted chunk ids and a list of results, all under one hash tag; every change is one Lua script
  * over exactly those keys, so counting a chunk is atomic and idempotent whichever replica does it.
+ * A per-tenant index (a sorted set by expiry, in the tenant's own slot) lists the batches, so an
+ * erasure reaches each live one; it is written before the batch, so no batch exists unlisted.
  * Nothing is cached in the process: every read goes to Redis.
  */
 export class RedisBatchStore implements BatchStore {
@@ -58,11 +65,13 @@ export class RedisBatchStore implements BatchStore {
 
   constructor(
     redis: RedisClient,
-    private readonly opts: { ttlMs: number },
+    private readonly opts: { ttlMs: number; pseudonymize: Pseudonymizer },
   ) {
     redis.defineCommand('batchStart', { numberOfKeys: 1, lua: batchStartScript });
-    redis.defineCommand('batchRecord', { numberOfKeys: 3, lua: batchRecordScript });
+    redis.defineCommand('batchRecord', { numberOfKeys: 4, lua: batchRecordScript });
     redis.defineCommand('batchCancel', { numberOfKeys: 1, lua: batchCancelScript });
+    redis.defineCommand('batchIndex', { numberOfKeys: 1, lua: batchIndexScript });
+    redis.defineCommand('batchForget', { numberOfKeys: 3, lua: batchForgetScript });
     this.redis = redis as RedisWithScripts;
   }
 
@@ -83,7 +92,10 @@ export class RedisBatchStore implements BatchStore {
         ...(r.topicIds ? { topicIds: JSON.stringify(r.topicIds) } : {}),
       };
       // The expiry counts from creation (BATCH_TTL_DAYS), whatever the clock of Redis says.
-      await this.redis.multi().hset(meta, fields).pexpireat(meta, r.createdAt + this.opts.ttlMs).exec();
+      const expiresAt = r.createdAt + this.opts.ttlMs;
+      // The index is in another slot than the batch (Redis Cluster): its own transaction, first.
+      await this.redis.batchIndex(batchIndexKey(r.tenantId), r.batchId, expiresAt, r.createdAt);
+      await this.redis.multi().hset(meta, fields).pexpireat(meta, expiresAt).exec();
     });
   }
 
@@ -107,13 +119,15 @@ export class RedisBatchStore implements BatchStore {
         k.meta,
         k.done,
         k.results,
+        k.erased,
         chunkId,
         at,
         ERROR_SAMPLE_SIZE,
         outcome.results.length,
         outcome.failures.length,
         ...outcome.results.map((r) => JSON.stringify(r)),
-        ...outcome.failures.flatMap((f) => [f.code, f.studentId]),
+        ...outcome.results.map((r) => this.opts.pseudonymize(tenantId, r.studentId)),
+        ...outcome.failures.flatMap((f) => [f.code, f.studentId, this.opts.pseudonymize(tenantId, f.studentId)]),
       )).map(Number);
       if (code! < 0) return { kind: 'unknown' };
       if (code === 0) return { kind: 'repeat' };
@@ -138,8 +152,23 @@ export class RedisBatchStore implements BatchStore {
       // One more than asked tells whether there is a next page.
       const [exists, raw] = await Promise.all([this.redis.exists(k.meta), this.redis.lrange(k.results, from, from + limit)]);
       if (exists === 0) return undefined;
-      const items = raw.slice(0, limit).map((s) => JSON.parse(s) as StudentResult);
+      // An empty entry is an erased student's result (batch-forget.lua).
+      const items = raw
+        .slice(0, limit)
+        .filter((s) => s !== '')
+        .map((s) => JSON.parse(s) as StudentResult);
       return raw.length > limit ? { items, nextCursor: String(from + limit) } : { items };
+    });
+  }
+
+  forgetStudent(tenantId: string, studentId: string, at: number): Promise<void> {
+    return guard(async () => {
+      const live = await this.redis.zrangebyscore(batchIndexKey(tenantId), at, '+inf');
+      // One script per batch, on that batch's own keys (one slot each).
+      for (const batchId of live) {
+        const k = batchKeys(tenantId, batchId);
+        await this.redis.batchForget(k.meta, k.results, k.erased, studentId, this.opts.pseudonymize(tenantId, studentId));
+      }
     });
   }
 }

@@ -93,6 +93,12 @@ export const predictionDueKey = (tenantId: string): string => `${KEY_PREFIX}{${t
 export const predictionAccuracyKey = (tenantId: string, day: string): string => `${KEY_PREFIX}{${tenantId}}:prediction-accuracy:${day}`;
 
 /**
+ * sorted set: batch id -> its expiry (ms), the tenant's batches, so an erasure finds every live one;
+ * members past their expiry are trimmed when a batch is created. Expires with its last batch.
+ */
+export const batchIndexKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:batch-index`;
+
+/**
  * A batch's keys. They share the tag `{tenant/batch-<id>}`, so each script keeps its keys in one
  * slot of a Redis Cluster, and batches spread over slots; `batch-` cannot begin a pseudonym (hex),
  * so the tag never meets a student's. A batch id from another tenant names other keys: 404.
@@ -106,6 +112,8 @@ export const batchKeys = (tenantId: string, batchId: string) => {
     done: `${KEY_PREFIX}${tag}:batch-done`,
     /** list: one JSON result per student, in the order chunks were counted */
     results: `${KEY_PREFIX}${tag}:batch-results`,
+    /** set: pseudonyms of students erased while the batch was live; a chunk counted later keeps neither their result nor their id */
+    erased: `${KEY_PREFIX}${tag}:batch-erased`,
   };
 };
 

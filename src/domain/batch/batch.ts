@@ -117,13 +117,16 @@ export function statusOf(r: Pick<BatchRecord, 'total' | 'processed' | 'failed' |
   return r.startedAt === undefined ? 'queued' : 'running';
 }
 
-/** Adds a chunk's failures to the error groups, keeping at most ERROR_SAMPLE_SIZE ids per code. */
-export function mergeErrors(groups: readonly ErrorGroup[], failures: readonly StudentFailure[]): ErrorGroup[] {
+/**
+ * Adds a chunk's failures to the error groups, keeping at most ERROR_SAMPLE_SIZE ids per code.
+ * Erased students are counted but never kept as examples (GDPR erasure).
+ */
+export function mergeErrors(groups: readonly ErrorGroup[], failures: readonly StudentFailure[], erased: (studentId: string) => boolean = () => false): ErrorGroup[] {
   const byCode = new Map(groups.map((g) => [g.code, { ...g, studentIds: [...g.studentIds] }]));
   for (const f of failures) {
     const g = byCode.get(f.code) ?? { code: f.code, count: 0, studentIds: [] };
     g.count += 1;
-    if (g.studentIds.length < ERROR_SAMPLE_SIZE) g.studentIds.push(f.studentId);
+    if (g.studentIds.length < ERROR_SAMPLE_SIZE && !erased(f.studentId)) g.studentIds.push(f.studentId);
     byCode.set(f.code, g);
   }
   return [...byCode.values()].sort((a, b) => (a.code < b.code ? -1 : 1));

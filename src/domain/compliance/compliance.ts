@@ -1,4 +1,5 @@
 import type { AuditLog } from '../../ports/audit-log.port';
+import type { BatchStore } from '../../ports/batch-store.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
 import type { HistoryCache } from '../../ports/history-cache.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
@@ -21,6 +22,8 @@ export interface ComplianceDeps extends EngineDeps {
   predictionCache: PredictionCache;
   predictionLog: PredictionLog;
   historyCache: HistoryCache;
+  /** Batch recalculations keep each student's result and failure for BATCH_TTL_DAYS: erasure reaches them. */
+  batches: BatchStore;
   /** Where erasures are announced to downstream readers (Kafka), when configured. */
   updates?: MasteryUpdates;
 }
@@ -96,7 +99,8 @@ export async function exportStudent(deps: ComplianceDeps, ref: StudentRef): Prom
  * erasure time so late events cannot bring the data back, and a withdrawal if there was one),
  * recommendations served, their feedback and cache (one atomic step that refuses a racing
  * record), cohort rosters (one atomic step that also keeps the student off them for the erasure
- * retention), and downstream readers. Idempotent.
+ * retention), batch recalculations' results and error examples (counts stay: they name no one),
+ * and downstream readers. Idempotent.
  */
 export async function eraseStudent(deps: ComplianceDeps, ref: StudentRef): Promise<{ erasedAt: number }> {
   const erasedAt = deps.clock.now();
@@ -108,6 +112,8 @@ export async function eraseStudent(deps: ComplianceDeps, ref: StudentRef): Promi
   await deps.predictionLog.forgetStudent(ref, erasedAt);
   // This replica's history answers; another's cannot be reached again (see MemoryHistoryCache).
   deps.historyCache.forgetStudent(ref, erasedAt);
+  // Results already counted go; the batch keeps the pseudonym, so a chunk counted later keeps nothing of the student.
+  await deps.batches.forgetStudent(ref.tenantId, ref.studentId, erasedAt);
   await deps.updates?.publishErasure(ref);
   return { erasedAt };
 }

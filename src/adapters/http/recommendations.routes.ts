@@ -149,6 +149,13 @@ const EffectSchema = t.Object(
 const OBSERVATIONAL =
   'Observational, not causal: students choose what they complete, and those who complete recommendations may have improved anyway. Counts are of recommendations whose week after the feedback is over.';
 
+/** The student in the caller's tenant, once the caller may read their recommendations (audited either way). */
+async function readableStudent(deps: Deps, request: Request, studentId: string): Promise<{ tenantId: string; studentId: string }> {
+  const principal = principalOf(request);
+  await authorizeStudentRead(deps, request, principal, studentId, 'recommendation.read');
+  return { tenantId: principal.tenantId, studentId };
+}
+
 export const recommendationRoutes = (deps: Deps) =>
   new Elysia({
     prefix: '/api/v1/recommendations',
@@ -157,12 +164,7 @@ export const recommendationRoutes = (deps: Deps) =>
     .post(
       '/adaptive',
       async ({ body, request }) => {
-        const principal = principalOf(request);
-        await authorizeStudentRead(deps, request, principal, body.student_id, 'recommendation.read');
-        const ref = {
-          tenantId: principal.tenantId,
-          studentId: body.student_id,
-        };
+        const ref = await readableStudent(deps, request, body.student_id);
         const result = await adaptiveRecommendations(deps.recommendations, ref, {
           ...(body.topic_ids ? { topicIds: body.topic_ids } : {}),
           limit: body.limit ?? 10,
@@ -201,12 +203,7 @@ export const recommendationRoutes = (deps: Deps) =>
     .post(
       '/learning-path',
       async ({ body, request }) => {
-        const principal = principalOf(request);
-        await authorizeStudentRead(deps, request, principal, body.student_id, 'recommendation.read');
-        const ref = {
-          tenantId: principal.tenantId,
-          studentId: body.student_id,
-        };
+        const ref = await readableStudent(deps, request, body.student_id);
         const result = await learningPathFor(deps.recommendations, ref, {
           ...(body.target_topic_id !== undefined ? { targetTopicId: body.target_topic_id } : {}),
           maxSteps: body.max_steps ?? 50,
@@ -317,12 +314,7 @@ export const recommendationRoutes = (deps: Deps) =>
     .get(
       '/history/:student_id',
       async ({ params, request }) => {
-        const principal = principalOf(request);
-        await authorizeStudentRead(deps, request, principal, params.student_id, 'recommendation.read');
-        const records = await recommendationHistory(deps.recommendations, {
-          tenantId: principal.tenantId,
-          studentId: params.student_id,
-        });
+        const records = await recommendationHistory(deps.recommendations, await readableStudent(deps, request, params.student_id));
         return {
           student_id: params.student_id,
           recommendations: records.map(recommendationRecordWire),

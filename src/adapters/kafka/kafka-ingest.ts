@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type KafkaConfig as KafkaClientConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig as KafkaClientConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { KafkaConfig, KafkaSasl } from '../../config/config';
@@ -8,6 +8,7 @@ import type { MasteryUpdates } from '../../ports/mastery-updates.port';
 import { KafkaIngestConsumer } from './ingest.consumer';
 import { KafkaMasteryUpdates } from './mastery-updates.kafka';
 import { registerKafkaMetrics } from './metrics';
+import { JavaCompatiblePartitioner } from './partitioner';
 
 export interface KafkaIngest {
   readonly probe: HealthProbe;
@@ -72,7 +73,7 @@ export async function startKafkaIngest({ config, engine, log, registry }: KafkaI
     retry: { initialRetryTime: 300, retries: 8 },
   });
   // The Java client's partitioner (murmur2), so other clients keyed by student_id agree on partitions.
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner });
   await producer.connect();
   const updates = new KafkaMasteryUpdates(producer, config.topics.updates);
   const consumer = new KafkaIngestConsumer(

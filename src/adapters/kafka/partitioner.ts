@@ -1,0 +1,51 @@
+import { Partitioners, type ICustomPartitioner } from 'kafkajs';
+
+const SEED = 0x9747b28c;
+const M = 0x5bd1e995;
+
+/**
+ * The Java client's murmur2 (org.apache.kafka.common.utils.Utils.murmur2) in 32-bit integer
+ * arithmetic. kafkajs computes the same hash with a BigInt-backed Long for every multiply and xor,
+ * which cost about 8 µs per message in the ingest consumer's profile; Math.imul gives the same bits.
+ */
+export function murmur2(data: Uint8Array): number {
+  const length = data.length;
+  let h = SEED ^ length;
+  const length4 = length >>> 2;
+  for (let i = 0; i < length4; i++) {
+    const i4 = i * 4;
+    let k = data[i4]! | (data[i4 + 1]! << 8) | (data[i4 + 2]! << 16) | (data[i4 + 3]! << 24);
+    k = Math.imul(k, M);
+    k ^= k >>> 24;
+    k = Math.imul(k, M);
+    h = Math.imul(h, M) ^ k;
+  }
+  const tail = length & ~3;
+  const rest = length & 3;
+  if (rest > 0) {
+    if (rest === 3) h ^= data[tail + 2]! << 16;
+    if (rest >= 2) h ^= data[tail + 1]! << 8;
+    h ^= data[tail]!;
+    h = Math.imul(h, M);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, M);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/**
+ * kafkajs's DefaultPartitioner (the Java client's: a keyed message goes to murmur2(key) mod the
+ * partition count, so other clients keyed the same way agree on partitions), with the hash above.
+ * An explicit partition, and round-robin for a message without a key, stay kafkajs's own.
+ */
+export const JavaCompatiblePartitioner: ICustomPartitioner = () => {
+  const kafkajs = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const { message, partitionMetadata } = args;
+    if (message.partition !== undefined && message.partition !== null) return message.partition;
+    if (message.key === undefined || message.key === null) return kafkajs(args);
+    const key = typeof message.key === 'string' ? Buffer.from(message.key) : message.key;
+    return (murmur2(key) & 0x7fffffff) % partitionMetadata.length;
+  };
+};

@@ -80,6 +80,13 @@ export interface MasteryStore {
   eraseStudent(ref: StudentRef, at: number): Promise<void>;
   /** The time of the student's latest erasure while it is remembered (the erasure retention), else undefined. */
   erasedAt(ref: StudentRef): Promise<number | undefined>;
+  /**
+   * Of `refs`, the students whose latest remembered erasure is at or after `since`, in the order
+   * given: what erasedAt answers for each, in a few reads for a whole list (the Kafka consumer asks
+   * this after every batch). An erasure is counted once `eraseStudent` has resolved, whichever
+   * handle or replica made it.
+   */
+  erasedSince(refs: readonly StudentRef[], since: number): Promise<StudentRef[]>;
 }
 
 /** The store's backing service is unreachable, slow or refusing: the operation may succeed later. */

@@ -222,6 +222,24 @@ export function describeMasteryStoreContract(name: string, setup: () => StoreUnd
       expect((await applyWire(store, ref, { occurred_at: '2026-01-12T00:00:00Z' })).kind).toBe('erased');
     });
 
+    test('erasedSince names the students of a list erased at or after a time, whichever handle erased them', async () => {
+      const { store, peer } = setup();
+      const other = peer ?? store;
+      const tenantId = uniqueId('tenant');
+      const [early, late, never, elsewhere] = [freshStudent(tenantId), freshStudent(tenantId), freshStudent(tenantId), freshStudent()];
+      const t = Date.parse('2026-01-15T00:00:00Z');
+      await other.eraseStudent(early, t - 1);
+      await other.eraseStudent(late, t);
+      await store.eraseStudent(elsewhere, t + 5);
+      expect(await store.erasedSince([never, late, early, elsewhere], t)).toEqual([late, elsewhere]);
+      expect(await other.erasedSince([elsewhere, never], t + 6)).toEqual([]);
+      expect(await store.erasedSince([], t)).toEqual([]);
+      // A later erasure moves the student past the time; an earlier one never moves it back.
+      await other.eraseStudent(early, t + 10);
+      await store.eraseStudent(early, t - 100);
+      expect(await store.erasedSince([early, never], t + 10)).toEqual([early]);
+    });
+
     test('without consent an event is refused and changes nothing; with it, applied', async () => {
       const { store } = setup();
       const ref = freshStudent();

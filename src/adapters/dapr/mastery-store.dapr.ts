@@ -343,6 +343,12 @@ export class DaprMasteryStore implements MasteryStore, SnapshotWriter {
     return this.liveErasure(await this.docOf(ref));
   }
 
+  /** One read per student: the state store has no tenant-wide index to ask instead. */
+  async erasedSince(refs: readonly StudentRef[], since: number): Promise<StudentRef[]> {
+    const erasures = await Promise.all(refs.map((ref) => this.erasedAt(ref)));
+    return refs.filter((_, i) => (erasures[i] ?? -Infinity) >= since).map((ref) => ({ tenantId: ref.tenantId, studentId: ref.studentId }));
+  }
+
   private async docOf(ref: StudentRef): Promise<StudentDoc | undefined> {
     return (await this.state.get<StudentDoc>(this.keysOf(ref).doc))?.value;
   }

@@ -131,6 +131,10 @@ export class MemoryMasteryStore implements MasteryStore, SnapshotWriter {
     return this.erasureOf(ref);
   }
 
+  async erasedSince(refs: readonly StudentRef[], since: number): Promise<StudentRef[]> {
+    return refs.filter((ref) => (this.erasureOf(ref) ?? -Infinity) >= since).map((ref) => ({ tenantId: ref.tenantId, studentId: ref.studentId }));
+  }
+
   private erasureOf(ref: StudentRef): number | undefined {
     const key = this.erasureKey(ref);
     const e = this.erasures.get(key);

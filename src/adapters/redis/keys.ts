@@ -35,6 +35,14 @@ export const studentKeys = (tag: string) => ({
 /** Pattern matching every key of one student (for scans in tests and audits). */
 export const studentKeyPattern = (tag: string): string => `${KEY_PREFIX}${tag}:*`;
 
+/**
+ * sorted set: pseudonyms of the tenant's students erased within the erasure retention, scored by
+ * their latest erasure time: one read tells the Kafka consumer which students of a batch were
+ * erased while it ran. Tenant-tagged, so it is written beside the erase script (the student's slot),
+ * not in it.
+ */
+export const studentErasuresKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:erasures`;
+
 /** hash: cohort id -> `{name, teacherIds}` JSON, one per tenant; the students are in a set per cohort. */
 export const cohortsKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:cohorts`;
 

@@ -19,7 +19,7 @@ import { KeyedQueue } from '../ingest/keyed-queue';
 import { guard } from './guard';
 import eraseScript from './erase.lua' with { type: 'text' };
 import snapshotRecordScript from './snapshot-record.lua' with { type: 'text' };
-import { studentKeys, studentTag } from './keys';
+import { studentErasuresKey, studentKeys, studentTag } from './keys';
 
 export interface RedisStoreOptions {
   stateTtlSeconds: number;
@@ -377,9 +377,22 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
 
   eraseStudent(ref: StudentRef, at: number): Promise<void> {
     return guard(async () => {
-      const k = this.keysOf(ref);
+      const pseudonym = this.opts.pseudonymize(ref.tenantId, ref.studentId);
+      const k = studentKeys(studentTag(ref.tenantId, pseudonym));
       this.cache.forget(k.topics);
       await this.redis.masteryErase(k.topics, k.history, k.events, k.erased, k.consent, at, this.opts.erasureRetentionSeconds);
+      // The tenant's index for erasedSince, after the marker and before this call resolves (so
+      // before the caller's tombstone): a reader that misses it is followed by that tombstone.
+      // GT keeps the latest time, as the marker does; entries past the retention are trimmed.
+      const index = studentErasuresKey(ref.tenantId);
+      const replies = await this.redis
+        .multi()
+        .zadd(index, 'GT', at, pseudonym)
+        .zremrangebyscore(index, '-inf', `(${at - this.opts.erasureRetentionSeconds * 1000}`)
+        .expire(index, this.opts.erasureRetentionSeconds)
+        .exec();
+      const failed = replies?.find(([err]) => err);
+      if (!replies || failed) throw failed?.[0] ?? new Error('erasure index transaction aborted');
     });
   }
 
@@ -387,6 +400,21 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     return guard(async () => {
       const raw = await this.redis.get(this.keysOf(ref).erased);
       return raw === null ? undefined : Number(raw);
+    });
+  }
+
+  /** One ZRANGEBYSCORE per tenant of the list (erasures are rare: the answer is usually empty). */
+  erasedSince(refs: readonly StudentRef[], since: number): Promise<StudentRef[]> {
+    return guard(async () => {
+      const tenants = [...new Set(refs.map((ref) => ref.tenantId))];
+      const erased = new Map<string, Set<string>>();
+      await Promise.all(tenants.map(async (t) => erased.set(t, new Set(await this.redis.zrangebyscore(studentErasuresKey(t), since, '+inf')))));
+      return refs
+        .filter((ref) => {
+          const pseudonyms = erased.get(ref.tenantId)!;
+          return pseudonyms.size > 0 && pseudonyms.has(this.opts.pseudonymize(ref.tenantId, ref.studentId));
+        })
+        .map((ref) => ({ tenantId: ref.tenantId, studentId: ref.studentId }));
     });
   }
 }

@@ -118,6 +118,10 @@ export class BreakerMasteryStore implements MasteryStore {
   erasedAt(ref: StudentRef): Promise<number | undefined> {
     return this.call(() => this.inner.erasedAt(ref));
   }
+
+  erasedSince(refs: readonly StudentRef[], since: number): Promise<StudentRef[]> {
+    return this.call(() => this.inner.erasedSince(refs, since));
+  }
 }
 
 type OpBreaker = CircuitBreaker<[() => Promise<unknown>], unknown>;

@@ -22,8 +22,6 @@ export async function announce(deps: { store: MasteryStore; updates: MasteryUpda
   await deps.updates.publish(updates);
   const students = new Map<string, StudentRef>();
   for (const u of updates) students.set(`${u.tenantId}/${u.studentId}`, { tenantId: u.tenantId, studentId: u.studentId });
-  const refs = [...students.values()];
-  const erasures = await Promise.all(refs.map((ref) => deps.store.erasedAt(ref)));
-  const erasedSince = refs.filter((_, i) => erasures[i] !== undefined && erasures[i]! >= appliedFrom - REPLICA_CLOCK_MARGIN_MS);
+  const erasedSince = await deps.store.erasedSince([...students.values()], appliedFrom - REPLICA_CLOCK_MARGIN_MS);
   for (const ref of erasedSince) await deps.updates.publishErasure(ref);
 }

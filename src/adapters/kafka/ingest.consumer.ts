@@ -233,17 +233,25 @@ export class KafkaIngestConsumer {
     this.resumeTimers.add(timer);
   }
 
+  /** Counters once per batch and label set (each labelled inc hashes its labels); latencies per event. */
   private count(result: BatchOutcome, consumedAt: number): void {
     const m = this.deps.metrics;
-    for (const t of result.eventTypes) m.consumed.inc({ event_type: t });
+    const consumed = new Map<string, number>();
+    const applied = new Map<string, number>();
+    const duplicate = new Map<string, number>();
+    const add = (tally: Map<string, number>, key: string) => tally.set(key, (tally.get(key) ?? 0) + 1);
+    for (const t of result.eventTypes) add(consumed, t);
     for (const o of result.outcomes) {
       if (o?.kind === 'applied') {
-        m.applied.inc({ event_type: o.eventType });
+        add(applied, o.eventType);
         m.occurredToApplied.observe(Math.max(0, o.appliedAt - o.occurredAt) / 1000);
         m.consumedToApplied.observe((o.appliedAt - consumedAt) / 1000);
-      } else if (o?.kind === 'duplicate') m.duplicate.inc({ event_type: o.eventType });
+      } else if (o?.kind === 'duplicate') add(duplicate, o.eventType);
       else if (o?.kind === 'discarded') m.discarded.inc({ event_type: o.eventType, reason: o.reason });
     }
+    for (const [event_type, n] of consumed) m.consumed.inc({ event_type }, n);
+    for (const [event_type, n] of applied) m.applied.inc({ event_type }, n);
+    for (const [event_type, n] of duplicate) m.duplicate.inc({ event_type }, n);
   }
 
   /**

@@ -3,16 +3,24 @@ import type { Message, Producer } from 'kafkajs';
 /**
  * The broker refuses a record batch over message.max.bytes (1 MiB by default), and kafkajs puts
  * a send's messages for one partition into one batch; a batch's worth of updates can pass that.
- * This splits by size and sends the parts one after another, so per-key order is kept.
+ * This splits by size and by count and sends the parts one after another, so per-key order is kept.
  */
 export const MAX_SEND_BYTES = 512 * 1024;
+
+/**
+ * kafkajs groups a send's messages per partition by copying the partition's array for every
+ * message, quadratic in the messages per partition: the ingest consumer's profile had it at 2% of
+ * its CPU with about 1,700 updates per send. Producing 60,000 updates cost 8.2 µs of CPU per
+ * message in sends of 1,700, 7.5 in sends of 500 and 8.0 in sends of 250 (more requests).
+ */
+export const MAX_SEND_MESSAGES = 500;
 
 export async function sendChunked(producer: Producer, topic: string, messages: readonly Message[], maxBytes = MAX_SEND_BYTES): Promise<void> {
   let part: Message[] = [];
   let bytes = 0;
   for (const m of messages) {
     const size = sizeOf(m);
-    if (part.length > 0 && bytes + size > maxBytes) {
+    if (part.length > 0 && (bytes + size > maxBytes || part.length === MAX_SEND_MESSAGES)) {
       await producer.send({ topic, acks: -1, messages: part });
       part = [];
       bytes = 0;

@@ -226,7 +226,7 @@ async function measure(redisUrl: string) {
       `| apply without Kafka (before) | ${directCost.bunUs.toFixed(1)} | ${directCost.redisUs.toFixed(1)} |`,
       `| end to end through Kafka | ${kafkaCost.bunUs.toFixed(1)} | ${kafkaCost.redisUs.toFixed(1)} |`,
       '',
-      `Per event, Kafka adds ${Math.max(0, (1 / endToEnd - 1 / direct) * 1e6).toFixed(1)} µs of wall time and ${Math.max(0, kafkaCost.bunUs - directCost.bunUs).toFixed(1)} µs of the service's CPU to the ${(1e6 / direct).toFixed(1)} µs of a direct apply on this machine (2 cores shared by the broker, Redis and the one Bun process): fetching and decoding record batches, the \`mastery.updated\` publish and the erasure check behind it, metrics, offset commits. docs/scaling.md sizes partitions and replicas from these figures.`,
+      `Per event, Kafka adds ${Math.max(0, (1 / endToEnd - 1 / direct) * 1e6).toFixed(1)} µs of wall time and ${Math.max(0, kafkaCost.bunUs - directCost.bunUs).toFixed(1)} µs of the service's CPU to the ${(1e6 / direct).toFixed(1)} µs of a direct apply on this machine (2 cores shared by the broker, Redis and the one Bun process): fetching and decoding record batches, the \`mastery.updated\` publish and the erasure check behind it, metrics, offset commits. docs/scaling.md sizes partitions and replicas from these figures. Where the consumer's CPU goes, with the profile before and after the cuts of issue 15: *Hot paths*, "Kafka end to end", above.`,
       '',
     ].join('\n');
     writeBenchSection('kafka-ingest', section, 'bun bench/ingest.ts');

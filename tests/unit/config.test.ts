@@ -14,6 +14,15 @@ describe('configuration', () => {
     expect(r.config.breaker).toEqual({ timeoutMs: 1000, resetMs: 5000 });
   });
 
+  test('a Kafka fetch takes 4 MiB per partition unless set, and one below 64 KiB is refused', () => {
+    const r = parseConfig({});
+    expect(r.ok && r.config.kafka.fetchMaxBytesPerPartition).toBe(4 * 1024 * 1024);
+    const set = parseConfig({ KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '1048576' });
+    expect(set.ok && set.config.kafka.fetchMaxBytesPerPartition).toBe(1048576);
+    const small = parseConfig({ KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '1000' });
+    expect(!small.ok && small.errors.map((e) => e.split(':')[0])).toEqual(['KAFKA_FETCH_MAX_BYTES_PER_PARTITION']);
+  });
+
   test('values are converted from strings', () => {
     const r = parseConfig({ PORT: '9000', STATE_BACKEND: 'redis', LEVEL_THRESHOLDS: '0.5, 0.7, 0.9', RECENCY_HALF_LIFE_DAYS: '3.5' });
     expect(r.ok && [r.config.port, r.config.state.backend, r.config.model.thresholds, r.config.model.recencyHalfLifeDays]).toEqual([9000, 'redis', [0.5, 0.7, 0.9], 3.5]);

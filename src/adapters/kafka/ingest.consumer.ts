@@ -15,6 +15,7 @@ export interface IngestConsumerOptions {
   sessionTimeoutMs: number;
   partitionConcurrency: number;
   applyConcurrency: number;
+  fetchMaxBytesPerPartition: number;
   retryInitialMs: number;
   retryMaxMs: number;
   deadLetterMaxAttempts: number;
@@ -101,6 +102,9 @@ export class KafkaIngestConsumer {
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeoutMs,
       heartbeatInterval: Math.min(3000, Math.floor(opts.sessionTimeoutMs / 3)),
+      maxBytesPerPartition: opts.fetchMaxBytesPerPartition,
+      // What is fetched at once stays what the partitions processed together may take.
+      maxBytes: opts.fetchMaxBytesPerPartition * opts.partitionConcurrency,
     });
     this.admin = deps.kafka.admin();
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {

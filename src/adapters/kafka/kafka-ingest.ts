@@ -84,6 +84,7 @@ export async function startKafkaIngest({ config, engine, log, registry }: KafkaI
       sessionTimeoutMs: config.sessionTimeoutMs,
       partitionConcurrency: config.partitionConcurrency,
       applyConcurrency: config.applyConcurrency,
+      fetchMaxBytesPerPartition: config.fetchMaxBytesPerPartition,
       retryInitialMs: config.retryInitialMs,
       retryMaxMs: config.retryMaxMs,
       deadLetterMaxAttempts: config.deadLetterMaxAttempts,

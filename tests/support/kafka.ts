@@ -47,7 +47,6 @@ export function testKafkaConfig(overrides: Partial<KafkaConfig> = {}): KafkaConf
     sessionTimeoutMs: 6000,
     partitionConcurrency: 6,
     applyConcurrency: 64,
-    // kafkajs's default, which these tests were written against: more batch boundaries in their few thousand events.
     fetchMaxBytesPerPartition: 1024 * 1024,
     retryInitialMs: 100,
     retryMaxMs: 1000,

@@ -14,11 +14,11 @@ describe('configuration', () => {
     expect(r.config.breaker).toEqual({ timeoutMs: 1000, resetMs: 5000 });
   });
 
-  test('a Kafka fetch takes 4 MiB per partition unless set, and one below 64 KiB is refused', () => {
+  test('a Kafka fetch takes 1 MiB per partition unless set, and one below 64 KiB is refused', () => {
     const r = parseConfig({});
-    expect(r.ok && r.config.kafka.fetchMaxBytesPerPartition).toBe(4 * 1024 * 1024);
-    const set = parseConfig({ KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '1048576' });
-    expect(set.ok && set.config.kafka.fetchMaxBytesPerPartition).toBe(1048576);
+    expect(r.ok && r.config.kafka.fetchMaxBytesPerPartition).toBe(1024 * 1024);
+    const set = parseConfig({ KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '4194304' });
+    expect(set.ok && set.config.kafka.fetchMaxBytesPerPartition).toBe(4194304);
     const small = parseConfig({ KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '1000' });
     expect(!small.ok && small.errors.map((e) => e.split(':')[0])).toEqual(['KAFKA_FETCH_MAX_BYTES_PER_PARTITION']);
   });

@@ -54,40 +54,16 @@ function decodeTopic(raw: string): { version: string; state: TopicState } {
   return { version: raw.slice(0, bar), state: JSON.parse(raw.slice(bar + 1)) as TopicState };
 }
 
-/** Decoded states kept by one store; about 1 KB each with their stored text. */
-const DECODED_STATES = 20_000;
-
 /**
- * Topic states decoded from their exact stored value (`${version}|${json}`), so repeated reads of
- * an unchanged topic skip its JSON.parse (every mastery query parses each of a student's topics;
- * the API profile showed it). Decoding is a pure function of those bytes, so an entry can never be
- * stale whatever other replicas write or erase: Redis is still read on every call, a changed
- * topic is a different value, and a value no longer stored is simply not asked for again and ages
- * out. Holds neither student ids nor pseudonyms, so nothing in it names anyone after an erasure.
- * Bounded: the oldest entry goes first. Callers get copies, as the port promises.
+ * A student's topics hash as topic id -> state, without commit.lua's bookkeeping fields. A plain
+ * loop: every mastery query runs it, and entries/filter/map showed in the API's CPU profile.
  */
-class DecodedStates {
-  private readonly states = new Map<string, TopicState>();
-  constructor(private readonly max: number) {}
-
-  /** A student's topics hash as topic id -> state, without commit.lua's bookkeeping fields. */
-  topicsOf(all: Record<string, string>): Map<string, TopicState> {
-    const topics = new Map<string, TopicState>();
-    for (const field in all) {
-      if (!field.startsWith(META_PREFIX)) topics.set(field, cloneTopicState(this.decode(all[field]!)));
-    }
-    return topics;
+function topicsOf(all: Record<string, string>): Map<string, TopicState> {
+  const topics = new Map<string, TopicState>();
+  for (const field in all) {
+    if (!field.startsWith(META_PREFIX)) topics.set(field, decodeTopic(all[field]!).state);
   }
-
-  private decode(raw: string): TopicState {
-    let state = this.states.get(raw);
-    if (state === undefined) {
-      state = decodeTopic(raw).state;
-      if (this.states.size >= this.max) this.states.delete(this.states.keys().next().value!);
-      this.states.set(raw, state);
-    }
-    return state;
-  }
+  return topics;
 }
 
 /**
@@ -260,7 +236,6 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
   private readonly queue = new KeyedQueue();
   private readonly cache: VersionCache;
   private readonly commits: CommitBatcher;
-  private readonly decoded = new DecodedStates(DECODED_STATES);
 
   constructor(
     redis: RedisClient,
@@ -342,13 +317,13 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
   }
 
   listTopics(ref: StudentRef): Promise<Map<string, TopicState>> {
-    return guard(async () => this.decoded.topicsOf(await this.redis.hgetall(this.keysOf(ref).topics)));
+    return guard(async () => topicsOf(await this.redis.hgetall(this.keysOf(ref).topics)));
   }
 
   listTopicsMany(refs: readonly StudentRef[]): Promise<Map<string, TopicState>[]> {
     // Single commands, not one pipeline: the students' keys live in different hash slots, which
     // a cluster client cannot pipeline together; auto-pipelining sends them in one write per node.
-    return guard(async () => (await Promise.all(refs.map((ref) => this.redis.hgetall(this.keysOf(ref).topics)))).map((all) => this.decoded.topicsOf(all)));
+    return guard(async () => (await Promise.all(refs.map((ref) => this.redis.hgetall(this.keysOf(ref).topics)))).map(topicsOf));
   }
 
   getHistory(q: HistoryQuery): Promise<DaySnapshot[]> {

@@ -19,6 +19,7 @@ import { startService, type RunningService } from '../tests/support/service-proc
 import { freePort, requireService, uniqueId } from '../tests/support/services';
 import { redisStoreOptions } from '../tests/support/stores';
 import { fmt } from './loops';
+import { commandStats, processCpuSeconds, redisCpuSeconds, statsBetween } from './support';
 import { writeBenchSection } from './support';
 
 const STUDENTS = Number(process.env.BENCH_BATCH_STUDENTS ?? 100_000);
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
 
     // Baseline: the same students' state, read with pipelined HGETALLs, 1,000 a pipeline, 4 in flight.
     const store = new RedisMasteryStore(redis, redisStoreOptions);
+    const baseCpu = { bench: processCpuSeconds(process.pid), redis: await redisCpuSeconds(redis) };
     const baseStart = performance.now();
     const slices = Array.from({ length: Math.ceil(STUDENTS / 1000) }, (_, i) => ids.slice(i * 1000, (i + 1) * 1000));
     let read = 0;
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
     }
     const baseRate = STUDENTS / ((performance.now() - baseStart) / 1000);
     if (read !== STUDENTS) throw new Error(`baseline read ${read} students with state, expected ${STUDENTS}`);
-    await redis.quit();
+    const baseUs = { client: ((processCpuSeconds(process.pid) - baseCpu.bench) / STUDENTS) * 1e6, redis: (((await redisCpuSeconds(redis)) - baseCpu.redis) / STUDENTS) * 1e6 };
 
     service = await startService(
       batchServiceEnv(redisUrl, { brokers, groupId: `${run}.group`, topics, batchTopicPrefix: `${run}.batch` }),
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
     if ((await get(warm.id)).status !== 'completed') throw new Error('the warm-up batch did not complete');
 
     // End to end: 100,000 students in ten requests, timed from the first submission to the last completion.
+    const e2eCpu = { service: processCpuSeconds(service.proc.pid), redis: await redisCpuSeconds(redis), commands: await commandStats(redis) };
     const e2eStart = performance.now();
     const batches: string[] = [];
     for (let i = 0; i < STUDENTS; i += PER_REQUEST) batches.push((await post(ids.slice(i, i + PER_REQUEST), 'normal')).id);
@@ -107,6 +110,12 @@ async function main(): Promise<void> {
     const succeeded = last.reduce((n, b) => n + b.succeeded, 0);
     if (succeeded !== STUDENTS) throw new Error(`${succeeded} of ${STUDENTS} students succeeded`);
     const e2eRate = STUDENTS / e2eSeconds;
+    // CPU per student over the whole phase (warm-up excluded): the service process and Redis.
+    const e2eUs = { service: ((processCpuSeconds(service.proc.pid) - e2eCpu.service) / STUDENTS) * 1e6, redis: (((await redisCpuSeconds(redis)) - e2eCpu.redis) / STUDENTS) * 1e6 };
+    const e2eCommands = [...statsBetween(e2eCpu.commands, await commandStats(redis))].sort((a, b) => b[1].usec - a[1].usec);
+    await redis.quit();
+    console.log(`cpu per student: service ${fmt(e2eUs.service, 1)} us + redis ${fmt(e2eUs.redis, 1)} us; baseline client ${fmt(baseUs.client, 1)} us + redis ${fmt(baseUs.redis, 1)} us`);
+    for (const [cmd, x] of e2eCommands) console.log(`  ${cmd}: ${fmt(x.calls / STUDENTS, 3)} calls, ${fmt(x.usec / STUDENTS, 1)} us per student`);
 
     // Submission latency, 10,000 ids each, on an idle service: ids without state (the chunks that
     // start before the cancel are then quick), each batch cancelled at once, a pause between.

@@ -76,5 +76,31 @@ export function describeSnapshotWriterContract(name: string, setup: () => Master
       expect(read[3]!.topics.get('python-basics')).toEqual(students[3]!.state);
       expect(read.at(-1)).toEqual({ topics: new Map(), consent: undefined });
     });
+
+    test('in one call, each topic finds the snapshot it follows over its own days, whatever day each write is for', async () => {
+      const { store, ref, state: a, eventSnapshot: aEvent } = await seeded();
+      // A second topic whose latest event is two days ago, not three.
+      const bAt = Date.now() - 2 * 86_400_000;
+      const bEvent = { eventId: uniqueId('e'), tenantId: ref.tenantId, studentId: ref.studentId, topicId: 'control-flow', occurredAt: bAt, data: { type: 'quiz.completed' as const, quizId: 'q', score: 0.6 } };
+      const applied = await store.applyEvent({ ...ref, topicId: 'control-flow', eventId: bEvent.eventId, now: Date.now(), occurredAt: bAt, consentByDefault: true }, (current) => {
+        const state = applyEvent(current, bEvent, policy);
+        return { state, snapshot: snapshotOf('control-flow', state, 10, policy) };
+      });
+      if (applied.kind !== 'applied') throw new Error('seed failed');
+      const b = applied.state;
+      const today = dayOf(Date.now());
+      const onA = (day: number, score: number) => ({ topicId: 'python-basics', basis: { eventCount: a.eventCount, lastAt: a.lastAt }, snapshot: recalculated(isoDay(day), score) });
+      const onB = (day: number, score: number) => ({ topicId: 'control-flow', basis: { eventCount: b.eventCount, lastAt: b.lastAt }, snapshot: { ...recalculated(isoDay(day), score), topicId: 'control-flow', at: bAt } });
+      // Two days ago for the first topic, yesterday for the second: each follows its event's snapshot.
+      expect(await store.recordSnapshots(ref, [onA(today - 2, 0.3), onB(today - 1, 0.5)])).toEqual([
+        { outcome: 'written', previous: aEvent },
+        { outcome: 'written', previous: snapshotOf('control-flow', b, 10, policy) },
+      ]);
+      // Today for both: each follows its own latest, found one and two days back.
+      expect(await peer().recordSnapshots(ref, [onB(today, 0.55), onA(today, 0.35)])).toEqual([
+        { outcome: 'written', previous: onB(today - 1, 0.5).snapshot },
+        { outcome: 'written', previous: onA(today - 2, 0.3).snapshot },
+      ]);
+    });
   });
 }

@@ -427,14 +427,19 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     return guard(async () => {
       if (writes.length === 0) return [];
       const k = this.keysOf(ref);
-      const args = writes.flatMap((w) => {
-        // The days to look back through for the snapshot this one follows, newest first.
+      // Each write's day, and the days back to its latest event's (where the snapshot it follows
+      // is at the latest), newest first; the script takes the days once for all the writes.
+      const spans = writes.map((w) => {
         const to = dayNumber(w.snapshot.day);
-        const from = Math.max(dayOf(w.basis.lastAt), to - MAX_LOOKBACK_DAYS);
-        const days = Array.from({ length: Math.max(1, to - from + 1) }, (_, i) => `${w.topicId}|${isoDay(to - i)}`);
-        return [w.topicId, w.basis.eventCount, w.basis.lastAt, `${w.topicId}|${w.snapshot.day}`, encodeSnapshot(w.snapshot), days.length, ...days];
+        return { to, count: Math.max(1, to - Math.max(dayOf(w.basis.lastAt), to - MAX_LOOKBACK_DAYS) + 1) };
       });
-      const replies = (await this.snapshots.submit([k.topics, k.history], [args.length, ...args])) as (number | string | null)[];
+      const newest = Math.max(...spans.map((s) => s.to));
+      const oldest = Math.min(...spans.map((s) => s.to - s.count + 1));
+      const args: (string | number)[] = [0, newest - oldest + 1];
+      for (let day = newest; day >= oldest; day--) args.push(isoDay(day));
+      writes.forEach((w, i) => args.push(w.topicId, w.basis.eventCount, w.basis.lastAt, encodeSnapshot(w.snapshot), newest - spans[i]!.to, spans[i]!.count));
+      args[0] = args.length - 1;
+      const replies = (await this.snapshots.submit([k.topics, k.history], args)) as (number | string | null)[];
       return writes.map((_, i) => {
         const code = Number(replies[2 * i]);
         const previous = replies[2 * i + 1];

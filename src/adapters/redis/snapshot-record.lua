@@ -6,10 +6,12 @@
 -- topics hash's). Students are independent: each one's check and write is atomic (the whole call
 -- is), and the call only gathers them so its cost is shared.
 -- KEYS, 2 per student: topics hash, history hash (one student, one hash tag).
--- ARGV, per student: the count of arguments that follow for that student, then per write: topic
---   id, event count, latest event time (ms), history field, snapshot JSON, N, then N history
---   fields to look back through for the snapshot this one follows, newest first, the first being
---   the written field itself.
+-- ARGV, per student: the count of arguments that follow for that student; D, then D days
+--   (YYYY-MM-DD), newest first; then per write: topic id, event count, latest event time (ms),
+--   snapshot JSON, F, N: the write is the field `topic|day F` (0-based in the days), and the
+--   snapshot it follows is looked for in that field and the N - 1 before it (days F .. F + N - 1).
+--   The days are sent once per student, not once per topic: the arguments cost more to send and
+--   parse than the fields cost to build here.
 -- Returns one array per student, two values per write: 1 written, 0 an identical snapshot was
 -- there, -1 stale; then the snapshot it follows as it was before the write (JSON), or false when
 -- there is none or stale.
@@ -25,18 +27,23 @@ local function holds(raw, key, value)
   return after == ',' or after == '}'
 end
 
--- One student: keys KEYS[k], KEYS[k + 1]; writes in ARGV[from + 1 .. to].
+-- One student: keys KEYS[k], KEYS[k + 1]; days and writes in ARGV[from + 1 .. to].
 local function record(k, from, to)
+  local d = tonumber(ARGV[from + 1])
+  local days = {}
+  for i = 1, d do days[i] = ARGV[from + 1 + i] end
   local writes = {}
   local topics = {}
   local fields = {}
-  local a = from
+  local a = from + 1 + d
   while a < to do
+    local topic = ARGV[a + 1]
+    local f = tonumber(ARGV[a + 5])
     local n = tonumber(ARGV[a + 6])
     writes[#writes + 1] = { at = a, n = n, first = #fields + 1 }
-    topics[#topics + 1] = ARGV[a + 1]
-    for i = 1, n do fields[#fields + 1] = ARGV[a + 6 + i] end
-    a = a + 6 + n
+    topics[#topics + 1] = topic
+    for i = 1, n do fields[#fields + 1] = topic .. '|' .. days[f + i] end
+    a = a + 6
   end
 
   local states = redis.call('HMGET', KEYS[k], unpack(topics))
@@ -55,11 +62,11 @@ local function record(k, from, to)
         if previous then break end
       end
       -- The first field looked at is the written one: what it holds now decides "unchanged".
-      if w.n > 0 and history[w.first] == ARGV[w.at + 5] then
+      if history[w.first] == ARGV[w.at + 4] then
         code = 0
       else
+        sets[#sets + 1] = fields[w.first]
         sets[#sets + 1] = ARGV[w.at + 4]
-        sets[#sets + 1] = ARGV[w.at + 5]
         code = 1
       end
     end

@@ -51,8 +51,9 @@ export interface SnapshotWriter {
   /**
    * Topics and consent of many students, one answer per ref in the order given: what
    * listTopicsMany and getConsentMany answer, gathered so that a chunk of a batch pays for one
-   * read instead of two per student. Each student's answer is read at one instant; the students
-   * are not read at one common instant. Failures reject with StoreUnavailableError.
+   * read instead of two per student. As with those two calls, the students are not read at one
+   * common instant, nor need a student's topics and consent be (a consent change in between is
+   * seen by the next recalculation). Failures reject with StoreUnavailableError.
    */
   readStudents(refs: readonly StudentRef[]): Promise<StudentReading[]>;
   recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]>;

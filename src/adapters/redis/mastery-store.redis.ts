@@ -34,12 +34,16 @@ export interface RedisStoreOptions {
   cachedStudents?: number;
   /** Commits sent in one script call at most. */
   maxCommitsPerCall?: number;
-  /** Students read or written in one script call at most by a batch recalculation. */
-  maxStudentsPerCall?: number;
 }
 
 type CommitFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number[]>;
 type EraseFn = (topics: string, history: string, events: string, erased: string, consent: string, at: number, retentionSeconds: number) => Promise<number>;
+/**
+ * Students a batch recalculation reads or writes in one script call at most: enough to share the
+ * per-call cost, few enough that a call (about 40 us of Redis time per student) keeps interactive
+ * commands waiting behind it for a few milliseconds, not tens.
+ */
+const STUDENTS_PER_SCRIPT_CALL = 64;
 /** A script over many students, defined without a fixed number of keys: one reply per student. */
 type StudentScriptFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<unknown[]>;
 type RedisWithScripts = RedisClient & { masteryCommit: CommitFn; masteryErase: EraseFn; masterySnapshots: StudentScriptFn; masteryReadStudents: StudentScriptFn };
@@ -324,8 +328,8 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     this.redis = redis as RedisWithScripts;
     this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
     this.commits = new CommitBatcher(this.redis, opts.maxCommitsPerCall ?? 128, redis.isCluster);
-    this.snapshots = new StudentScriptBatcher(this.redis.masterySnapshots.bind(this.redis), opts.maxStudentsPerCall ?? 64, redis.isCluster);
-    this.reads = new StudentScriptBatcher(this.redis.masteryReadStudents.bind(this.redis), opts.maxStudentsPerCall ?? 64, redis.isCluster);
+    this.snapshots = new StudentScriptBatcher(this.redis.masterySnapshots.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, redis.isCluster);
+    this.reads = new StudentScriptBatcher(this.redis.masteryReadStudents.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, redis.isCluster);
   }
 
   private keysOf(ref: StudentRef) {

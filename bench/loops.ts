@@ -10,6 +10,8 @@ export interface Run {
   p50: number;
   p99: number;
   max: number;
+  /** Paced runs only: the longest event-loop stall (see watchEventLoop). */
+  stall?: Stall;
 }
 
 const summarize = (latencies: number[], seconds: number): Run => {
@@ -35,21 +37,58 @@ export async function saturate(op: (i: number) => Promise<void>, seconds: number
   return summarize(latencies, (performance.now() - started) / 1000);
 }
 
-/** Open loop: requests start on a fixed schedule at `rps`; latency counts from the scheduled start. */
+/** The longest event-loop stall of a run, and the CPU time the process used during it. */
+export interface Stall {
+  ms: number;
+  cpuMs: number;
+}
+
+/**
+ * Watches the event loop with a 1 ms interval timer: `stop()` gives the longest gap between two
+ * ticks beyond the 1 ms asked (how long the loop was held at once) and the CPU the process used in
+ * that gap (every thread, the collector's included). CPU close to the gap: the process was busy
+ * (a callback or a collection); far below it: the process was waiting for a CPU.
+ */
+export function watchEventLoop(): { stop: () => Stall } {
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  let longest: Stall = { ms: 0, cpuMs: 0 };
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const cpu = process.cpuUsage(lastCpu);
+    if (now - last - 1 > longest.ms) longest = { ms: now - last - 1, cpuMs: (cpu.user + cpu.system) / 1000 };
+    last = now;
+    lastCpu = process.cpuUsage();
+  }, 1);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return longest;
+    },
+  };
+}
+
+/**
+ * Open loop: requests start on a fixed schedule at `rps`; latency counts from the scheduled start.
+ * Never before it: `Bun.sleep` rounds to whole milliseconds (a sub-millisecond sleep returns at
+ * once), so the loop sleeps whole milliseconds until the start is due and then sends every request
+ * due by then; the wait until the next tick is in the latency, as it would be for a client.
+ */
 export async function paced(op: (i: number) => Promise<void>, rps: number, seconds: number): Promise<Run> {
   const latencies: number[] = [];
   const interval = 1000 / rps;
   const total = Math.max(1, Math.floor(rps * seconds));
+  const loop = watchEventLoop();
   const start = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
     const due = start + i * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await Bun.sleep(wait);
+    for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) await Bun.sleep(Math.ceil(wait));
     inFlight.push(op(i).then(() => void latencies.push(performance.now() - due)));
   }
   await Promise.all(inFlight);
-  return summarize(latencies, (performance.now() - start) / 1000);
+  const run = summarize(latencies, (performance.now() - start) / 1000);
+  return { ...run, stall: loop.stop() };
 }
 
 /** One request at a time, `times` times. */

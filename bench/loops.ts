@@ -37,33 +37,48 @@ export async function saturate(op: (i: number) => Promise<void>, seconds: number
   return summarize(latencies, (performance.now() - started) / 1000);
 }
 
-/** The longest event-loop stall of a run, and the CPU time the process used during it. */
+/**
+ * How an event loop was held during a run: the longest stall and the CPU the process used in it,
+ * and all the stalls over STALL_MS together.
+ */
 export interface Stall {
   ms: number;
   cpuMs: number;
+  /** Gaps over STALL_MS: how many, their total length, and the CPU used in them. */
+  count: number;
+  totalMs: number;
+  totalCpuMs: number;
 }
 
+/** A gap this much longer than the 1 ms asked counts as a stall (timer and scheduler jitter stay under it). */
+export const STALL_MS = 5;
+
 /**
- * Watches the event loop with a 1 ms interval timer: `stop()` gives the longest gap between two
- * ticks beyond the 1 ms asked (how long the loop was held at once) and the CPU the process used in
- * that gap (every thread, the collector's included). CPU close to the gap: the process was busy
- * (a callback or a collection); far below it: the process was waiting for a CPU.
+ * Watches the event loop with a 1 ms interval timer: a gap between two ticks beyond the 1 ms asked
+ * is time the loop was held. With each gap goes the CPU the process used in it (every thread, the
+ * collector's included): close to the gap, the process was busy (a callback or a collection); far
+ * below it, the process was waiting for a CPU that the machine's other work held.
  */
 export function watchEventLoop(): { stop: () => Stall } {
   let last = performance.now();
   let lastCpu = process.cpuUsage();
-  let longest: Stall = { ms: 0, cpuMs: 0 };
+  const stall: Stall = { ms: 0, cpuMs: 0, count: 0, totalMs: 0, totalCpuMs: 0 };
   const timer = setInterval(() => {
     const now = performance.now();
-    const cpu = process.cpuUsage(lastCpu);
-    if (now - last - 1 > longest.ms) longest = { ms: now - last - 1, cpuMs: (cpu.user + cpu.system) / 1000 };
+    const used = process.cpuUsage(lastCpu);
+    const gap = now - last - 1;
+    const cpuMs = (used.user + used.system) / 1000;
+    if (gap > stall.ms) Object.assign(stall, { ms: gap, cpuMs });
+    if (gap > STALL_MS) Object.assign(stall, { count: stall.count + 1, totalMs: stall.totalMs + gap, totalCpuMs: stall.totalCpuMs + cpuMs });
     last = now;
     lastCpu = process.cpuUsage();
   }, 1);
+  // A watcher never keeps a process alive (the probe runs inside servers that exit when idle).
+  timer.unref();
   return {
     stop: () => {
       clearInterval(timer);
-      return longest;
+      return { ...stall };
     },
   };
 }

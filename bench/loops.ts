@@ -10,13 +10,16 @@ export interface Run {
   p50: number;
   p99: number;
   max: number;
+  /** CPU time of this process (every thread: the load generator's share included) per request, in µs. */
+  cpuUs: number;
   /** Paced runs only: the longest event-loop stall (see watchEventLoop). */
   stall?: Stall;
 }
 
-const summarize = (latencies: number[], seconds: number): Run => {
+const summarize = (latencies: number[], seconds: number, cpu: NodeJS.CpuUsage): Run => {
   const asc = sorted(latencies);
-  return { rps: latencies.length / seconds, p50: percentile(asc, 50), p99: percentile(asc, 99), max: asc[asc.length - 1] ?? 0 };
+  const cpuUs = latencies.length > 0 ? (cpu.user + cpu.system) / latencies.length : 0;
+  return { rps: latencies.length / seconds, p50: percentile(asc, 50), p99: percentile(asc, 99), max: asc[asc.length - 1] ?? 0, cpuUs };
 };
 
 /** Closed loop: `workers` callers, each starting its next request when the last answers. */
@@ -24,6 +27,7 @@ export async function saturate(op: (i: number) => Promise<void>, seconds: number
   const latencies: number[] = [];
   const end = performance.now() + seconds * 1000;
   let i = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: workers }, async () => {
@@ -34,7 +38,7 @@ export async function saturate(op: (i: number) => Promise<void>, seconds: number
       }
     }),
   );
-  return summarize(latencies, (performance.now() - started) / 1000);
+  return summarize(latencies, (performance.now() - started) / 1000, process.cpuUsage(cpu));
 }
 
 /**
@@ -94,6 +98,7 @@ export async function paced(op: (i: number) => Promise<void>, rps: number, secon
   const interval = 1000 / rps;
   const total = Math.max(1, Math.floor(rps * seconds));
   const loop = watchEventLoop();
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
@@ -102,20 +107,21 @@ export async function paced(op: (i: number) => Promise<void>, rps: number, secon
     inFlight.push(op(i).then(() => void latencies.push(performance.now() - due)));
   }
   await Promise.all(inFlight);
-  const run = summarize(latencies, (performance.now() - start) / 1000);
+  const run = summarize(latencies, (performance.now() - start) / 1000, process.cpuUsage(cpu));
   return { ...run, stall: loop.stop() };
 }
 
 /** One request at a time, `times` times. */
 export async function serial(op: () => Promise<unknown>, times: number): Promise<Run> {
   const latencies: number[] = [];
+  const cpu = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < times; i++) {
     const s = performance.now();
     await op();
     latencies.push(performance.now() - s);
   }
-  return summarize(latencies, (performance.now() - t0) / 1000);
+  return summarize(latencies, (performance.now() - t0) / 1000, process.cpuUsage(cpu));
 }
 
 /** A number for a report: thousands separated, a fixed count of decimals. */

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import { SignJWT } from 'jose';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
+import { MAX_LEASE } from '../src/domain/access/fixed-window';
+import { STALL_MS, type Stall } from './loops';
 import { commandStats, privateRedis, processCpuSeconds, redisCpuSeconds, ROOT, statsBetween, writeBenchSection, type CommandStats } from './support';
 
 const THREADS = 2;
@@ -32,7 +34,8 @@ const PACED_LOAD = 0.5;
 const ISSUER = 'mastery-engine';
 const AUDIENCE = 'learnflow';
 // The config schema's maximum: far above what 1,000 principals at a few thousand requests/s reach
-// in a minute, so the limiter is exercised on every request but never refuses one.
+// in a minute, so the limiter counts every request but never refuses one. At this limit its leases
+// are the largest (MAX_LEASE hits per Redis call); the report says so.
 const RATE_LIMIT = 1_000_000;
 
 const runId = `apibench${Date.now().toString(36)}`;
@@ -41,6 +44,8 @@ const tenant = runId;
 const baselinePrefix = `bench:api:${runId}:`;
 const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex');
 const pairsFile = join(tmpdir(), `mastery-${runId}.tsv`);
+/** Where each server's event-loop probe (bench/event-loop-probe.ts) writes its longest stall. */
+const probeFile = (name: string) => join(tmpdir(), `mastery-${runId}-${name}-loop.json`);
 const children: { name: string; proc: Subprocess }[] = [];
 /** What the children logged (warnings and errors only, at LOG_LEVEL=warn): a disturbed run shows here. */
 const childLog: string[] = [];
@@ -119,6 +124,21 @@ async function stopChildren(): Promise<void> {
       if (!exited) proc.kill('SIGKILL');
     }),
   );
+}
+
+/** The longest event-loop stall of child `name` since the last call (its probe answers SIGUSR2 by writing it). */
+async function loopStall(name: string): Promise<Stall> {
+  const file = probeFile(name);
+  rmSync(file, { force: true });
+  children.find((c) => c.name === name)!.proc.kill('SIGUSR2');
+  for (let waited = 0; waited < 5_000; waited += 20) {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as Stall;
+    } catch {
+      await Bun.sleep(20);
+    }
+  }
+  throw new Error(`${name}'s event-loop probe did not answer within 5 s`);
 }
 
 const sign = (claims: { sub: string; role: string }) => {
@@ -338,8 +358,9 @@ async function main(redisUrl: string): Promise<number> {
       LOG_LEVEL: 'warn',
       KAFKA_BROKERS: '',
   };
-  await startChild('service', ['src/main.ts'], serviceEnv, `${serviceUrl}/health`);
-  await startChild('baseline', ['bench/baseline-server.ts'], { ...baseEnv, PORT: String(baselinePort), REDIS_URL: redisUrl, BASELINE_PREFIX: baselinePrefix }, `${baselineUrl}/health`);
+  const probe = ['--preload', join(ROOT, 'bench/event-loop-probe.ts')];
+  await startChild('service', [...probe, 'src/main.ts'], { ...serviceEnv, EVENT_LOOP_PROBE_FILE: probeFile('service') }, `${serviceUrl}/health`);
+  await startChild('baseline', [...probe, 'bench/baseline-server.ts'], { ...baseEnv, PORT: String(baselinePort), REDIS_URL: redisUrl, BASELINE_PREFIX: baselinePrefix, EVENT_LOOP_PROBE_FILE: probeFile('baseline') }, `${baselineUrl}/health`);
 
   const seeded = await seed(serviceUrl);
   const sizes = await fillBaseline(serviceUrl, redisUrl);
@@ -397,8 +418,14 @@ async function main(redisUrl: string): Promise<number> {
   // little about the code. The same 64 connections paced to half the service's throughput show
   // the latency of a load it can carry; both sides get the same offered load.
   const pauseMs = Math.max(1, Math.round((CONNECTIONS / (svc.rps * PACED_LOAD)) * 1000));
+  await loopStall('baseline');
   const pacedBase = await wrk(wrkBin, targets.baseline, SECONDS, pauseMs);
+  const baseStall = await loopStall('baseline');
+  await loopStall('service');
   const pacedSvc = await wrk(wrkBin, targets.service, SECONDS, pauseMs);
+  const svcStall = await loopStall('service');
+  const stallText = (x: Stall) => `longest ${x.ms.toFixed(1)} ms (${x.cpuMs.toFixed(1)} ms CPU); ${x.count} over ${STALL_MS} ms, ${x.totalMs.toFixed(0)} ms in all (${x.totalCpuMs.toFixed(0)} ms CPU)`;
+  console.log(`longest event-loop stall while paced: service ${stallText(svcStall)}, baseline ${stallText(baseStall)}`);
   console.log(`paced (mean pause ${pauseMs} ms per connection): baseline ${fmt(pacedBase.rps)}/s p99 ${ms(pacedBase.latency_us.p99)} ms | service ${fmt(pacedSvc.rps)}/s p99 ${ms(pacedSvc.latency_us.p99)} ms`);
   const profile = await profileService(wrkBin, serviceEnv);
   const ratioOk = ratio >= TARGET_RATIO;
@@ -415,11 +442,11 @@ async function main(redisUrl: string): Promise<number> {
   const section = [
     '## HTTP API: authenticated mastery queries per second',
     '',
-    `\`POST /api/v1/mastery/query\` on the Redis backend (a \`redis-server\` of the bench's own on a free port), driven by wrk (${THREADS} threads, ${CONNECTIONS} connections, ${SECONDS} s per round, ${ROUNDS} rounds alternating baseline then service, after a ${WARMUP_SECONDS} s warm-up of each). The service runs as in production (\`bun src/main.ts\`, \`APP_ENV=production\`, \`STATE_BACKEND=redis\`): every request passes the whole gate (request id, trace context, security headers, HS256 JWT verification, a Redis rate-limit hit, metrics) before one \`HGETALL\` and the mastery computation. Requests rotate over ${fmt(STUDENTS)} (token, student) pairs — half students reading their own mastery, half admins (16 tokens) reading any student — over ${fmt(seeded)} seeded events (4 to 12 topics per student; responses ${Math.min(...sizes)}–${Math.max(...sizes)} bytes, median ${Math.round(median(sizes))}).`,
+    `\`POST /api/v1/mastery/query\` on the Redis backend (a \`redis-server\` of the bench's own on a free port), driven by wrk (${THREADS} threads, ${CONNECTIONS} connections, ${SECONDS} s per round, ${ROUNDS} rounds alternating baseline then service, after a ${WARMUP_SECONDS} s warm-up of each). The service runs as in production (\`bun src/main.ts\`, \`APP_ENV=production\`, \`STATE_BACKEND=redis\`): every request passes the whole gate (request id, trace context, security headers, HS256 JWT verification, the rate limit counted in Redis for all replicas, metrics) before one \`HGETALL\`, the mastery computation and the read's audit entry (appended to the tenant's audit log in Redis, batched over the requests of 20 ms). Requests rotate over ${fmt(STUDENTS)} (token, student) pairs — half students reading their own mastery, half admins (16 tokens) reading any student — over ${fmt(seeded)} seeded events (4 to 12 topics per student; responses ${Math.min(...sizes)}–${Math.max(...sizes)} bytes, median ${Math.round(median(sizes))}).`,
     '',
     `The **baseline** is \`bench/baseline-server.ts\`: a bare Elysia route that reads the same body, does one Redis \`GET\` of that student's real mastery response (same ioredis options as the service, via \`createRedisClient\`) and returns it as JSON — the floor for a Bun + Elysia + Redis request on this machine, measured in the same run. wrk, both servers and Redis share the ${cpus().length} CPUs.`,
     '',
-    `\`LOG_LEVEL=warn\` for the service: at \`info\` it writes one JSON line per request, and on a pipe to a terminal or collector that write would dominate what is measured. \`RATE_LIMIT_PER_MINUTE=${fmt(RATE_LIMIT)}\` (the configuration maximum) keeps the limiter counting on every request without refusing any. Any failed or non-2xx response fails the bench.`,
+    `\`LOG_LEVEL=warn\` for the service: at \`info\` it writes one JSON line per request, and on a pipe to a terminal or collector that write would dominate what is measured. \`RATE_LIMIT_PER_MINUTE=${fmt(RATE_LIMIT)}\` (the configuration maximum) keeps the limiter counting on every request without refusing any. The Redis limiter reserves a principal's hits in leases (ADR 0005), a sixteenth of what is left of the quota and at most ${MAX_LEASE} per script call: at this limit every lease is ${MAX_LEASE} hits, so the limiter's Redis calls are about one per ${MAX_LEASE} requests of a principal; at the default limit of 50 a lease is 1 to 3 hits. Any failed or non-2xx response fails the bench.`,
     '',
     '| | requests/s | p50 ms | p90 ms | p95 ms | p99 ms | worst round p99 ms |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -437,6 +464,7 @@ async function main(redisUrl: string): Promise<number> {
     '',
     `- **Service / baseline throughput at saturation (median of the per-round ratios): ${(ratio * 100).toFixed(1)}%** (target: at least ${TARGET_RATIO * 100}%): ${ratioOk ? 'met' : '**NOT met**'}.`,
     `- **Service p99 at ${Math.round(PACED_LOAD * 100)}% of capacity (paced to ${fmt(pacedSvc.rps)} requests/s): ${ms(pacedSvc.latency_us.p99)} ms** (target: at most ${TARGET_P99_MS} ms): ${p99Ok ? 'met' : '**NOT met**'}. Saturated at ${CONNECTIONS} connections: ${ms(svc.p99)} ms (median over rounds), which is queueing.`,
+    `- Event loop during the paced runs (\`bench/event-loop-probe.ts\`, a 1 ms timer preloaded into each server; gaps between its ticks and, in brackets, the CPU the process used in them: close to the gap means the server was busy, far below it that it waited for a CPU): service ${stallText(svcStall)}, baseline ${stallText(baseStall)}.`,
     `- Predecessor's target (100 requests/s, p95 under 200 ms): ${predecessorOk ? 'met' : '**NOT met**'} (${fmt(svc.rps)} requests/s, p95 ${ms(svc.p95)} ms).`,
     '',
     'CPU per request over the saturated rounds (`/proc` for each server, `INFO cpu` for Redis):',
@@ -477,6 +505,7 @@ let stopRedis: (() => Promise<void>) | undefined;
 const shutdown = async (code: number) => {
   await stopChildren();
   rmSync(pairsFile, { force: true });
+  for (const name of ['service', 'baseline']) rmSync(probeFile(name), { force: true });
   await stopRedis?.();
   process.exit(code);
 };

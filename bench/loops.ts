@@ -10,11 +10,16 @@ export interface Run {
   p50: number;
   p99: number;
   max: number;
+  /** CPU time of this process (every thread: the load generator's share included) per request, in µs. */
+  cpuUs: number;
+  /** Paced runs only: the longest event-loop stall (see watchEventLoop). */
+  stall?: Stall;
 }
 
-const summarize = (latencies: number[], seconds: number): Run => {
+const summarize = (latencies: number[], seconds: number, cpu: NodeJS.CpuUsage): Run => {
   const asc = sorted(latencies);
-  return { rps: latencies.length / seconds, p50: percentile(asc, 50), p99: percentile(asc, 99), max: asc[asc.length - 1] ?? 0 };
+  const cpuUs = latencies.length > 0 ? (cpu.user + cpu.system) / latencies.length : 0;
+  return { rps: latencies.length / seconds, p50: percentile(asc, 50), p99: percentile(asc, 99), max: asc[asc.length - 1] ?? 0, cpuUs };
 };
 
 /** Closed loop: `workers` callers, each starting its next request when the last answers. */
@@ -22,6 +27,7 @@ export async function saturate(op: (i: number) => Promise<void>, seconds: number
   const latencies: number[] = [];
   const end = performance.now() + seconds * 1000;
   let i = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: workers }, async () => {
@@ -32,36 +38,90 @@ export async function saturate(op: (i: number) => Promise<void>, seconds: number
       }
     }),
   );
-  return summarize(latencies, (performance.now() - started) / 1000);
+  return summarize(latencies, (performance.now() - started) / 1000, process.cpuUsage(cpu));
 }
 
-/** Open loop: requests start on a fixed schedule at `rps`; latency counts from the scheduled start. */
+/**
+ * How an event loop was held during a run: the longest stall and the CPU the process used in it,
+ * and all the stalls over STALL_MS together.
+ */
+export interface Stall {
+  ms: number;
+  cpuMs: number;
+  /** Gaps over STALL_MS: how many, their total length, and the CPU used in them. */
+  count: number;
+  totalMs: number;
+  totalCpuMs: number;
+}
+
+/** A gap this much longer than the 1 ms asked counts as a stall (timer and scheduler jitter stay under it). */
+export const STALL_MS = 5;
+
+/**
+ * Watches the event loop with a 1 ms interval timer: a gap between two ticks beyond the 1 ms asked
+ * is time the loop was held. With each gap goes the CPU the process used in it (every thread, the
+ * collector's included): close to the gap, the process was busy (a callback or a collection); far
+ * below it, the process was waiting for a CPU that the machine's other work held.
+ */
+export function watchEventLoop(): { stop: () => Stall } {
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  const stall: Stall = { ms: 0, cpuMs: 0, count: 0, totalMs: 0, totalCpuMs: 0 };
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const used = process.cpuUsage(lastCpu);
+    const gap = now - last - 1;
+    const cpuMs = (used.user + used.system) / 1000;
+    if (gap > stall.ms) Object.assign(stall, { ms: gap, cpuMs });
+    if (gap > STALL_MS) Object.assign(stall, { count: stall.count + 1, totalMs: stall.totalMs + gap, totalCpuMs: stall.totalCpuMs + cpuMs });
+    last = now;
+    lastCpu = process.cpuUsage();
+  }, 1);
+  // A watcher never keeps a process alive (the probe runs inside servers that exit when idle).
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return { ...stall };
+    },
+  };
+}
+
+/**
+ * Open loop: requests start on a fixed schedule at `rps`; latency counts from the scheduled start.
+ * Never before it: `Bun.sleep` rounds to whole milliseconds (a sub-millisecond sleep returns at
+ * once), so the loop sleeps whole milliseconds until the start is due and then sends every request
+ * due by then; the wait until the next tick is in the latency, as it would be for a client.
+ */
 export async function paced(op: (i: number) => Promise<void>, rps: number, seconds: number): Promise<Run> {
   const latencies: number[] = [];
   const interval = 1000 / rps;
   const total = Math.max(1, Math.floor(rps * seconds));
+  const loop = watchEventLoop();
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
     const due = start + i * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await Bun.sleep(wait);
+    for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) await Bun.sleep(Math.ceil(wait));
     inFlight.push(op(i).then(() => void latencies.push(performance.now() - due)));
   }
   await Promise.all(inFlight);
-  return summarize(latencies, (performance.now() - start) / 1000);
+  const run = summarize(latencies, (performance.now() - start) / 1000, process.cpuUsage(cpu));
+  return { ...run, stall: loop.stop() };
 }
 
 /** One request at a time, `times` times. */
 export async function serial(op: () => Promise<unknown>, times: number): Promise<Run> {
   const latencies: number[] = [];
+  const cpu = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < times; i++) {
     const s = performance.now();
     await op();
     latencies.push(performance.now() - s);
   }
-  return summarize(latencies, (performance.now() - t0) / 1000);
+  return summarize(latencies, (performance.now() - t0) / 1000, process.cpuUsage(cpu));
 }
 
 /** A number for a report: thousands separated, a fixed count of decimals. */

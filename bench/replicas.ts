@@ -10,9 +10,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
+import { Cluster } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { asMessage, connectedProducer, createTopics, deleteTopics, makeEvents, produce, readState, redisEngine, ROOT, studentsOf, testKafka, testKafkaConfig, totalEvents } from '../tests/support/kafka';
 import { requireService, uniqueId } from '../tests/support/services';
+import { processCpuSeconds, redisCpuSeconds } from './support';
 
 const EVENTS = Number(process.env.BENCH_REPLICA_EVENTS ?? 40_000);
 const STUDENTS = 4_000;
@@ -24,6 +26,17 @@ interface RunResult {
   applied: number[];
   /** Events the state holds afterwards: every event once, whatever the counters say. */
   inState: number;
+  /** CPU µs per event, user + system, summed over the replicas while the events were consumed. */
+  serviceCpuUs: number;
+  /** CPU µs per event of the cluster's masters (INFO cpu of each) over the same time. */
+  redisCpuUs: number;
+}
+
+/** CPU seconds of every master of the cluster, summed. */
+async function clusterCpuSeconds(cluster: Cluster): Promise<number> {
+  let total = 0;
+  for (const node of cluster.nodes('master')) total += await redisCpuSeconds(node);
+  return total;
 }
 
 /** Committed offsets of the group summed over the topic's partitions. */
@@ -32,7 +45,7 @@ async function committed(admin: Admin, groupId: string, topic: string): Promise<
   return (offsets?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
 }
 
-async function runWith(admin: Admin, replicas: number): Promise<RunResult> {
+async function runWith(admin: Admin, cluster: Cluster, replicas: number): Promise<RunResult> {
   const config = testKafkaConfig();
   await createTopics(admin, config, PARTITIONS);
   const producer = await connectedProducer(testKafka());
@@ -71,6 +84,8 @@ async function runWith(admin: Admin, replicas: number): Promise<RunResult> {
       if (Date.now() > deadline) throw new Error(`${replicas} replica(s) did not form a stable group`);
       await Bun.sleep(100);
     }
+    const replicaCpu = () => children.reduce((sum, c) => sum + processCpuSeconds(c.proc.pid), 0);
+    const [cpuBefore, redisBefore] = [replicaCpu(), await clusterCpuSeconds(cluster)];
     const started = performance.now();
     await produce(producer, config.topics.events, events.map(asMessage));
     while ((await committed(admin, config.groupId, config.topics.events)) < EVENTS) {
@@ -78,6 +93,8 @@ async function runWith(admin: Admin, replicas: number): Promise<RunResult> {
       await Bun.sleep(50);
     }
     const seconds = (performance.now() - started) / 1000;
+    const serviceCpuUs = ((replicaCpu() - cpuBefore) / EVENTS) * 1e6;
+    const redisCpuUs = (((await clusterCpuSeconds(cluster)) - redisBefore) / EVENTS) * 1e6;
     const applied: number[] = [];
     for (const c of children) {
       c.proc.kill('SIGTERM');
@@ -89,7 +106,7 @@ async function runWith(admin: Admin, replicas: number): Promise<RunResult> {
     const reader = await redisEngine(env.REDIS_URL, { mode: 'cluster', commandTimeoutMs: 5000 });
     const inState = totalEvents(await readState(reader.engine.store, studentsOf(events)));
     await reader.close();
-    return { replicas, rate: EVENTS / seconds, applied, inState };
+    return { replicas, rate: EVENTS / seconds, applied, inState, serviceCpuUs, redisCpuUs };
   } finally {
     for (const c of children) c.proc.kill('SIGKILL');
     await producer.disconnect();
@@ -116,10 +133,16 @@ function writeScalingSection(section: string): void {
 async function main() {
   const admin = testKafka().admin();
   await admin.connect();
+  const seeds = requireService('REDIS_CLUSTER_URL').split(',').map((u) => {
+    const url = new URL(u);
+    return { host: url.hostname, port: Number(url.port) };
+  });
+  const cluster = new Cluster(seeds, { lazyConnect: true });
+  await cluster.connect();
   try {
-    const one = await runWith(admin, 1);
+    const one = await runWith(admin, cluster, 1);
     console.log(`1 replica: ${Math.round(one.rate)} events/s`);
-    const three = await runWith(admin, 3);
+    const three = await runWith(admin, cluster, 3);
     console.log(`3 replicas: ${Math.round(three.rate)} events/s, applied per replica ${three.applied.join(', ')}`);
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const perReplica = three.rate / 3;
@@ -128,12 +151,14 @@ async function main() {
       '',
       `${EVENTS.toLocaleString('en-US')} events over ${STUDENTS.toLocaleString('en-US')} students on a ${PARTITIONS}-partition topic, consumed by one consumer group of service processes (the Kafka ingest as the service wires it, each a process of its own, \`REDIS_MODE=cluster\`) applying to the 3-master Redis Cluster of \`bun run services:up\`; first 1 process, then 3 on a fresh topic. The processes join first; once the group is stable the events are produced, and the rate runs from the first event produced to the last one committed.`,
       '',
-      '| replicas | events/s (group) | events/s per replica | applied by each replica (counter) | events in the state afterwards |',
-      '| ---: | ---: | ---: | --- | ---: |',
-      `| 1 | ${fmt(one.rate)} | ${fmt(one.rate)} | ${one.applied.map(fmt).join(', ')} | ${fmt(one.inState)} |`,
-      `| 3 | ${fmt(three.rate)} | ${fmt(perReplica)} | ${three.applied.map(fmt).join(', ')} | ${fmt(three.inState)} |`,
+      '| replicas | events/s (group) | events/s per replica | applied by each replica (counter) | events in the state afterwards | service µs CPU per event (all replicas) | Redis µs CPU per event (3 masters) |',
+      '| ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+      `| 1 | ${fmt(one.rate)} | ${fmt(one.rate)} | ${one.applied.map(fmt).join(', ')} | ${fmt(one.inState)} | ${one.serviceCpuUs.toFixed(1)} | ${one.redisCpuUs.toFixed(1)} |`,
+      `| 3 | ${fmt(three.rate)} | ${fmt(perReplica)} | ${three.applied.map(fmt).join(', ')} | ${fmt(three.inState)} | ${three.serviceCpuUs.toFixed(1)} | ${three.redisCpuUs.toFixed(1)} |`,
       '',
-      `Per replica, 3 processes reach ${((perReplica / one.rate) * 100).toFixed(0)}% of what one process alone does, and the group as a whole ${((three.rate / one.rate) * 100).toFixed(0)}%. That is the machine, not the replicas: its ${cpus().length} cores are shared by the replicas, the three Redis masters, the Kafka broker and (this run) other work, load average ${loadavg()[0]!.toFixed(1)} at the end. One process already keeps the cores busy, so two more only compete for them; the run checks that a group of replicas on the cluster splits the partitions (6 over 3: two each, each replica applied about a third) and that the state holds every event exactly once. The per-replica rate it can confirm is the single process's, measured with Redis and Kafka on the same cores: a floor for a replica with a core of its own. The counters may sum to a little less than the events: a commit whose call timed out under load but ran in Redis is retried and found a duplicate, so it counts as a duplicate, not as applied.`,
+      `**The model's per-replica figure.** The model sizes replicas from the service's CPU per event through Kafka (\`c_k\`), so the check is whether that cost holds when the work is split: with 3 replicas the processes together spent ${three.serviceCpuUs.toFixed(1)} µs of CPU per event, against ${one.serviceCpuUs.toFixed(1)} µs for one process (${((three.serviceCpuUs / one.serviceCpuUs) * 100).toFixed(0)}%). At that cost a replica with a core of its own carries ${fmt(1e6 / three.serviceCpuUs)} events/s at full CPU, ${fmt(0.5e6 / three.serviceCpuUs)} at the model's \`U\` = 0.5; compare with the per-replica figure above, which uses \`c_k\` from the Kafka bench (standalone Redis). Redis's CPU per event, summed over the three masters, is the model's \`r_k\` on the cluster.`,
+      '',
+      `Per replica, 3 processes reach ${((perReplica / one.rate) * 100).toFixed(0)}% of what one process alone does, and the group as a whole ${((three.rate / one.rate) * 100).toFixed(0)}%. The group's rate is the machine, not the replicas: its ${cpus().length} cores are shared by the replicas, the three Redis masters, the Kafka broker and (this run) other work, load average ${loadavg()[0]!.toFixed(1)} at the end. One process already keeps the cores busy, so two more only compete for them; the run checks that a group of replicas on the cluster splits the partitions (6 over 3: two each, each replica applied about a third) and that the state holds every event exactly once. The per-replica rate it can confirm is the single process's, measured with Redis and Kafka on the same cores: a floor for a replica with a core of its own. The counters may sum to a little less than the events: a commit whose call timed out under load but ran in Redis is retried and found a duplicate, so it counts as a duplicate, not as applied.`,
       '',
       `_Last run: ${new Date().toISOString()}, Bun ${Bun.version}, ${cpus().length} CPUs. Command: \`bun bench/replicas.ts\` (also in \`bun run bench\`)._`,
       '',
@@ -144,6 +169,7 @@ async function main() {
       process.exitCode = 1;
     }
   } finally {
+    cluster.disconnect();
     await admin.disconnect();
   }
 }

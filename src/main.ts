@@ -174,7 +174,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
     predictionLog: new RedisPredictionLog(redis, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
     auditLog: new RedisAuditLog(redis, audit),
     recommendations: new RedisRecommendationStore(redis, { ...recommendationStorage, erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays) }),
-    batch: { batches: new RedisBatchStore(redis, batchTtl), snapshots: redisStore },
+    batch: { batches: new RedisBatchStore(redis, batchTtl), snapshots: store },
     curricula: new RedisCurriculumStore(redis),
     probes: [redisProbe(redis)],
     breakers: () => [store.status()],

@@ -12,7 +12,12 @@ export interface RateLimitDecision {
 /**
  * Counts requests per key in fixed windows. Promises:
  * - `hit` counts one request and answers whether it is within `limit` for the current window of
- *   `windowSeconds`; concurrent hits on one key are all counted (no lost increments).
+ *   `windowSeconds`; concurrent hits on one key are all counted (no lost increments), and no more
+ *   than `limit` hits of one window are ever allowed, whichever replicas they reach.
+ * - a shared implementation may reserve hits for one replica ahead of use (a lease, to save round
+ *   trips); a hit can then be refused while other replicas hold unspent reservations, at most
+ *   max(1, floor(limit / LEASE_SHARE)) and never more than MAX_LEASE per other replica
+ *   (src/domain/access/fixed-window.ts). A single-process implementation refuses none early.
  * - keys are opaque strings; different keys never share a count. Callers name principals by
  *   pseudonym, so a count needs no erasure: it names no one and lapses with its window.
  * - a failing backend rejects (the caller decides whether to fail open or closed).

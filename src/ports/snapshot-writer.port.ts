@@ -1,4 +1,5 @@
-import type { DaySnapshot } from '../domain/mastery/topic-state';
+import type { Consent } from '../domain/compliance/consent';
+import type { DaySnapshot, TopicState } from '../domain/mastery/topic-state';
 import type { StudentRef } from './mastery-store.port';
 
 /** A recalculated day snapshot, and the topic state it was computed from. */
@@ -38,6 +39,22 @@ export interface SnapshotWriteResult {
  *   level without reading the history); failures reject with StoreUnavailableError.
  * Kept apart from MasteryStore because only the batch recalculation needs it.
  */
+/** What a recalculation starts from for one student: their topics and their analytics consent. */
+export interface StudentReading {
+  /** As MasteryStore.listTopics reads them: empty for an unknown or erased student. */
+  topics: Map<string, TopicState>;
+  /** As MasteryStore.getConsent reads it: undefined when the student never chose. */
+  consent: Consent | undefined;
+}
+
 export interface SnapshotWriter {
+  /**
+   * Topics and consent of many students, one answer per ref in the order given: what
+   * listTopicsMany and getConsentMany answer, gathered so that a chunk of a batch pays for one
+   * read instead of two per student. As with those two calls, the students are not read at one
+   * common instant, nor need a student's topics and consent be (a consent change in between is
+   * seen by the next recalculation). Failures reject with StoreUnavailableError.
+   */
+  readStudents(refs: readonly StudentRef[]): Promise<StudentReading[]>;
   recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]>;
 }

@@ -44,3 +44,14 @@ test('the audit stream is the one kind of key without a TTL', async () => {
   await new RedisAuditLog(clients[0], { sha256, clock: auditClock(), retentionMs: YEAR }).append(tenant, [auditEvent(0)]);
   expect(await clients[0].ttl(auditKey(tenant))).toBe(-1);
 });
+
+test("every student's index in one append keeps the retention as its TTL, whether it got one record or several", async () => {
+  const tenant = uniqueId('t');
+  await new RedisAuditLog(clients[0], { sha256, clock: auditClock(), retentionMs: YEAR }).append(tenant, [auditEvent(0, 'p0'), auditEvent(1, 'p1'), auditEvent(2, 'p0')]);
+  for (const target of ['p0', 'p1']) {
+    const ttl = await clients[0].ttl(auditTargetIndexPrefix(tenant) + target);
+    expect(ttl).toBeGreaterThan(YEAR / 1000 - 60);
+    expect(ttl).toBeLessThanOrEqual(YEAR / 1000);
+  }
+  expect(await clients[0].zrange(auditTargetIndexPrefix(tenant) + 'p0', 0, -1)).toEqual(['0', '2']);
+});

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test';
+import { LEASE_SHARE, MAX_LEASE } from '../../src/domain/access/fixed-window';
 import type { RateLimiter } from '../../src/ports/rate-limiter.port';
 import type { FixedClock } from '../support/fixed-clock';
 import { uniqueId } from '../support/services';
@@ -106,6 +107,19 @@ export function describeRateLimiterContract(name: string, setup: () => LimiterUn
       expect(allowed.length).toBe(50);
       expect(new Set(allowed.map((d) => d.remaining)).size).toBe(50);
       expect(decisions.filter((d) => !d.allowed).every((d) => d.remaining === 0)).toBe(true);
+    });
+
+    test('hits taking turns over two handles never pass the limit, and are refused early by at most one lease', async () => {
+      const { limiter, peer, clock } = setup();
+      toWindowOffset(clock, 1000);
+      const other = peer ?? limiter;
+      const key = freshKey();
+      const limit = 1000;
+      let allowed = 0;
+      for (let i = 0; i < 1200; i++) if ((await (i % 2 ? limiter : other).hit(key, limit, WINDOW_S)).allowed) allowed += 1;
+      expect(allowed).toBeLessThanOrEqual(limit);
+      // What the other handle holds unspent when one runs out (see leaseSize).
+      expect(allowed).toBeGreaterThanOrEqual(limit - Math.min(MAX_LEASE, Math.floor(limit / LEASE_SHARE)));
     });
   });
 }

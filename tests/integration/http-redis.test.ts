@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
+import { leaseSize } from '../../src/domain/access/fixed-window';
 import { ingestOneLessonAndRead, productionEnv, token } from '../support/http';
 import { startService, type RunningService } from '../support/service-process';
 import { requireService, uniqueId } from '../support/services';
@@ -55,6 +56,27 @@ describe('replicas sharing Redis', () => {
       for (const s of [a, b, a, b]) statuses.push((await fetch(`${s.url}/api/v1/cohorts`, { headers: auth })).status);
       // Students may not list cohorts (403), until the shared quota of 3 runs out.
       expect(statuses).toEqual([403, 403, 403, 429]);
+    } finally {
+      await Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]);
+    }
+  }, 30_000);
+
+  test('with leases of the quota, two replicas never allow more than the limit, and refuse early by at most one lease', async () => {
+    const limit = 160;
+    const [a, b] = await Promise.all([startService({ ...env, RATE_LIMIT_PER_MINUTE: String(limit) }), startService({ ...env, RATE_LIMIT_PER_MINUTE: String(limit) })]);
+    try {
+      const auth = { authorization: `Bearer ${await token({ role: 'student', sub: uniqueId('s'), tenant: 'default' })}` };
+      // All within one minute window: a new window would allow again.
+      const toNextWindow = 60_000 - (Date.now() % 60_000);
+      if (toNextWindow < 10_000) await Bun.sleep(toNextWindow + 50);
+      const statuses: number[] = [];
+      // Taking turns, so both replicas hold a lease while the quota runs out.
+      for (let i = 0; i < limit + 40; i++) statuses.push((await fetch(`${(i % 2 ? a : b).url}/api/v1/cohorts`, { headers: auth })).status);
+      const allowed = statuses.filter((s) => s !== 429).length;
+      expect(allowed).toBeLessThanOrEqual(limit);
+      expect(allowed).toBeGreaterThanOrEqual(limit - leaseSize(limit, 0));
+      // Once the quota and both replicas' leases are spent, both refuse for the rest of the window.
+      expect(statuses.slice(-20)).toEqual(Array.from({ length: 20 }, () => 429));
     } finally {
       await Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]);
     }

@@ -4,7 +4,7 @@ import { dayOf, isoDay, selectSnapshots, type DaySnapshot, type TopicState } fro
 import type { Clock } from '../../ports/clock.port';
 import { StoreUnavailableError, type ApplyOutcome, type ApplyRequest, type HistoryQuery, type MasteryStore, type StudentRef, type TopicChange } from '../../ports/mastery-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
-import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter } from '../../ports/snapshot-writer.port';
+import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter, StudentReading } from '../../ports/snapshot-writer.port';
 import { KeyedQueue } from '../ingest/keyed-queue';
 import { studentDaprKeys } from './keys';
 import type { DaprState } from './state';
@@ -157,6 +157,19 @@ export class DaprMasteryStore implements MasteryStore, SnapshotWriter {
    * inactive student's data alive. Recalculated snapshots stay in the document until the next
    * apply's seal moves the final ones out.
    */
+  async readStudents(refs: readonly StudentRef[]): Promise<StudentReading[]> {
+    // One bulk get for both: the consent lives in the student document, or beside it after an erasure.
+    const keys = refs.flatMap((ref) => {
+      const k = this.keysOf(ref);
+      return [k.doc, k.consent];
+    });
+    const found = await this.state.getMany<unknown>(keys);
+    return refs.map((_, i) => {
+      const doc = found[2 * i]?.value as StudentDoc | undefined;
+      return { topics: new Map(Object.entries(doc?.topics ?? {})), consent: doc?.consent ?? (found[2 * i + 1]?.value as Consent | undefined) };
+    });
+  }
+
   recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]> {
     if (writes.length === 0) return Promise.resolve([]);
     const keys = this.keysOf(ref);

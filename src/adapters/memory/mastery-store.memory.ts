@@ -3,7 +3,7 @@ import type { Consent } from '../../domain/compliance/consent';
 import type { Clock } from '../../ports/clock.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 import type { ApplyOutcome, ApplyRequest, HistoryQuery, MasteryStore, StudentRef, TopicChange } from '../../ports/mastery-store.port';
-import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter } from '../../ports/snapshot-writer.port';
+import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter, StudentReading } from '../../ports/snapshot-writer.port';
 
 interface StudentRecord {
   topics: Map<string, TopicState>;
@@ -79,6 +79,11 @@ export class MemoryMasteryStore implements MasteryStore, SnapshotWriter {
     const rec = this.live(keyOf(q));
     if (!rec) return [];
     return selectSnapshots(rec.history.values(), q).map(cloneSnapshot);
+  }
+
+  async readStudents(refs: readonly StudentRef[]): Promise<StudentReading[]> {
+    const [topics, consents] = await Promise.all([this.listTopicsMany(refs), this.getConsentMany(refs)]);
+    return refs.map((_, i) => ({ topics: topics[i]!, consent: consents[i] }));
   }
 
   async recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]> {

@@ -58,6 +58,8 @@ if #expired > 0 then
 end
 local width = tonumber(ARGV[6])
 local i = 7
+-- Each index's TTL is renewed once per call, however many of its student's records it appends.
+local indexes = {}
 while i <= #ARGV do
   local record = {}
   for j = 0, width - 1 do record[#record + 1] = ARGV[i + j] end
@@ -67,9 +69,13 @@ while i <= #ARGV do
   if record[10] ~= '' then
     local index = ARGV[4] .. record[10]
     redis.call('ZADD', index, seq, seq)
-    redis.call('EXPIRE', index, ARGV[5])
+    if not indexes[index] then
+      indexes[index] = true
+      indexes[#indexes + 1] = index
+    end
   end
   i = i + width
 end
+for _, index in ipairs(indexes) do redis.call('EXPIRE', index, ARGV[5]) end
 redis.call('SET', KEYS[2], ARGV[3])
 return 1

@@ -34,8 +34,8 @@ export function createRedisClient(url: string, commandTimeoutMs: number): Redis 
   return new Redis(url, { ...nodeOptions(commandTimeoutMs), enableAutoPipelining: true });
 }
 
-/** The scripts defined without a fixed number of keys (the mastery, cohort, audit and prediction log adapters). */
-const SCRIPTS_WITH_KEY_COUNT = ['masteryCommit', 'cohortRemove', 'auditAppend', 'predictionLogDue'];
+/** The scripts defined without a fixed number of keys (the mastery commits, snapshots and batch reads, cohort, audit and prediction log adapters). */
+const SCRIPTS_WITH_KEY_COUNT = ['masteryCommit', 'masterySnapshots', 'masteryReadStudents', 'cohortRemove', 'auditAppend', 'predictionLogDue'];
 
 /** `redis://host:port` items of a comma-separated list, as ioredis Cluster seed nodes. */
 export const clusterSeeds = (urls: string): { host: string; port: number }[] =>

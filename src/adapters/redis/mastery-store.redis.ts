@@ -12,13 +12,14 @@ import {
   type TopicChange,
 } from '../../ports/mastery-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
-import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter } from '../../ports/snapshot-writer.port';
+import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter, StudentReading } from '../../ports/snapshot-writer.port';
 import { dayNumber } from '../../domain/mastery/as-of';
 import commitScript from './commit.lua' with { type: 'text' };
 import { KeyedQueue } from '../ingest/keyed-queue';
 import { guard } from './guard';
 import eraseScript from './erase.lua' with { type: 'text' };
 import snapshotRecordScript from './snapshot-record.lua' with { type: 'text' };
+import studentReadScript from './student-read.lua' with { type: 'text' };
 import { studentErasuresKey, studentKeys, studentTag } from './keys';
 
 export interface RedisStoreOptions {
@@ -37,8 +38,15 @@ export interface RedisStoreOptions {
 
 type CommitFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number[]>;
 type EraseFn = (topics: string, history: string, events: string, erased: string, consent: string, at: number, retentionSeconds: number) => Promise<number>;
-type SnapshotRecordFn = (topics: string, history: string, ...args: (string | number)[]) => Promise<(number | string | null)[]>;
-type RedisWithScripts = RedisClient & { masteryCommit: CommitFn; masteryErase: EraseFn; masterySnapshots: SnapshotRecordFn };
+/**
+ * Students a batch recalculation reads or writes in one script call at most: enough to share the
+ * per-call cost, few enough that a call (about 40 us of Redis time per student) keeps interactive
+ * commands waiting behind it for a few milliseconds, not tens.
+ */
+const STUDENTS_PER_SCRIPT_CALL = 64;
+/** A script over many students, defined without a fixed number of keys: one reply per student. */
+type StudentScriptFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<unknown[]>;
+type RedisWithScripts = RedisClient & { masteryCommit: CommitFn; masteryErase: EraseFn; masterySnapshots: StudentScriptFn; masteryReadStudents: StudentScriptFn };
 
 const DAY_SECONDS = 86_400;
 /** commit.lua takes each commit's keys as topics, history, events, erased marker, consent. */
@@ -223,6 +231,73 @@ class CommitBatcher {
   }
 }
 
+interface PendingStudent {
+  keys: string[];
+  args: (string | number)[];
+  resolve: (reply: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Gathers the calls of one script issued for many students in one turn of the event loop (a batch
+ * chunk reads and writes many at once) into one call, as CommitBatcher does for commits: per
+ * call, Redis and ioredis each pay a fixed cost larger than one student's work. The script takes
+ * each student's keys in turn, then each student's arguments, and answers one reply per student;
+ * each student's part stays atomic on its own (the whole call is). On a Redis Cluster a script
+ * may only touch one hash slot, so students are grouped by the slot of their tag, one call per slot.
+ */
+class StudentScriptBatcher {
+  private pending: PendingStudent[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly script: StudentScriptFn,
+    private readonly maxPerCall: number,
+    private readonly bySlot: boolean,
+  ) {}
+
+  submit(keys: string[], args: (string | number)[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ keys, args, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const all = this.pending;
+    this.pending = [];
+    if (!this.bySlot) {
+      this.send(all);
+      return;
+    }
+    const groups = new Map<number, PendingStudent[]>();
+    for (const p of all) {
+      const slot = calculateSlot(p.keys[0]!);
+      const group = groups.get(slot);
+      if (group) group.push(p);
+      else groups.set(slot, [p]);
+    }
+    for (const group of groups.values()) this.send(group);
+  }
+
+  private send(students: PendingStudent[]): void {
+    for (let i = 0; i < students.length; i += this.maxPerCall) {
+      const batch = students.slice(i, i + this.maxPerCall);
+      const keysThenArgs: (string | number)[] = [];
+      for (const s of batch) for (const k of s.keys) keysThenArgs.push(k);
+      const keyCount = keysThenArgs.length;
+      for (const s of batch) for (const a of s.args) keysThenArgs.push(a);
+      this.script(keyCount, ...keysThenArgs)
+        .then((replies) => batch.forEach((s, j) => s.resolve(replies[j])))
+        .catch((err: Error) => batch.forEach((s) => s.reject(err)));
+    }
+  }
+}
+
 /**
  * MasteryStore on Redis. An apply is one Lua commit that checks erasure, consent, idempotency and
  * the topic's version and writes state, snapshot and idempotency record atomically, in one round
@@ -236,6 +311,8 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
   private readonly queue = new KeyedQueue();
   private readonly cache: VersionCache;
   private readonly commits: CommitBatcher;
+  private readonly snapshots: StudentScriptBatcher;
+  private readonly reads: StudentScriptBatcher;
 
   constructor(
     redis: RedisClient,
@@ -246,10 +323,13 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     }
     redis.defineCommand('masteryCommit', { lua: commitScript });
     redis.defineCommand('masteryErase', { numberOfKeys: 5, lua: eraseScript });
-    redis.defineCommand('masterySnapshots', { numberOfKeys: 2, lua: snapshotRecordScript });
+    redis.defineCommand('masterySnapshots', { lua: snapshotRecordScript });
+    redis.defineCommand('masteryReadStudents', { lua: studentReadScript });
     this.redis = redis as RedisWithScripts;
     this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
     this.commits = new CommitBatcher(this.redis, opts.maxCommitsPerCall ?? 128, redis.isCluster);
+    this.snapshots = new StudentScriptBatcher(this.redis.masterySnapshots.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, redis.isCluster);
+    this.reads = new StudentScriptBatcher(this.redis.masteryReadStudents.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, redis.isCluster);
   }
 
   private keysOf(ref: StudentRef) {
@@ -333,18 +413,37 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     });
   }
 
+  readStudents(refs: readonly StudentRef[]): Promise<StudentReading[]> {
+    return guard(() =>
+      Promise.all(
+        refs.map(async (ref) => {
+          const k = this.keysOf(ref);
+          const [flat, consent] = (await this.reads.submit([k.topics, k.consent], [])) as [string[], string | null];
+          const topics = new Map<string, TopicState>();
+          for (let i = 0; i < flat.length; i += 2) if (!flat[i]!.startsWith(META_PREFIX)) topics.set(flat[i]!, decodeTopic(flat[i + 1]!).state);
+          return { topics, consent: decodeConsent(consent) };
+        }),
+      ),
+    );
+  }
+
   recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]> {
     return guard(async () => {
       if (writes.length === 0) return [];
       const k = this.keysOf(ref);
-      const args = writes.flatMap((w) => {
-        // The days to look back through for the snapshot this one follows, newest first.
+      // Each write's day, and the days back to its latest event's (where the snapshot it follows
+      // is at the latest), newest first; the script takes the days once for all the writes.
+      const spans = writes.map((w) => {
         const to = dayNumber(w.snapshot.day);
-        const from = Math.max(dayOf(w.basis.lastAt), to - MAX_LOOKBACK_DAYS);
-        const days = Array.from({ length: Math.max(1, to - from + 1) }, (_, i) => `${w.topicId}|${isoDay(to - i)}`);
-        return [w.topicId, w.basis.eventCount, w.basis.lastAt, `${w.topicId}|${w.snapshot.day}`, encodeSnapshot(w.snapshot), days.length, ...days];
+        return { to, count: Math.max(1, to - Math.max(dayOf(w.basis.lastAt), to - MAX_LOOKBACK_DAYS) + 1) };
       });
-      const replies = await this.redis.masterySnapshots(k.topics, k.history, ...args);
+      const newest = Math.max(...spans.map((s) => s.to));
+      const oldest = Math.min(...spans.map((s) => s.to - s.count + 1));
+      const args: (string | number)[] = [0, newest - oldest + 1];
+      for (let day = newest; day >= oldest; day--) args.push(isoDay(day));
+      writes.forEach((w, i) => args.push(w.topicId, w.basis.eventCount, w.basis.lastAt, encodeSnapshot(w.snapshot), newest - spans[i]!.to, spans[i]!.count));
+      args[0] = args.length - 1;
+      const replies = (await this.snapshots.submit([k.topics, k.history], args)) as (number | string | null)[];
       return writes.map((_, i) => {
         const code = Number(replies[2 * i]);
         const previous = replies[2 * i + 1];

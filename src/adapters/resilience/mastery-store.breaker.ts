@@ -10,6 +10,7 @@ import {
   type StudentRef,
   type TopicChange,
 } from '../../ports/mastery-store.port';
+import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter, StudentReading } from '../../ports/snapshot-writer.port';
 import { closeWhenProbeAnswers, type RecoveryProbe } from './breaker-recovery';
 
 export interface BreakerOptions {
@@ -42,16 +43,17 @@ export interface BreakerStatus {
 }
 
 /**
- * The same MasteryStore, behind an opossum circuit breaker. While the backing store is failing,
- * calls are refused at once with StoreUnavailableError instead of piling up on timeouts. It closes
- * again when the recovery probe gets an answer, or (without one) after `resetMs` when one trial
- * call succeeds.
+ * The same MasteryStore, and the SnapshotWriter over it that batch recalculation uses, behind one
+ * opossum circuit breaker: both talk to the same store, so they fail and recover together. While
+ * the backing store is failing, calls are refused at once with StoreUnavailableError instead of
+ * piling up on timeouts. It closes again when the recovery probe gets an answer, or (without one)
+ * after `resetMs` when one trial call succeeds.
  */
-export class BreakerMasteryStore implements MasteryStore {
+export class BreakerMasteryStore implements MasteryStore, SnapshotWriter {
   private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
 
   constructor(
-    private readonly inner: MasteryStore,
+    private readonly inner: MasteryStore & SnapshotWriter,
     private readonly opts: BreakerOptions,
   ) {
     this.breaker = new CircuitBreaker((op: () => Promise<unknown>) => op(), {
@@ -121,6 +123,13 @@ export class BreakerMasteryStore implements MasteryStore {
 
   erasedSince(refs: readonly StudentRef[], since: number): Promise<StudentRef[]> {
     return this.call(() => this.inner.erasedSince(refs, since));
+  }
+
+  readStudents(refs: readonly StudentRef[]): Promise<StudentReading[]> {
+    return this.call(() => this.inner.readStudents(refs));
+  }
+  recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]> {
+    return this.call(() => this.inner.recordSnapshots(ref, writes));
   }
 }
 

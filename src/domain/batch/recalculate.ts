@@ -111,10 +111,11 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
 export async function recalculateChunk(deps: RecalculationDeps, tenantId: string, studentIds: readonly string[], topicIds?: readonly string[]): Promise<ChunkOutcome> {
   const now = deps.clock.now();
   const refs = studentIds.map((studentId) => ({ tenantId, studentId }));
-  const [states, consents, { curriculum }] = await Promise.all([deps.store.listTopicsMany(refs), deps.store.getConsentMany(refs), deps.curricula.forTenant(tenantId)]);
+  const [students, { curriculum }] = await Promise.all([deps.snapshots.readStudents(refs), deps.curricula.forTenant(tenantId)]);
   const outcomes = await mapLimited(refs, STUDENTS_IN_FLIGHT, (ref, i): Promise<StudentOutcome> => {
-    if (!(consents[i]?.analytics ?? deps.consentByDefault)) return Promise.resolve({ kind: 'failure', failure: { studentId: ref.studentId, code: 'no_consent' } });
-    return recalculateStudent(deps, curriculum, ref, states[i]!, topicIds, now);
+    const { topics, consent } = students[i]!;
+    if (!(consent?.analytics ?? deps.consentByDefault)) return Promise.resolve({ kind: 'failure', failure: { studentId: ref.studentId, code: 'no_consent' } });
+    return recalculateStudent(deps, curriculum, ref, topics, topicIds, now);
   });
   const result: ChunkOutcome = { results: [], failures: [] };
   const updates: MasteryUpdate[] = [];

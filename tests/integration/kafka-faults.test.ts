@@ -120,8 +120,12 @@ describe('the Kafka ingest under faults', () => {
       expect(await counterTotal(registry.getSingleMetric('mastery_kafka_transient_failures_total') as never)).toBeGreaterThan(0);
       // Writes sent just before the freeze ran when Redis woke, after their calls had timed out:
       // those count as duplicates on the retry, so applied + duplicates covers every event.
-      const applied = await counterTotal(registry.getSingleMetric('mastery_kafka_events_applied_total') as never);
-      const duplicates = await counterTotal(registry.getSingleMetric('mastery_kafka_events_duplicate_total') as never);
+      const appliedMetric = registry.getSingleMetric('mastery_kafka_events_applied_total') as never;
+      const duplicatesMetric = registry.getSingleMetric('mastery_kafka_events_duplicate_total') as never;
+      // Counted once per batch, after its applies: wait for the last batch's counts.
+      await waitFor('every event counted', async () => (await counterTotal(appliedMetric)) + (await counterTotal(duplicatesMetric)) >= 3000, 10_000, 50);
+      const applied = await counterTotal(appliedMetric);
+      const duplicates = await counterTotal(duplicatesMetric);
       expect(applied).toBeLessThanOrEqual(3000);
       expect(applied + duplicates).toBeGreaterThanOrEqual(3000);
       expect(await countMessages(admin, config.topics.dlq)).toBe(0);
@@ -227,7 +231,11 @@ describe('the Kafka ingest under faults', () => {
 
       await producing;
       await waitFor('all 4,000 applied', async () => (await stateTotal(backend, events)) === 4000, 30_000);
-      const applied = await Promise.all(registries.map((r) => counterTotal(r.getSingleMetric('mastery_kafka_events_applied_total') as never)));
+      // Counters are added once per batch, after its applies: the state can be complete a moment
+      // before the last batch is counted.
+      const appliedByEach = () => Promise.all(registries.map((r) => counterTotal(r.getSingleMetric('mastery_kafka_events_applied_total') as never)));
+      await waitFor('every applied event counted', async () => (await appliedByEach()).reduce((a, b) => a + b, 0) >= 4000, 10_000, 50);
+      const applied = await appliedByEach();
       expect(applied[1]).toBeGreaterThan(0);
       expect(applied[0]! + applied[1]!).toBe(4000);
       const state = await readState(backend.engine.store, studentsOf(events));

@@ -36,7 +36,6 @@ export interface RedisStoreOptions {
   maxCommitsPerCall?: number;
 }
 
-type CommitFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number[]>;
 type EraseFn = (topics: string, history: string, events: string, erased: string, consent: string, at: number, retentionSeconds: number) => Promise<number>;
 /**
  * Students a batch recalculation reads or writes in one script call at most: enough to share the
@@ -46,11 +45,9 @@ type EraseFn = (topics: string, history: string, events: string, erased: string,
 const STUDENTS_PER_SCRIPT_CALL = 64;
 /** A script over many students, defined without a fixed number of keys: one reply per student. */
 type StudentScriptFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<unknown[]>;
-type RedisWithScripts = RedisClient & { masteryCommit: CommitFn; masteryErase: EraseFn; masterySnapshots: StudentScriptFn; masteryReadStudents: StudentScriptFn };
+type RedisWithScripts = RedisClient & { masteryCommit: StudentScriptFn; masteryErase: EraseFn; masterySnapshots: StudentScriptFn; masteryReadStudents: StudentScriptFn };
 
 const DAY_SECONDS = 86_400;
-/** commit.lua takes each commit's keys as topics, history, events, erased marker, consent. */
-const KEYS_PER_COMMIT = 5;
 /** How far back a recalculation looks for the snapshot it follows: a state lives at most STATE_TTL_DAYS, so this is generous. */
 const MAX_LOOKBACK_DAYS = 400;
 /** Fields of the topics hash that are not topics (commit.lua's bookkeeping) start with '~'. */
@@ -167,70 +164,6 @@ class VersionCache {
   }
 }
 
-interface PendingCommit {
-  keys: string[];
-  args: (string | number)[];
-  resolve: (code: number) => void;
-  reject: (err: Error) => void;
-}
-
-/**
- * Gathers the commits issued in one turn of the event loop and sends them in one script call:
- * with many events in flight (a Kafka batch, an HTTP batch, concurrent requests) the cost of a
- * call is shared instead of paid per event. Each commit still succeeds or fails on its own.
- * On a Redis Cluster a script may only touch keys of one hash slot, so commits are grouped by
- * the slot of their student's tag, one call per slot, all sent at once without waiting for
- * each other.
- */
-class CommitBatcher {
-  private pending: PendingCommit[] = [];
-  private scheduled = false;
-
-  constructor(
-    private readonly redis: RedisWithScripts,
-    private readonly maxPerCall: number,
-    private readonly bySlot: boolean,
-  ) {}
-
-  submit(keys: string[], args: (string | number)[]): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ keys, args, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const all = this.pending;
-    this.pending = [];
-    if (!this.bySlot) {
-      this.send(all);
-      return;
-    }
-    const groups = new Map<number, PendingCommit[]>();
-    for (const commit of all) {
-      const slot = calculateSlot(commit.keys[0]!);
-      const group = groups.get(slot);
-      if (group) group.push(commit);
-      else groups.set(slot, [commit]);
-    }
-    for (const group of groups.values()) this.send(group);
-  }
-
-  private send(commits: PendingCommit[]): void {
-    for (let i = 0; i < commits.length; i += this.maxPerCall) {
-      const batch = commits.slice(i, i + this.maxPerCall);
-      this.redis
-        .masteryCommit(batch.length * KEYS_PER_COMMIT, ...batch.flatMap((c) => c.keys), ...batch.flatMap((c) => c.args))
-        .then((codes) => batch.forEach((c, j) => c.resolve(Number(codes[j]))))
-        .catch((err: Error) => batch.forEach((c) => c.reject(err)));
-    }
-  }
-}
-
 interface PendingStudent {
   keys: string[];
   args: (string | number)[];
@@ -239,12 +172,14 @@ interface PendingStudent {
 }
 
 /**
- * Gathers the calls of one script issued for many students in one turn of the event loop (a batch
- * chunk reads and writes many at once) into one call, as CommitBatcher does for commits: per
- * call, Redis and ioredis each pay a fixed cost larger than one student's work. The script takes
- * each student's keys in turn, then each student's arguments, and answers one reply per student;
- * each student's part stays atomic on its own (the whole call is). On a Redis Cluster a script
- * may only touch one hash slot, so students are grouped by the slot of their tag, one call per slot.
+ * Gathers the calls of one script issued for many students in one turn of the event loop into one
+ * call: commits (a Kafka batch, an HTTP batch, concurrent requests) and a batch chunk's reads and
+ * snapshot writes. Per call, Redis and ioredis each pay a fixed cost larger than one student's
+ * work, so it is shared instead of paid per student. The script takes each student's keys in turn,
+ * then each student's arguments, and answers one reply per student; each student's part succeeds
+ * or fails on its own and stays atomic (the whole call is). On a Redis Cluster a script may only
+ * touch keys of one hash slot, so students are grouped by the slot of their tag, one call per
+ * slot, all sent at once without waiting for each other.
  */
 class StudentScriptBatcher {
   private pending: PendingStudent[] = [];
@@ -310,7 +245,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
   private readonly redis: RedisWithScripts;
   private readonly queue = new KeyedQueue();
   private readonly cache: VersionCache;
-  private readonly commits: CommitBatcher;
+  private readonly commits: StudentScriptBatcher;
   private readonly snapshots: StudentScriptBatcher;
   private readonly reads: StudentScriptBatcher;
 
@@ -327,7 +262,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     redis.defineCommand('masteryReadStudents', { lua: studentReadScript });
     this.redis = redis as RedisWithScripts;
     this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
-    this.commits = new CommitBatcher(this.redis, opts.maxCommitsPerCall ?? 128, redis.isCluster);
+    this.commits = new StudentScriptBatcher(this.redis.masteryCommit.bind(this.redis), opts.maxCommitsPerCall ?? 128, redis.isCluster);
     this.snapshots = new StudentScriptBatcher(this.redis.masterySnapshots.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, redis.isCluster);
     this.reads = new StudentScriptBatcher(this.redis.masteryReadStudents.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, redis.isCluster);
   }
@@ -357,7 +292,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
       }
       const { state, snapshot } = change(current.state && cloneTopicState(current.state));
       const version = crypto.randomUUID();
-      const result = await this.commits.submit(
+      const result = Number(await this.commits.submit(
         [keys.topics, keys.history, keys.events, keys.erased, keys.consent],
         [
           req.eventId,
@@ -373,7 +308,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
           req.consentByDefault ? '1' : '0',
           Math.floor(req.now / DAY_MS),
         ],
-      );
+      ));
       if (result === 1) {
         this.cache.set(keys.topics, req.topicId, { version, state: cloneTopicState(state) });
         return { kind: 'applied', state };

@@ -1,25 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { systemClock } from '../../src/adapters/clock/clock.system';
-import { DaprMasteryStore, type DaprMasteryStoreOptions } from '../../src/adapters/dapr/mastery-store.dapr';
+import { DaprMasteryStore } from '../../src/adapters/dapr/mastery-store.dapr';
 import { studentDaprKeys } from '../../src/adapters/dapr/keys';
 import { DAPR_STORES, startDaprState, type DaprStateUnderTest } from '../support/dapr-state';
-import { redisStoreOptions, testPseudonymize } from '../support/stores';
+import { daprStoreOptions, testPseudonymize } from '../support/stores';
 import { applyWire, describeConsentLifetime, describeMasteryStoreContract, freshStudent } from './mastery-store.contract';
-
-const options: DaprMasteryStoreOptions = {
-  clock: systemClock,
-  stateTtlSeconds: redisStoreOptions.stateTtlSeconds,
-  idempotencyRetentionMs: redisStoreOptions.idempotencyRetentionMs,
-  erasureRetentionSeconds: redisStoreOptions.erasureRetentionSeconds,
-  pseudonymize: testPseudonymize,
-};
 
 for (const kind of DAPR_STORES) {
   let dapr: DaprStateUnderTest;
   let stores: [DaprMasteryStore, DaprMasteryStore];
   beforeAll(async () => {
     dapr = await startDaprState(kind);
-    stores = [new DaprMasteryStore(dapr.client(), options), new DaprMasteryStore(dapr.client(), options)];
+    stores = [new DaprMasteryStore(dapr.client(), daprStoreOptions), new DaprMasteryStore(dapr.client(), daprStoreOptions)];
   });
   afterAll(() => dapr.stop(), 30_000);
 
@@ -27,17 +18,17 @@ for (const kind of DAPR_STORES) {
   // Sealing after every second snapshot: the whole contract again with history in month documents.
   let sealing: [DaprMasteryStore, DaprMasteryStore];
   beforeAll(() => {
-    sealing = [new DaprMasteryStore(dapr.client(), { ...options, sealAbove: 1 }), new DaprMasteryStore(dapr.client(), { ...options, sealAbove: 1 })];
+    sealing = [new DaprMasteryStore(dapr.client(), { ...daprStoreOptions, sealAbove: 1 }), new DaprMasteryStore(dapr.client(), { ...daprStoreOptions, sealAbove: 1 })];
   });
   describeMasteryStoreContract(`dapr state.${kind}, history sealed into month documents`, () => ({ store: sealing[0], peer: sealing[1] }));
   describeConsentLifetime(`dapr state.${kind}`, () => ({
-    store: new DaprMasteryStore(dapr.client(), { ...options, stateTtlSeconds: 1, idempotencyRetentionMs: 1000 }),
+    store: new DaprMasteryStore(dapr.client(), { ...daprStoreOptions, stateTtlSeconds: 1, idempotencyRetentionMs: 1000 }),
     passStateTtl: () => Bun.sleep(2100),
   }));
 
   describe(`the dapr mastery store on state.${kind}`, () => {
     test('history past the seal moves to month documents that the student document names, and erasure tombstones them', async () => {
-      const store = new DaprMasteryStore(dapr.client(), { ...options, sealAbove: 3 });
+      const store = new DaprMasteryStore(dapr.client(), { ...daprStoreOptions, sealAbove: 3 });
       const ref = freshStudent();
       const days = ['2025-11-28', '2025-12-03', '2025-12-20', '2026-01-05', '2026-01-14'];
       for (const [i, day] of days.entries()) await applyWire(store, ref, { event_id: `e${i}`, occurred_at: `${day}T10:00:00Z`, data: { quiz_id: 'q', score: 0.5 } });
@@ -53,7 +44,6 @@ for (const kind of DAPR_STORES) {
       for (const month of ['2025-11', '2025-12']) expect(Object.keys((await client.get<object>(keys.historyMonth(month)))!.value)).toEqual(['erasedBy']);
       expect(await store.getHistory(ref)).toEqual([]);
     });
-
 
     test('an erasure leaves only the pseudonymous erasure record, and no key names the student', async () => {
       const ref = freshStudent();

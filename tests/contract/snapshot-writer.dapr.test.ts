@@ -1,34 +1,25 @@
 import { expect, test } from 'bun:test';
-import { systemClock } from '../../src/adapters/clock/clock.system';
-import { DaprMasteryStore, type DaprMasteryStoreOptions } from '../../src/adapters/dapr/mastery-store.dapr';
+import { DaprMasteryStore } from '../../src/adapters/dapr/mastery-store.dapr';
 import { studentDaprKeys } from '../../src/adapters/dapr/keys';
 import { applyEvent, dayOf, isoDay, snapshotOf, type DaySnapshot } from '../../src/domain/mastery/topic-state';
 import { forEachDaprStore } from '../support/dapr-state';
 import { uniqueId } from '../support/services';
-import { redisStoreOptions, testPseudonymize } from '../support/stores';
+import { daprStoreOptions, testPseudonymize } from '../support/stores';
 import { describeSnapshotWriterContract } from './snapshot-writer.contract';
-
-const options: DaprMasteryStoreOptions = {
-  clock: systemClock,
-  stateTtlSeconds: redisStoreOptions.stateTtlSeconds,
-  idempotencyRetentionMs: redisStoreOptions.idempotencyRetentionMs,
-  erasureRetentionSeconds: redisStoreOptions.erasureRetentionSeconds,
-  pseudonymize: testPseudonymize,
-};
 
 const policy = { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] as const };
 
 forEachDaprStore((kind, dapr) => {
   describeSnapshotWriterContract(
     `dapr state.${kind}`,
-    () => new DaprMasteryStore(dapr().client(), options),
-    () => new DaprMasteryStore(dapr().client(), options),
+    () => new DaprMasteryStore(dapr().client(), daprStoreOptions),
+    () => new DaprMasteryStore(dapr().client(), daprStoreOptions),
   );
 
   test(`dapr state.${kind}: the snapshot a write follows may be sealed in a month document; after an erasure nothing comes back, there or in the document`, async () => {
     const state = dapr().client();
     // Sealing after every apply: final snapshots leave the student document at once.
-    const store = new DaprMasteryStore(state, { ...options, sealAbove: 0 });
+    const store = new DaprMasteryStore(state, { ...daprStoreOptions, sealAbove: 0 });
     const ref = { tenantId: uniqueId('t'), studentId: uniqueId('s') };
     const eventAt = Date.UTC(2026, 10, 3, 12);
     const apply = (topicId: string) =>
@@ -60,7 +51,7 @@ forEachDaprStore((kind, dapr) => {
 
   test(`dapr state.${kind}: a write keeps the student document's expiry where the latest apply set it`, async () => {
     const state = dapr().client();
-    const store = new DaprMasteryStore(state, { ...options, stateTtlSeconds: 3, idempotencyRetentionMs: 1000 });
+    const store = new DaprMasteryStore(state, { ...daprStoreOptions, stateTtlSeconds: 3, idempotencyRetentionMs: 1000 });
     const ref = { tenantId: uniqueId('t'), studentId: uniqueId('s') };
     const at = Date.now() - 86_400_000;
     const applied = await store.applyEvent({ ...ref, topicId: 'python-basics', eventId: uniqueId('e'), now: Date.now(), occurredAt: at, consentByDefault: true }, (current) => {
@@ -77,7 +68,7 @@ forEachDaprStore((kind, dapr) => {
   });
 
   test(`dapr state.${kind}: a write keeps an erasure record that outlives the state until its retention ends`, async () => {
-    const store = new DaprMasteryStore(dapr().client(), { ...options, stateTtlSeconds: 2, idempotencyRetentionMs: 1000, erasureRetentionSeconds: 30 });
+    const store = new DaprMasteryStore(dapr().client(), { ...daprStoreOptions, stateTtlSeconds: 2, idempotencyRetentionMs: 1000, erasureRetentionSeconds: 30 });
     const ref = { tenantId: uniqueId('t'), studentId: uniqueId('s') };
     const erasedAt = Date.now() - 86_400_000;
     await store.eraseStudent(ref, erasedAt);
@@ -95,7 +86,7 @@ forEachDaprStore((kind, dapr) => {
   }, 15_000);
 
   test(`dapr state.${kind}: racing an event on another replica, a recalculated snapshot never replaces the event's own`, async () => {
-    const [a, b] = [new DaprMasteryStore(dapr().client(), options), new DaprMasteryStore(dapr().client(), options)];
+    const [a, b] = [new DaprMasteryStore(dapr().client(), daprStoreOptions), new DaprMasteryStore(dapr().client(), daprStoreOptions)];
     const today = isoDay(dayOf(Date.now()));
     const apply = (store: DaprMasteryStore, ref: { tenantId: string; studentId: string }, occurredAt: number) =>
       store.applyEvent({ ...ref, topicId: 'python-basics', eventId: uniqueId('e'), now: Date.now(), occurredAt, consentByDefault: true }, (current) => {

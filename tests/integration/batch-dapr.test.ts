@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { startDaprState, type DaprStateUnderTest } from '../support/dapr-state';
-import { AUDIENCE, ISSUER, SECRET, token } from '../support/http';
+import { callJson, productionEnv, token } from '../support/http';
 import { startService, type RunningService } from '../support/service-process';
 import { requireService, uniqueId } from '../support/services';
+import { keysMatching } from '../support/stores';
 
 /**
  * Batch recalculation on STATE_BACKEND=dapr as it runs: the real service process (in-process
@@ -21,11 +22,7 @@ beforeAll(async () => {
     STATE_BACKEND: 'dapr',
     DAPR_HTTP_PORT: new URL(dapr.daprd.url).port,
     DAPR_STATE_STORE: 'statestore',
-    JWT_SECRET: SECRET,
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    APP_ENV: 'production',
-    PSEUDONYM_KEY: 'test-pseudonym-key-with-at-least-32-bytes',
+    ...productionEnv,
     BATCH_CHUNK_SIZE: '2',
   });
 }, 300_000);
@@ -36,26 +33,10 @@ afterAll(async () => {
   await redis.quit();
 }, 30_000);
 
-const call = async (method: string, path: string, auth: string, body?: unknown) => {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${auth}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, json: (await res.json()) as any };
-};
+const call = (method: string, path: string, auth: string, body?: unknown) => callJson(service.url, method, path, auth, body);
 
-/** The sidecar's keys (after the component's prefix) that start with `prefix`, by SCAN. */
-async function daprKeys(prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${dapr.keyPrefix}||${prefix}*`, 'COUNT', 1000);
-    keys.push(...found);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
+/** The sidecar's keys (after the component's prefix) that start with `prefix`. */
+const daprKeys = (prefix: string) => keysMatching(redis, `${dapr.keyPrefix}||${prefix}*`);
 
 test('POST /api/v1/batch/mastery completes through a real daprd: counts, errors, paged results, recalculated snapshots, keys that expire', async () => {
   const tenant = uniqueId('tenant');

@@ -6,6 +6,8 @@ import { ttlSeconds, type RedisStoreOptions } from '../../src/adapters/redis/mas
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
 import type { Clock } from '../../src/ports/clock.port';
 import type { StudentRef } from '../../src/ports/mastery-store.port';
+import { systemClock } from '../../src/adapters/clock/clock.system';
+import type { DaprMasteryStoreOptions } from '../../src/adapters/dapr/mastery-store.dapr';
 
 /** The settings every test store shares: 90-day state, 7-day idempotency, 30-day erasure memory. */
 export const testPseudonymize = createPseudonymizer('test-pseudonym-key-with-at-least-32-bytes');
@@ -17,6 +19,15 @@ export const redisStoreOptions: RedisStoreOptions = {
   stateTtlSeconds: ttlSeconds(90),
   idempotencyRetentionMs: 7 * DAY_MS,
   erasureRetentionSeconds: ttlSeconds(30),
+  pseudonymize: testPseudonymize,
+};
+
+/** The same settings for the Dapr mastery store, on the system clock (daprd's TTLs run on real time). */
+export const daprStoreOptions: DaprMasteryStoreOptions = {
+  clock: systemClock,
+  stateTtlSeconds: redisStoreOptions.stateTtlSeconds,
+  idempotencyRetentionMs: redisStoreOptions.idempotencyRetentionMs,
+  erasureRetentionSeconds: redisStoreOptions.erasureRetentionSeconds,
   pseudonymize: testPseudonymize,
 };
 

@@ -2,9 +2,8 @@ import { mergeErrors, type BatchRecord, type ChunkOutcome, type StudentFailure, 
 import { parseCursor, type BatchStore, type ChunkCount, type ChunkStart, type ResultPage } from '../../ports/batch-store.port';
 import type { Clock } from '../../ports/clock.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
-import { KeyedQueue } from '../ingest/keyed-queue';
 import { batchChunkDaprKey, batchDaprKey, batchIndexDaprKey } from './keys';
-import type { DaprState, UpdateStep } from './state';
+import type { DaprState } from './state';
 
 /**
  * A batch's document: the record and, in counting order, each counted chunk's id and number of
@@ -39,13 +38,11 @@ interface BatchIndexDoc {
  * came out differently cannot count students other than the results it shows. Every key expires
  * `ttlMs` after the batch's creation, and reads check that expiry against the clock too (a store
  * may expire lazily). Nothing of a batch is kept in the process (ADR 0013); its changes of one
- * batch queue behind each other here, so this replica's chunks do not fail each other's ETags
- * (other replicas are held off by the ETag alone). A per-tenant index document lists the batches
+ * batch queue behind each other in DaprState.update, so this replica's chunks do not fail each
+ * other's ETags (other replicas are held off by the ETag alone). A per-tenant index document lists the batches
  * and their expiries (written before the batch, so none exists unlisted), for an erasure.
  */
 export class DaprBatchStore implements BatchStore {
-  private readonly queue = new KeyedQueue();
-
   constructor(
     private readonly state: DaprState,
     private readonly opts: { clock: Clock; ttlMs: number; pseudonymize: Pseudonymizer },
@@ -80,13 +77,8 @@ export class DaprBatchStore implements BatchStore {
     return this.live((await this.state.get<BatchDoc>(batchDaprKey(tenantId, batchId)))?.value)?.record;
   }
 
-  /** A read-modify-write of the batch document, after this process's earlier ones of the same batch. */
-  private change<R>(key: string, step: (stored: BatchDoc | undefined) => UpdateStep<BatchDoc, R>): Promise<R> {
-    return this.queue.run(key, () => this.state.update(key, step));
-  }
-
   startChunk(tenantId: string, batchId: string, at: number): Promise<ChunkStart> {
-    return this.change<ChunkStart>(batchDaprKey(tenantId, batchId), (stored) => {
+    return this.state.update<BatchDoc, ChunkStart>(batchDaprKey(tenantId, batchId), (stored) => {
       const doc = this.live(stored);
       if (!doc) return { result: { kind: 'unknown' } };
       if (doc.record.cancelledAt !== undefined) return { result: { kind: 'cancelled' } };
@@ -107,7 +99,7 @@ export class DaprBatchStore implements BatchStore {
     const counted = created ? outcome : (await this.state.get<ChunkOutcome>(chunkKey))?.value;
     if (!counted) return { kind: 'unknown' };
     let erased: readonly string[] = [];
-    const count = await this.change<ChunkCount>(key, (stored) => {
+    const count = await this.state.update<BatchDoc, ChunkCount>(key, (stored) => {
       const current = this.live(stored);
       if (!current) return { result: { kind: 'unknown' } };
       if (current.counted.some(([id]) => id === chunkId)) return { result: { kind: 'repeat' } };
@@ -150,7 +142,7 @@ export class DaprBatchStore implements BatchStore {
   }
 
   cancel(tenantId: string, batchId: string, at: number): Promise<BatchRecord | undefined> {
-    return this.change<BatchRecord | undefined>(batchDaprKey(tenantId, batchId), (stored) => {
+    return this.state.update<BatchDoc, BatchRecord | undefined>(batchDaprKey(tenantId, batchId), (stored) => {
       const doc = this.live(stored);
       if (!doc) return { result: undefined };
       if (doc.record.processed >= doc.record.total || doc.record.cancelledAt !== undefined) return { result: doc.record };
@@ -188,7 +180,7 @@ export class DaprBatchStore implements BatchStore {
       if (expiresAt <= at) continue;
       // In the batch document: the student joins the erased and leaves the error groups' examples.
       // Chunks counted after this see the erased list; the ones counted before come back here.
-      const found = await this.change<{ record: BatchRecord; counted: number[] } | undefined>(batchDaprKey(tenantId, batchId), (stored) => {
+      const found = await this.state.update<BatchDoc, { record: BatchRecord; counted: number[] } | undefined>(batchDaprKey(tenantId, batchId), (stored) => {
         const doc = this.live(stored);
         if (!doc) return { result: undefined };
         const counted = doc.counted.map(([id]) => id);

@@ -4,7 +4,6 @@ import type { Clock } from '../../ports/clock.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import { byCodeUnit, type AccuracyWindow, type DuePrediction, type PredictionLog, type ScoreOutcome } from '../../ports/prediction-log.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
-import { KeyedQueue } from '../ingest/keyed-queue';
 import { predictionLogDaprKey } from './keys';
 import type { DaprState } from './state';
 
@@ -36,8 +35,6 @@ const fieldOf = (p: Pick<ServedPrediction, 'targetDay' | 'topicId'>): string => 
  * one document whose size grows with its students' predictions (see ADR 0013).
  */
 export class DaprPredictionLog implements PredictionLog {
-  private readonly queue = new KeyedQueue();
-
   constructor(
     private readonly state: DaprState,
     private readonly opts: DaprPredictionLogOptions,
@@ -47,15 +44,13 @@ export class DaprPredictionLog implements PredictionLog {
     return isoDay(dayOf(this.opts.clock.now()) - this.opts.retentionDays);
   }
 
-  /** One conditional read-modify-write of the tenant's log, queued per tenant in this process. */
+  /** One conditional read-modify-write of the tenant's log (queued per tenant in this process by DaprState.update). */
   private change<R>(tenantId: string, step: (log: TenantLog) => { changed: boolean; result: R }): Promise<R> {
-    return this.queue.run(tenantId, () =>
-      this.state.update<TenantLog, R>(predictionLogDaprKey(tenantId), (doc) => {
-        const log = this.pruned(doc);
-        const { changed, result } = step(log);
-        return changed ? { value: log, ttlSeconds: (this.opts.retentionDays + 1) * DAY_S, result } : { result };
-      }),
-    );
+    return this.state.update<TenantLog, R>(predictionLogDaprKey(tenantId), (doc) => {
+      const log = this.pruned(doc);
+      const { changed, result } = step(log);
+      return changed ? { value: log, ttlSeconds: (this.opts.retentionDays + 1) * DAY_S, result } : { result };
+    });
   }
 
   private pruned(doc: TenantLog | undefined): TenantLog {

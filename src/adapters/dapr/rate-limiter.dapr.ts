@@ -2,7 +2,6 @@ import { decide, fixedWindow } from '../../domain/access/fixed-window';
 import type { Clock } from '../../ports/clock.port';
 import { RateLimiterUnavailableError, type RateLimitDecision, type RateLimiter } from '../../ports/rate-limiter.port';
 import { RATE_LIMIT_TTL_SLACK_MS } from '../redis/rate-limiter.redis';
-import { KeyedQueue } from '../ingest/keyed-queue';
 import { rateLimitDaprKey } from './keys';
 import type { DaprState } from './state';
 
@@ -16,9 +15,6 @@ type Windows = Record<string, { index: number; count: number; endsAt: number }>;
  * longest window plus the clock-skew slack.
  */
 export class DaprRateLimiter implements RateLimiter {
-  /** Hits on one key in this process queue here instead of racing each other's ETags. */
-  private readonly queue = new KeyedQueue();
-
   constructor(
     private readonly state: DaprState,
     private readonly clock: Clock,
@@ -28,7 +24,7 @@ export class DaprRateLimiter implements RateLimiter {
     const now = this.clock.now();
     const window = fixedWindow(now, windowSeconds);
     try {
-      const count = await this.queue.run(key, () => this.state.update<Windows, number>(rateLimitDaprKey(key), (doc) => {
+      const count = await this.state.update<Windows, number>(rateLimitDaprKey(key), (doc) => {
         const next: Windows = {};
         for (const [w, c] of Object.entries(doc ?? {})) if (c.endsAt + RATE_LIMIT_TTL_SLACK_MS > now) next[w] = c;
         const current = next[windowSeconds];
@@ -38,7 +34,7 @@ export class DaprRateLimiter implements RateLimiter {
         next[windowSeconds] = counter;
         const ttlMs = Math.max(...Object.values(next).map((c) => c.endsAt - now)) + RATE_LIMIT_TTL_SLACK_MS;
         return { value: next, ttlSeconds: ttlMs / 1000, result: counter.count };
-      }));
+      });
       return decide(count, limit, window);
     } catch (err) {
       throw new RateLimiterUnavailableError(`dapr state: ${(err as Error).message}`, { cause: err });

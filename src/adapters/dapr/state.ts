@@ -1,6 +1,7 @@
 import { CommunicationProtocolEnum, DaprClient, LogLevel } from '@dapr/dapr';
 import CircuitBreaker from 'opossum';
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
+import { KeyedQueue } from '../ingest/keyed-queue';
 import { closeWhenProbeAnswers } from '../resilience/breaker-recovery';
 import { breakerStatus, fireAsStore, onBreakerStateChange, type BreakerState, type BreakerStatus } from '../resilience/mastery-store.breaker';
 
@@ -51,6 +52,8 @@ export class DaprState {
   private readonly sdk: DaprClient;
   private readonly base: string;
   private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  /** Updates of one key through this client queue here, so they do not fail each other's ETags. */
+  private readonly turns = new KeyedQueue();
 
   constructor(private readonly opts: DaprStateOptions) {
     this.sdk = new DaprClient({
@@ -130,9 +133,15 @@ export class DaprState {
    * Read-modify-write of one key, atomic by its ETag: `step` sees the current value (undefined
    * when absent) and may run more than once when other writers (other replicas) race; it must be
    * pure. This is the only atomic unit the adapters build on: Dapr's multi-key transactions do not
-   * roll back on a failed ETag (see ADR 0013).
+   * roll back on a failed ETag (see ADR 0013). Updates of one key through this client run one
+   * after another, so they never fail each other's ETags; other replicas (and direct `save`s and
+   * `delete`s) still can.
    */
-  async update<T, R>(key: string, step: (current: T | undefined) => UpdateStep<T, R>, maxRounds = 50): Promise<R> {
+  update<T, R>(key: string, step: (current: T | undefined) => UpdateStep<T, R>, maxRounds = 50): Promise<R> {
+    return this.turns.run(key, () => this.updateNow(key, step, maxRounds));
+  }
+
+  private async updateNow<T, R>(key: string, step: (current: T | undefined) => UpdateStep<T, R>, maxRounds: number): Promise<R> {
     for (let round = 0; round < maxRounds; round++) {
       const current = await this.get<T>(key);
       const next = step(current?.value);

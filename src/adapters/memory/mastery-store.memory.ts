@@ -93,7 +93,7 @@ export class MemoryMasteryStore implements MasteryStore, SnapshotWriter {
       if (!rec || !state || state.eventCount !== w.basis.eventCount || state.lastAt !== w.basis.lastAt) return { outcome: 'stale' };
       const field = `${w.topicId}|${w.snapshot.day}`;
       const from = isoDay(dayOf(w.basis.lastAt));
-      const before = [...rec.history.values()].filter((h) => h.topicId === w.topicId && h.day >= from && h.day <= w.snapshot.day).sort((a, b) => (a.day < b.day ? -1 : 1)).at(-1);
+      const before = selectSnapshots(rec.history.values(), { topicId: w.topicId, fromDay: from, toDay: w.snapshot.day }).at(-1);
       const previous = before ? { previous: cloneSnapshot(before) } : {};
       const existing = rec.history.get(field);
       if (existing && JSON.stringify(existing) === JSON.stringify(w.snapshot)) return { outcome: 'unchanged', ...previous };

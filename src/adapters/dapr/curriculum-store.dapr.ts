@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../../ports/mastery-store.port';
 import type { CurriculumRevision, CurriculumStore, CurriculumWrite, StoredCurriculum } from '../../ports/curriculum-store.port';
 import { curriculumDocumentDaprKey, curriculumRevisionDaprKey } from './keys';
 import type { DaprState } from './state';
@@ -18,12 +19,17 @@ export class DaprCurriculumStore implements CurriculumStore {
   }
 
   async get(tenantId: string): Promise<StoredCurriculum | undefined> {
-    const current = await this.currentRevision(tenantId);
-    if (!current) return undefined;
-    const stored = await this.state.get<Omit<StoredCurriculum, 'version' | 'revision'>>(curriculumDocumentDaprKey(tenantId, current.revision));
-    // The revision moved on and its old curriculum went between the two reads: read the new one.
-    if (!stored) return this.get(tenantId);
-    return { ...stored.value, version: current.version, revision: current.revision };
+    let current = await this.currentRevision(tenantId);
+    while (current) {
+      const stored = await this.state.get<Omit<StoredCurriculum, 'version' | 'revision'>>(curriculumDocumentDaprKey(tenantId, current.revision));
+      if (stored) return { ...stored.value, version: current.version, revision: current.revision };
+      // The revision moved on and its old curriculum went between the two reads: read the new one.
+      // A revision still naming a curriculum that is not there is a damaged store, not a race.
+      const next = await this.currentRevision(tenantId);
+      if (next?.revision === current.revision) throw new StoreUnavailableError(`dapr-state: the curriculum of tenant ${tenantId}'s current revision is missing`);
+      current = next;
+    }
+    return undefined;
   }
 
   async replace(tenantId: string, expectedVersion: number, entry: Omit<StoredCurriculum, 'version' | 'revision'>): Promise<CurriculumWrite> {

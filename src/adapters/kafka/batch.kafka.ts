@@ -1,4 +1,4 @@
-import { Partitioners, type Admin, type Kafka, type Consumer, type Producer } from 'kafkajs';
+import { type Admin, type Kafka, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BatchConfig, KafkaConfig } from '../../config/config';
 import { PRIORITIES, prioritySchedule, type BatchPriority, type Chunk } from '../../domain/batch/batch';
@@ -6,6 +6,7 @@ import type { BatchQueue } from '../../ports/batch-queue.port';
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
 import type { Clock } from '../../ports/clock.port';
 import { createKafkaClient } from './kafka-ingest';
+import { JavaCompatiblePartitioner } from './partitioner';
 
 /** The three batch topics, `${prefix}.high|normal|low` (KAFKA_TOPIC_BATCH_PREFIX). */
 export const batchTopics = (prefix: string): Record<BatchPriority, string> => ({ high: `${prefix}.high`, normal: `${prefix}.normal`, low: `${prefix}.low` });
@@ -211,7 +212,7 @@ export async function startKafkaBatch(d: {
   const log = d.log.child({ component: 'kafka-batch' });
   const kafka = createKafkaClient(d.config, log, `${d.config.clientId}-batch`);
   const topics = batchTopics(d.config.batchTopicPrefix);
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner });
   await producer.connect();
   const groupId = `${d.config.groupId}.batch`;
   let consumer: KafkaBatchConsumer | undefined;

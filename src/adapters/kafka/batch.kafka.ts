@@ -1,11 +1,12 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { type Admin, type Kafka, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BatchConfig, KafkaConfig } from '../../config/config';
 import { PRIORITIES, prioritySchedule, type BatchPriority, type Chunk } from '../../domain/batch/batch';
 import type { BatchQueue } from '../../ports/batch-queue.port';
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
 import type { Clock } from '../../ports/clock.port';
-import { kafkaSecurity, pinoLogCreator } from './kafka-ingest';
+import { createKafkaClient } from './kafka-ingest';
+import { JavaCompatiblePartitioner } from './partitioner';
 
 /** The three batch topics, `${prefix}.high|normal|low` (KAFKA_TOPIC_BATCH_PREFIX). */
 export const batchTopics = (prefix: string): Record<BatchPriority, string> => ({ high: `${prefix}.high`, normal: `${prefix}.normal`, low: `${prefix}.low` });
@@ -209,16 +210,9 @@ export async function startKafkaBatch(d: {
   retryMs: number;
 }): Promise<{ queue: BatchQueue; stop: () => Promise<void> }> {
   const log = d.log.child({ component: 'kafka-batch' });
-  const kafka = new Kafka({
-    ...kafkaSecurity(d.config),
-    clientId: `${d.config.clientId}-batch`,
-    brokers: [...d.config.brokers],
-    logLevel: logLevel.WARN,
-    logCreator: pinoLogCreator(log),
-    retry: { initialRetryTime: 300, retries: 8 },
-  });
+  const kafka = createKafkaClient(d.config, log, `${d.config.clientId}-batch`);
   const topics = batchTopics(d.config.batchTopicPrefix);
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner });
   await producer.connect();
   const groupId = `${d.config.groupId}.batch`;
   let consumer: KafkaBatchConsumer | undefined;

@@ -25,7 +25,7 @@ const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /** kafkajs logs through pino; its `stack` fields are dropped so no stack trace reaches the logs. */
-export const pinoLogCreator = (log: Logger) => () => (entry: LogEntry) => {
+const pinoLogCreator = (log: Logger) => () => (entry: LogEntry) => {
   const { message, stack: _stack, timestamp: _ts, logger: _logger, ...extra } = entry.log as LogEntry['log'] & { stack?: unknown };
   log[PINO_LEVEL[entry.level] ?? 'info']({ kafka: entry.namespace, ...extra }, message);
 };
@@ -50,6 +50,21 @@ function saslOptions({ mechanism, username, password }: KafkaSasl): SASLOptions 
   }
 }
 
+/**
+ * A kafkajs client from the settings, logging through `log`: the one way this service builds a
+ * client (ingest, and the batch queue under its own client id), so security, logging and retries agree.
+ */
+export function createKafkaClient(config: KafkaConfig, log: Logger, clientId = config.clientId): Kafka {
+  return new Kafka({
+    ...kafkaSecurity(config),
+    clientId,
+    brokers: [...config.brokers],
+    logLevel: logLevel.WARN,
+    logCreator: pinoLogCreator(log),
+    retry: { initialRetryTime: 300, retries: 8 },
+  });
+}
+
 export interface KafkaIngestDeps {
   config: KafkaConfig;
   engine: EngineDeps;
@@ -64,14 +79,7 @@ export interface KafkaIngestDeps {
  */
 export async function startKafkaIngest({ config, engine, log, registry }: KafkaIngestDeps): Promise<KafkaIngest> {
   const kafkaLog = log.child({ component: 'kafka' });
-  const kafka = new Kafka({
-    ...kafkaSecurity(config),
-    clientId: config.clientId,
-    brokers: [...config.brokers],
-    logLevel: logLevel.WARN,
-    logCreator: pinoLogCreator(kafkaLog),
-    retry: { initialRetryTime: 300, retries: 8 },
-  });
+  const kafka = createKafkaClient(config, kafkaLog);
   // The Java client's partitioner (murmur2), so other clients keyed by student_id agree on partitions.
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner });
   await producer.connect();

@@ -15,16 +15,21 @@ export interface RedisConnection {
   url: string;
 }
 
+/** The timeouts and retries of one command on one connection: the same for a server and for each cluster node. */
+const timeouts = (commandTimeoutMs: number): RedisOptions => ({
+  commandTimeout: commandTimeoutMs,
+  connectTimeout: Math.max(1000, commandTimeoutMs * 2),
+  maxRetriesPerRequest: 1,
+});
+
 /**
  * Per-connection settings tuned to fail fast: a command gets `commandTimeoutMs`, nothing queues
  * while disconnected, and reconnects keep trying in the background, so a frozen or dead Redis
  * turns into quick errors (and an open breaker) rather than hung requests.
  */
 const nodeOptions = (commandTimeoutMs: number): RedisOptions => ({
-  commandTimeout: commandTimeoutMs,
-  connectTimeout: Math.max(1000, commandTimeoutMs * 2),
+  ...timeouts(commandTimeoutMs),
   enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
   retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   lazyConnect: false,
 });
@@ -66,9 +71,7 @@ export function createRedisClusterClient(urls: string, commandTimeoutMs: number)
     maxRedirections: 16,
     redisOptions: {
       // Offline queue, reconnects and connecting are the cluster client's own (above).
-      commandTimeout: commandTimeoutMs,
-      connectTimeout: Math.max(1000, commandTimeoutMs * 2),
-      maxRetriesPerRequest: 1,
+      ...timeouts(commandTimeoutMs),
       username: first.username ? decodeURIComponent(first.username) : undefined,
       password: first.password ? decodeURIComponent(first.password) : undefined,
       tls: first.protocol === 'rediss:' ? {} : undefined,

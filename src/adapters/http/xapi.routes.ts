@@ -3,7 +3,7 @@ import { canIngestEvents } from '../../domain/access/access';
 import { mapStatement, statementErrors, type XapiSettings } from '../../domain/xapi/statement';
 import { audit, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
-import { ingestAndAnnounce, type IngestDeps, type Outcome } from './events.routes';
+import { ingestAndAnnounce, ingestSummary, type IngestDeps, type Outcome } from './events.routes';
 import { principalOf } from './request-context';
 import { API_ERRORS, Int, SECURED } from './schemas';
 
@@ -97,8 +97,7 @@ export const xapiRoutes = (deps: Deps) =>
         };
       });
       set.status = 202;
-      const count = (s: Outcome['status']) => results.filter((r) => r.status === s).length;
-      return { received: results.length, applied: count('applied'), duplicate: count('duplicate'), discarded: count('discarded'), rejected: count('rejected'), results };
+      return ingestSummary(results);
     },
     {
       parse: 'json',

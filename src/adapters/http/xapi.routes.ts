@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia';
 import { canIngestEvents } from '../../domain/access/access';
-import { mapStatement, statementErrors, type XapiSettings } from '../../domain/xapi/statement';
+import { mapStatement, statementErrors, XAPI_VERSION, type XapiSettings } from '../../domain/xapi/statement';
 import { audit, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { ingestAndAnnounce, ingestSummary, type IngestDeps, type Outcome } from './events.routes';
@@ -11,8 +11,6 @@ import { API_ERRORS, Int, SECURED } from './schemas';
 export const MAX_STATEMENTS = 500;
 /** Statements carry context and definitions our envelope does not: 4 KiB each leaves room for an LMS's usual ones. */
 export const XAPI_BODY_LIMIT_BYTES = MAX_STATEMENTS * 4096 + 1024;
-
-const XAPI_VERSION = /^(1\.0(\.\d+)?|2\.0(\.\d+)?)$/;
 
 type StatementOutcome = {
   index: number;

@@ -117,13 +117,20 @@ interface Backend {
   close: () => Promise<void>;
 }
 
+/** The retention settings every backend's stores take alike, whichever service holds them. */
+function storageSettings(config: Config, pseudonymize: Pseudonymizer) {
+  return {
+    retentionMs: config.state.idempotencyRetentionDays * DAY_MS,
+    audit: { sha256, clock: systemClock, retentionMs: config.privacy.auditRetentionDays * DAY_MS },
+    // Served recommendations are personal data like the state: kept as long, and at most a few
+    // hundred per student (a fresh set at every change of state would otherwise grow without end).
+    recommendationStorage: { cacheTtlMs: config.recommendation.cacheTtlSeconds * 1000, retentionMs: config.state.ttlDays * DAY_MS, maxRecords: 500, pseudonymize },
+    batchTtl: { clock: systemClock, ttlMs: config.batch.ttlDays * DAY_MS, pseudonymize },
+  };
+}
+
 function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): Backend {
-  const retentionMs = config.state.idempotencyRetentionDays * DAY_MS;
-  const audit = { sha256, clock: systemClock, retentionMs: config.privacy.auditRetentionDays * DAY_MS };
-  // Served recommendations are personal data like the state: kept as long, and at most a few
-  // hundred per student (a fresh set at every change of state would otherwise grow without end).
-  const recommendationStorage = { cacheTtlMs: config.recommendation.cacheTtlSeconds * 1000, retentionMs: config.state.ttlDays * DAY_MS, maxRecords: 500, pseudonymize };
-  const batchTtl = { clock: systemClock, ttlMs: config.batch.ttlDays * DAY_MS, pseudonymize };
+  const { retentionMs, audit, recommendationStorage, batchTtl } = storageSettings(config, pseudonymize);
   if (config.state.backend === 'memory') {
     const store = new MemoryMasteryStore({
       clock: systemClock,
@@ -193,11 +200,12 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
 function daprBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): Backend {
   const state = new DaprState({ host: '127.0.0.1', httpPort: config.state.dapr.httpPort, storeName: config.state.dapr.stateStore, timeoutMs: config.breaker.timeoutMs, resetMs: config.breaker.resetMs });
   state.onStateChange((s) => log.warn({ breaker: 'dapr-state', state: s }, 'circuit breaker state changed'));
+  const { retentionMs, audit, recommendationStorage, batchTtl } = storageSettings(config, pseudonymize);
   const erasureRetentionSeconds = ttlSeconds(config.privacy.erasureRetentionDays);
   const store = new DaprMasteryStore(state, {
     clock: systemClock,
     stateTtlSeconds: ttlSeconds(config.state.ttlDays),
-    idempotencyRetentionMs: config.state.idempotencyRetentionDays * DAY_MS,
+    idempotencyRetentionMs: retentionMs,
     erasureRetentionSeconds,
     pseudonymize,
   });
@@ -208,15 +216,9 @@ function daprBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): 
     rateLimiter: new DaprRateLimiter(state, systemClock),
     predictionCache: new DaprPredictionCache(state, { clock: systemClock, ttlSeconds: config.prediction.cacheTtlSeconds, pseudonymize }),
     predictionLog: new DaprPredictionLog(state, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
-    auditLog: new DaprAuditLog(state, { sha256, clock: systemClock, retentionMs: config.privacy.auditRetentionDays * DAY_MS }),
-    recommendations: new DaprRecommendationStore(state, {
-      cacheTtlMs: config.recommendation.cacheTtlSeconds * 1000,
-      retentionMs: config.state.ttlDays * DAY_MS,
-      maxRecords: 500,
-      erasureRetentionSeconds,
-      pseudonymize,
-    }),
-    batch: { batches: new DaprBatchStore(state, { clock: systemClock, ttlMs: config.batch.ttlDays * DAY_MS, pseudonymize }), snapshots: store },
+    auditLog: new DaprAuditLog(state, audit),
+    recommendations: new DaprRecommendationStore(state, { ...recommendationStorage, erasureRetentionSeconds }),
+    batch: { batches: new DaprBatchStore(state, batchTtl), snapshots: store },
     probes: [{ name: 'dapr', check: () => state.check() }],
     breakers: () => [state.status()],
     ready: () => waitForSidecar(state, 5000),

@@ -30,7 +30,7 @@ export type Outcome = {
   errors?: { field: string; code: string; message: string }[];
 };
 
-export const OutcomeSchema = t.Object({
+const OutcomeSchema = t.Object({
   index: Int(),
   event_id: t.Optional(t.String()),
   status: t.Union([t.Literal('applied'), t.Literal('duplicate'), t.Literal('discarded'), t.Literal('rejected')]),
@@ -118,6 +118,12 @@ export async function ingestAndAnnounce(deps: IngestDeps, principal: Principal, 
   return outcomes;
 }
 
+/** The 202 answer of an ingest (events or xAPI statements): the counts by status, then each item's outcome. */
+export function ingestSummary<T extends { status: Outcome['status'] }>(results: T[]) {
+  const count = (s: Outcome['status']) => results.filter((r) => r.status === s).length;
+  return { received: results.length, applied: count('applied'), duplicate: count('duplicate'), discarded: count('discarded'), rejected: count('rejected'), results };
+}
+
 export const eventRoutes = (deps: Deps) =>
   new Elysia({ prefix: '/api/v1', name: 'event-routes' }).post(
     '/events',
@@ -130,8 +136,7 @@ export const eventRoutes = (deps: Deps) =>
       const events = Array.isArray(body) ? body : [body];
       const results = await ingestAndAnnounce(deps, principal, events, 'http');
       set.status = 202;
-      const count = (s: Outcome['status']) => results.filter((r) => r.status === s).length;
-      return { received: results.length, applied: count('applied'), duplicate: count('duplicate'), discarded: count('discarded'), rejected: count('rejected'), results };
+      return ingestSummary(results);
     },
     {
       parse: 'json',

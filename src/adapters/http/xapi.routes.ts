@@ -1,9 +1,9 @@
 import { Elysia, t } from 'elysia';
 import { canIngestEvents } from '../../domain/access/access';
-import { mapStatement, statementErrors, type XapiSettings } from '../../domain/xapi/statement';
+import { mapStatement, statementErrors, XAPI_VERSION, type XapiSettings } from '../../domain/xapi/statement';
 import { audit, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
-import { ingestAndAnnounce, type IngestDeps, type Outcome } from './events.routes';
+import { ingestAndAnnounce, ingestSummary, type IngestDeps, type Outcome } from './events.routes';
 import { principalOf } from './request-context';
 import { API_ERRORS, Int, SECURED } from './schemas';
 
@@ -11,8 +11,6 @@ import { API_ERRORS, Int, SECURED } from './schemas';
 export const MAX_STATEMENTS = 500;
 /** Statements carry context and definitions our envelope does not: 4 KiB each leaves room for an LMS's usual ones. */
 export const XAPI_BODY_LIMIT_BYTES = MAX_STATEMENTS * 4096 + 1024;
-
-const XAPI_VERSION = /^(1\.0(\.\d+)?|2\.0(\.\d+)?)$/;
 
 type StatementOutcome = {
   index: number;
@@ -97,8 +95,7 @@ export const xapiRoutes = (deps: Deps) =>
         };
       });
       set.status = 202;
-      const count = (s: Outcome['status']) => results.filter((r) => r.status === s).length;
-      return { received: results.length, applied: count('applied'), duplicate: count('duplicate'), discarded: count('discarded'), rejected: count('rejected'), results };
+      return ingestSummary(results);
     },
     {
       parse: 'json',

@@ -53,7 +53,8 @@ export function parseCurriculum(raw: unknown): CurriculumResult {
   if (!isObj(raw) || !Array.isArray(raw.topics) || raw.topics.length === 0) {
     return failed([{ field: 'topics', message: 'curriculum must be an object with a non-empty "topics" array' }]);
   }
-  const rawTopics: unknown[] = raw.topics;
+  // Every topic_id the document names, valid or not: a reference to one is not also reported as unknown.
+  const named = new Set(raw.topics.map((t: unknown) => (isObj(t) ? t.topic_id : undefined)));
   const problems: CurriculumProblem[] = [];
   const add = (field: string, message: string) => void problems.push({ field, message });
   const topics = new Map<string, Topic>();
@@ -83,9 +84,9 @@ export function parseCurriculum(raw: unknown): CurriculumResult {
   });
   raw.topics.forEach((t: unknown, i: number) => {
     if (!isObj(t) || !isIdList(t.prerequisites)) return;
-    for (const p of t.prerequisites) if (!topics.has(p) && !rawTopics.some((o) => isObj(o) && o.topic_id === p)) add(`topics[${i}].prerequisites`, `names unknown topic "${p}"`);
+    for (const p of t.prerequisites) if (!named.has(p)) add(`topics[${i}].prerequisites`, `names unknown topic "${p}"`);
   });
-  const activities = parseActivities(raw.activities, topics, rawTopics, add);
+  const activities = parseActivities(raw.activities, topics, named, add);
   if (problems.length > 0) return failed(problems);
   const cycle = prerequisiteCycle(topics);
   if (cycle) return failed([{ field: '', message: `prerequisites form a cycle: ${cycle.join(' -> ')} (a learning path could never start it)` }]);
@@ -97,21 +98,20 @@ export function parseCurriculum(raw: unknown): CurriculumResult {
 }
 
 /** The xAPI mapping table: each IRI once, naming a topic of this curriculum and, if a lesson, one of its lessons. */
-function parseActivities(raw: unknown, topics: ReadonlyMap<string, Topic>, rawTopics: unknown[], add: (field: string, message: string) => void): Map<string, ActivityTarget> {
+function parseActivities(raw: unknown, topics: ReadonlyMap<string, Topic>, named: ReadonlySet<unknown>, add: (field: string, message: string) => void): Map<string, ActivityTarget> {
   const activities = new Map<string, ActivityTarget>();
   if (raw === undefined) return activities;
   if (!Array.isArray(raw)) {
     add('activities', 'must be a list of {iri, topic_id, lesson_id?}');
     return activities;
   }
-  const topicNamed = (id: string) => topics.has(id) || rawTopics.some((o) => isObj(o) && o.topic_id === id);
   raw.forEach((a: unknown, i: number) => {
     const at = `activities[${i}]`;
     if (!isObj(a)) return add(at, 'must be an object');
     const { iri, topic_id: topicId, lesson_id: lessonId } = a;
     if (typeof iri !== 'string' || !/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(iri) || iri.length > MAX_IRI_LENGTH) add(`${at}.iri`, `must be an absolute IRI of at most ${MAX_IRI_LENGTH} characters`);
     else if (activities.has(iri)) add(`${at}.iri`, `repeats "${iri}"`);
-    if (typeof topicId !== 'string' || !topicNamed(topicId)) return add(`${at}.topic_id`, `must name a topic of this curriculum`);
+    if (typeof topicId !== 'string' || !named.has(topicId)) return add(`${at}.topic_id`, `must name a topic of this curriculum`);
     if (lessonId !== undefined && (typeof lessonId !== 'string' || (topics.has(topicId) && !topics.get(topicId)!.lessons.includes(lessonId)))) {
       return add(`${at}.lesson_id`, `must name a lesson of topic "${topicId}"`);
     }

@@ -25,7 +25,7 @@ export interface XapiSettings {
 }
 
 /** The statement versions this mapping reads; others may differ in ways it cannot see. */
-const VERSION = /^(1\.0(\.\d+)?|2\.0(\.\d+)?)$/;
+export const XAPI_VERSION = /^(1\.0(\.\d+)?|2\.0(\.\d+)?)$/;
 
 export type StatementMapping =
   /** The event to ingest, in the wire envelope of POST /api/v1/events. */
@@ -110,7 +110,7 @@ export function mapStatement(raw: unknown, curriculum: Curriculum, settings: Xap
   const reject = (errors: FieldError[]): StatementMapping => ({ kind: 'rejected', ...(statementId ? { statementId } : {}), errors });
   const errors: FieldError[] = [];
   if (!statementId) errors.push({ field: 'id', code: 'required', message: 'id is required: it becomes the event id, so a resent statement is recognised' });
-  if (raw.version !== undefined && !(typeof raw.version === 'string' && VERSION.test(raw.version))) {
+  if (raw.version !== undefined && !(typeof raw.version === 'string' && XAPI_VERSION.test(raw.version))) {
     errors.push({ field: 'version', code: 'unknown_value', message: 'version must be 1.0.x or 2.0.x' });
   }
   const actor = isObj(raw.actor) ? raw.actor : undefined;

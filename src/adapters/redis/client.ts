@@ -34,13 +34,20 @@ const nodeOptions = (commandTimeoutMs: number): RedisOptions => ({
   lazyConnect: false,
 });
 
-/** One connection to one Redis server. */
-export function createRedisClient(url: string, commandTimeoutMs: number): Redis {
-  return new Redis(url, { ...nodeOptions(commandTimeoutMs), enableAutoPipelining: true });
-}
-
-/** The scripts defined without a fixed number of keys (the mastery commits, snapshots and batch reads, cohort, audit and prediction log adapters). */
+/**
+ * The scripts defined without a fixed number of keys (the mastery commits, snapshots and batch
+ * reads, cohort, audit and prediction log adapters). Each call already carries many students or
+ * records, gathered by its adapter, so none is auto-pipelined: ioredis keeps one auto-pipeline per
+ * node in flight and holds every later command until that pipeline's last reply, which made this
+ * process and Redis take turns (a burst of commits waited for the previous burst's whole reply
+ * before its first call left). Sent on their own, they go out at once and overlap.
+ */
 const SCRIPTS_WITH_KEY_COUNT = ['masteryCommit', 'masterySnapshots', 'masteryReadStudents', 'cohortRemove', 'auditAppend', 'predictionLogDue'];
+
+/** One connection to one Redis server. Single commands are auto-pipelined: those of one turn go in one write. */
+export function createRedisClient(url: string, commandTimeoutMs: number): Redis {
+  return new Redis(url, { ...nodeOptions(commandTimeoutMs), enableAutoPipelining: true, autoPipeliningIgnoredCommands: SCRIPTS_WITH_KEY_COUNT });
+}
 
 /** `redis://host:port` items of a comma-separated list, as ioredis Cluster seed nodes. */
 export const clusterSeeds = (urls: string): { host: string; port: number }[] =>
@@ -60,9 +67,9 @@ export function createRedisClusterClient(urls: string, commandTimeoutMs: number)
     enableOfflineQueue: false,
     // Commands are queued per node and sent together each tick, as on one server.
     enableAutoPipelining: true,
-    // ...except scripts whose first argument is their key count: ioredis routes an auto-pipelined
-    // command by its first argument, which for these is a number, not a key, and would send them
-    // to the wrong node. Sent on their own, they are routed by their keys.
+    // ...except the scripts above: besides holding later calls back, an auto-pipelined command is
+    // routed by its first argument, which for these is a number, not a key, and would go to the
+    // wrong node. Sent on their own, they are routed by their keys.
     autoPipeliningIgnoredCommands: SCRIPTS_WITH_KEY_COUNT,
     clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
     // A multi-key script meeting a slot half-way through a migration gets TRYAGAIN: retry soon.

@@ -1,5 +1,4 @@
 import type { RedisClient } from './client';
-import calculateSlot from 'cluster-key-slot';
 import type { Consent } from '../../domain/compliance/consent';
 import { cloneTopicState, DAY_MS, dayOf, isoDay, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import {
@@ -21,6 +20,8 @@ import eraseScript from './erase.lua' with { type: 'text' };
 import snapshotRecordScript from './snapshot-record.lua' with { type: 'text' };
 import studentReadScript from './student-read.lua' with { type: 'text' };
 import { studentErasuresKey, studentKeys, studentTag } from './keys';
+import { clusterRoute, StudentScriptBatcher, type StudentScriptFn } from './student-script-batcher';
+import type { Cluster } from 'ioredis';
 
 export interface RedisStoreOptions {
   stateTtlSeconds: number;
@@ -32,7 +33,7 @@ export interface RedisStoreOptions {
   maxConflictRetries?: number;
   /** Students whose last written topic versions are kept to skip the read before a commit. */
   cachedStudents?: number;
-  /** Commits sent in one script call at most. */
+  /** Commits sent in one script call at most; a call is sent as soon as it has this many. */
   maxCommitsPerCall?: number;
 }
 
@@ -43,8 +44,12 @@ type EraseFn = (topics: string, history: string, events: string, erased: string,
  * commands waiting behind it for a few milliseconds, not tens.
  */
 const STUDENTS_PER_SCRIPT_CALL = 64;
-/** A script over many students, defined without a fixed number of keys: one reply per student. */
-type StudentScriptFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<unknown[]>;
+/**
+ * Commits in one script call at most. Small enough that the first call of a burst is on its way
+ * while the process still computes the rest of the burst (Redis and this process work at the same
+ * time instead of taking turns), large enough to share the per-call cost: docs/benchmarks.md.
+ */
+const COMMITS_PER_SCRIPT_CALL = 32;
 type RedisWithScripts = RedisClient & { masteryCommit: StudentScriptFn; masteryErase: EraseFn; masterySnapshots: StudentScriptFn; masteryReadStudents: StudentScriptFn };
 
 const DAY_SECONDS = 86_400;
@@ -164,75 +169,6 @@ class VersionCache {
   }
 }
 
-interface PendingStudent {
-  keys: string[];
-  args: (string | number)[];
-  resolve: (reply: unknown) => void;
-  reject: (err: Error) => void;
-}
-
-/**
- * Gathers the calls of one script issued for many students in one turn of the event loop into one
- * call: commits (a Kafka batch, an HTTP batch, concurrent requests) and a batch chunk's reads and
- * snapshot writes. Per call, Redis and ioredis each pay a fixed cost larger than one student's
- * work, so it is shared instead of paid per student. The script takes each student's keys in turn,
- * then each student's arguments, and answers one reply per student; each student's part succeeds
- * or fails on its own and stays atomic (the whole call is). On a Redis Cluster a script may only
- * touch keys of one hash slot, so students are grouped by the slot of their tag, one call per
- * slot, all sent at once without waiting for each other.
- */
-class StudentScriptBatcher {
-  private pending: PendingStudent[] = [];
-  private scheduled = false;
-
-  constructor(
-    private readonly script: StudentScriptFn,
-    private readonly maxPerCall: number,
-    private readonly bySlot: boolean,
-  ) {}
-
-  submit(keys: string[], args: (string | number)[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ keys, args, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const all = this.pending;
-    this.pending = [];
-    if (!this.bySlot) {
-      this.send(all);
-      return;
-    }
-    const groups = new Map<number, PendingStudent[]>();
-    for (const p of all) {
-      const slot = calculateSlot(p.keys[0]!);
-      const group = groups.get(slot);
-      if (group) group.push(p);
-      else groups.set(slot, [p]);
-    }
-    for (const group of groups.values()) this.send(group);
-  }
-
-  private send(students: PendingStudent[]): void {
-    for (let i = 0; i < students.length; i += this.maxPerCall) {
-      const batch = students.slice(i, i + this.maxPerCall);
-      const keysThenArgs: (string | number)[] = [];
-      for (const s of batch) for (const k of s.keys) keysThenArgs.push(k);
-      const keyCount = keysThenArgs.length;
-      for (const s of batch) for (const a of s.args) keysThenArgs.push(a);
-      this.script(keyCount, ...keysThenArgs)
-        .then((replies) => batch.forEach((s, j) => s.resolve(replies[j])))
-        .catch((err: Error) => batch.forEach((s) => s.reject(err)));
-    }
-  }
-}
-
 /**
  * MasteryStore on Redis. An apply is one Lua commit that checks erasure, consent, idempotency and
  * the topic's version and writes state, snapshot and idempotency record atomically, in one round
@@ -262,9 +198,10 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     redis.defineCommand('masteryReadStudents', { lua: studentReadScript });
     this.redis = redis as RedisWithScripts;
     this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
-    this.commits = new StudentScriptBatcher(this.redis.masteryCommit.bind(this.redis), opts.maxCommitsPerCall ?? 128, redis.isCluster);
-    this.snapshots = new StudentScriptBatcher(this.redis.masterySnapshots.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, redis.isCluster);
-    this.reads = new StudentScriptBatcher(this.redis.masteryReadStudents.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, redis.isCluster);
+    const route = (lua: string) => (redis.isCluster ? clusterRoute(redis as Cluster, lua) : undefined);
+    this.commits = new StudentScriptBatcher(this.redis.masteryCommit.bind(this.redis), opts.maxCommitsPerCall ?? COMMITS_PER_SCRIPT_CALL, route(commitScript));
+    this.snapshots = new StudentScriptBatcher(this.redis.masterySnapshots.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, route(snapshotRecordScript));
+    this.reads = new StudentScriptBatcher(this.redis.masteryReadStudents.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, route(studentReadScript));
   }
 
   private keysOf(ref: StudentRef) {

@@ -1,0 +1,162 @@
+import calculateSlot from 'cluster-key-slot';
+import { createHash } from 'node:crypto';
+import type { Cluster } from 'ioredis';
+
+/** A script over many students, defined without a fixed number of keys: one reply per student. */
+export type StudentScriptFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<unknown[]>;
+
+type ScriptCall = (string | number)[];
+
+/**
+ * How calls reach the nodes of a Redis Cluster: the node serving a slot, as this client last
+ * learned it, and several calls (each of one slot) sent to one node in one pipeline on that node's
+ * own connection, each answering on its own. Not the cluster client's pipeline: it hashes every
+ * key of every command again to check their slots, which cost a fifth of this process's CPU per
+ * apply. A call the node did not run (wrong node, slot moving) answers an error saying so, and the
+ * batcher sends it again through the cluster client, which follows redirections.
+ */
+export interface ClusterRoute {
+  nodeOf(slot: number): string | undefined;
+  callMany(node: string, calls: ScriptCall[]): Promise<[Error | null, unknown][]>;
+}
+
+/** A cluster client's route for the script `lua`, by its SHA1 (the cluster client loads it on every node on first use, and again after NOSCRIPT). */
+export function clusterRoute(cluster: Cluster, lua: string): ClusterRoute {
+  const sha = createHash('sha1').update(lua).digest('hex');
+  return {
+    nodeOf: (slot) => cluster.slots[slot]?.[0],
+    callMany: async (node, calls) => {
+      const redis = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === node);
+      if (!redis) throw new Error(`no connection to ${node}`);
+      const pipeline = redis.pipeline();
+      for (const c of calls) pipeline.evalsha(sha, ...(c as [number, ...(string | number)[]]));
+      const replies = await pipeline.exec();
+      if (!replies) throw new Error('pipeline discarded');
+      return replies;
+    },
+  };
+}
+
+/** A reply meaning the node did not run the call (the slot is elsewhere or moving, the cluster is down, the script not loaded there): safe to send again. */
+const NOT_RUN = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|NOSCRIPT) /;
+
+interface PendingStudent {
+  keys: string[];
+  args: (string | number)[];
+  resolve: (reply: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Gathers the calls of one script issued for many students into one call: commits (a Kafka batch,
+ * an HTTP batch, concurrent requests) and a batch chunk's reads and snapshot writes. Per call,
+ * Redis and ioredis each pay a fixed cost larger than one student's work, so it is shared instead
+ * of paid per student. The script takes each student's keys in turn, then each student's
+ * arguments, and answers one reply per student; each student's part succeeds or fails on its own
+ * and stays atomic (the whole call is).
+ *
+ * On one server a call goes out as soon as `maxPerCall` students are waiting, and whatever is left
+ * at the end of the event-loop turn goes then. Sending a full call at once, rather than everything
+ * at the end of the turn, lets Redis run the first call of a burst while this process still
+ * computes the rest: the two work side by side instead of in turns. (The scripts are exempt from
+ * ioredis's auto-pipelining for the same reason: it keeps one pipeline per node in flight and holds
+ * every later command until that pipeline's last reply, client.ts.)
+ *
+ * On a Redis Cluster a script may only touch keys of one hash slot, so students are grouped by the
+ * slot of their tag, one call per slot (rarely more than one student), and the calls bound for one
+ * node go in one pipeline. There everything waits for the end of the turn: the nodes already work
+ * side by side, and a turn's calls in one write per node cost less than the same calls in several
+ * (docs/benchmarks.md, Redis Cluster).
+ */
+export class StudentScriptBatcher {
+  private pending: PendingStudent[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly script: StudentScriptFn,
+    private readonly maxPerCall: number,
+    private readonly cluster?: ClusterRoute,
+  ) {}
+
+  submit(keys: string[], args: (string | number)[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ keys, args, resolve, reject });
+      if (!this.cluster && this.pending.length >= this.maxPerCall) {
+        this.flush();
+      } else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  private flush(): void {
+    const all = this.pending;
+    if (all.length === 0) return;
+    this.pending = [];
+    if (!this.cluster) {
+      for (let i = 0; i < all.length; i += this.maxPerCall) this.send(all.slice(i, i + this.maxPerCall));
+      return;
+    }
+    // One call per slot (at most maxPerCall students each), and the calls of one node in one pipeline.
+    const slots = new Map<number, PendingStudent[]>();
+    for (const p of all) {
+      // A Buffer: from a string, the slot function copies it into an array one character at a time.
+      const slot = calculateSlot(Buffer.from(p.keys[0]!));
+      const group = slots.get(slot);
+      if (group) group.push(p);
+      else slots.set(slot, [p]);
+    }
+    const nodes = new Map<string, PendingStudent[][]>();
+    for (const [slot, group] of slots) {
+      const node = this.cluster.nodeOf(slot) ?? '';
+      const calls = nodes.get(node) ?? [];
+      for (let i = 0; i < group.length; i += this.maxPerCall) calls.push(group.slice(i, i + this.maxPerCall));
+      nodes.set(node, calls);
+    }
+    for (const [node, calls] of nodes) this.sendMany(this.cluster, node, calls);
+  }
+
+  /** One call: each student's keys in turn, then each student's arguments. */
+  private static callOf(batch: PendingStudent[]): ScriptCall {
+    const keysThenArgs: ScriptCall = [0];
+    for (const s of batch) for (const k of s.keys) keysThenArgs.push(k);
+    keysThenArgs[0] = keysThenArgs.length - 1;
+    for (const s of batch) for (const a of s.args) keysThenArgs.push(a);
+    return keysThenArgs;
+  }
+
+  private static answer(batch: PendingStudent[], replies: unknown): void {
+    batch.forEach((s, j) => s.resolve((replies as unknown[])[j]));
+  }
+
+  private send(batch: PendingStudent[]): void {
+    const [keyCount, ...keysThenArgs] = StudentScriptBatcher.callOf(batch);
+    this.script(keyCount as number, ...keysThenArgs)
+      .then((replies) => StudentScriptBatcher.answer(batch, replies))
+      .catch((err: Error) => batch.forEach((s) => s.reject(err)));
+  }
+
+  /**
+   * Calls bound for one node in one pipeline. A call the node did not run (its slot moved or is
+   * moving, the script is not loaded there) is sent again through the cluster client, which follows
+   * the redirection; as is every call when the node cannot be reached this way at all (no node
+   * known for the slot, or its connection is gone).
+   */
+  private sendMany(cluster: ClusterRoute, node: string, batches: PendingStudent[][]): void {
+    cluster
+      .callMany(node, batches.map(StudentScriptBatcher.callOf))
+      .then((results) =>
+        batches.forEach((batch, i) => {
+          const [err, replies] = results[i] ?? [new Error('no reply'), null];
+          if (!err) StudentScriptBatcher.answer(batch, replies);
+          else if (NOT_RUN.test(err.message)) this.send(batch);
+          else batch.forEach((s) => s.reject(err));
+        }),
+      )
+      .catch(() => batches.forEach((batch) => this.send(batch)));
+  }
+}

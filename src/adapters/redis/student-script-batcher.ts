@@ -1,6 +1,6 @@
-import calculateSlot from 'cluster-key-slot';
 import { createHash } from 'node:crypto';
 import type { Cluster } from 'ioredis';
+import { hashSlot } from './hash-slot';
 
 /** A script over many students, defined without a fixed number of keys: one reply per student. */
 export type StudentScriptFn = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<unknown[]>;
@@ -104,8 +104,7 @@ export class StudentScriptBatcher {
     // One call per slot (at most maxPerCall students each), and the calls of one node in one pipeline.
     const slots = new Map<number, PendingStudent[]>();
     for (const p of all) {
-      // A Buffer: from a string, the slot function copies it into an array one character at a time.
-      const slot = calculateSlot(Buffer.from(p.keys[0]!));
+      const slot = hashSlot(p.keys[0]!);
       const group = slots.get(slot);
       if (group) group.push(p);
       else slots.set(slot, [p]);

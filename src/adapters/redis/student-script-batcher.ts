@@ -143,7 +143,9 @@ export class StudentScriptBatcher {
    * Calls bound for one node in one pipeline. A call the node did not run (its slot moved or is
    * moving, the script is not loaded there) is sent again through the cluster client, which follows
    * the redirection; as is every call when the node cannot be reached this way at all (no node
-   * known for the slot, or its connection is gone).
+   * known for the slot, or its connection is gone). Sending a call again is safe even if it ran:
+   * every script batched here is idempotent per student (a commit's event id, a day's snapshot,
+   * a read), so a second run answers `duplicate` or `unchanged` and writes nothing.
    */
   private sendMany(cluster: ClusterRoute, node: string, batches: PendingStudent[][]): void {
     cluster

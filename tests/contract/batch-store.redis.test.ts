@@ -44,3 +44,14 @@ test('an erased student leaves the stored keys, not only the answers, also a chu
   expect(await stored()).not.toContain('gone');
   expect(await redis.smembers(k.erased)).toEqual([testPseudonymize(tenantId, 'gone')]);
 });
+
+test('a batch record Redis refuses to write is an error, not a batch that silently is not there', async () => {
+  const store = new RedisBatchStore(redis, BATCH_OPTIONS);
+  const tenantId = uniqueId('t');
+  const batchId = uniqueId('b');
+  // The record's key already holds another type: the HSET inside the transaction fails (WRONGTYPE),
+  // which EXEC reports per command rather than as a failed call.
+  await redis.set(batchKeys(tenantId, batchId).meta, 'not a hash', 'PX', 60_000);
+  const created = store.create({ batchId, tenantId, priority: 'low', total: 1, chunks: 1, processed: 0, succeeded: 0, failed: 0, errors: [], createdAt: Date.now(), requestedBy: 'admin:a' });
+  await expect(created).rejects.toThrow(/WRONGTYPE/);
+});

@@ -5,7 +5,7 @@ import batchForgetScript from './batch-forget.lua' with { type: 'text' };
 import batchIndexScript from './batch-index.lua' with { type: 'text' };
 import batchRecordScript from './batch-record.lua' with { type: 'text' };
 import batchStartScript from './batch-start.lua' with { type: 'text' };
-import { guard } from './guard';
+import { execChecked, guard } from './guard';
 import { batchIndexKey, batchKeys } from './keys';
 import type { RedisClient } from './client';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
@@ -95,7 +95,7 @@ export class RedisBatchStore implements BatchStore {
       const expiresAt = r.createdAt + this.opts.ttlMs;
       // The index is in another slot than the batch (Redis Cluster): its own transaction, first.
       await this.redis.batchIndex(batchIndexKey(r.tenantId), r.batchId, expiresAt, r.createdAt);
-      await this.redis.multi().hset(meta, fields).pexpireat(meta, expiresAt).exec();
+      await execChecked(this.redis.multi().hset(meta, fields).pexpireat(meta, expiresAt));
     });
   }
 

@@ -14,3 +14,15 @@ export async function guard<T>(op: () => Promise<T>, Unavailable: Unavailable = 
     throw new Unavailable(`redis: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/**
+ * Runs a MULTI and fails if any command in it failed. EXEC answers such a failure (WRONGTYPE, out
+ * of memory) as that command's reply, not as a failed call, so an unchecked transaction reads as
+ * written when it was not.
+ */
+export async function execChecked(transaction: { exec(): Promise<[Error | null, unknown][] | null> }): Promise<void> {
+  const replies = await transaction.exec();
+  if (!replies) throw new Error('transaction aborted');
+  const failed = replies.find(([err]) => err);
+  if (failed) throw failed[0]!;
+}

@@ -15,7 +15,7 @@ import type { SnapshotWrite, SnapshotWriteResult, SnapshotWriter, StudentReading
 import { dayNumber } from '../../domain/mastery/as-of';
 import commitScript from './commit.lua' with { type: 'text' };
 import { KeyedQueue } from '../ingest/keyed-queue';
-import { guard } from './guard';
+import { execChecked, guard } from './guard';
 import eraseScript from './erase.lua' with { type: 'text' };
 import snapshotRecordScript from './snapshot-record.lua' with { type: 'text' };
 import studentReadScript from './student-read.lua' with { type: 'text' };
@@ -356,14 +356,13 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
       // before the caller's tombstone): a reader that misses it is followed by that tombstone.
       // GT keeps the latest time, as the marker does; entries past the retention are trimmed.
       const index = studentErasuresKey(ref.tenantId);
-      const replies = await this.redis
-        .multi()
-        .zadd(index, 'GT', at, pseudonym)
-        .zremrangebyscore(index, '-inf', `(${at - this.opts.erasureRetentionSeconds * 1000}`)
-        .expire(index, this.opts.erasureRetentionSeconds)
-        .exec();
-      const failed = replies?.find(([err]) => err);
-      if (!replies || failed) throw failed?.[0] ?? new Error('erasure index transaction aborted');
+      await execChecked(
+        this.redis
+          .multi()
+          .zadd(index, 'GT', at, pseudonym)
+          .zremrangebyscore(index, '-inf', `(${at - this.opts.erasureRetentionSeconds * 1000}`)
+          .expire(index, this.opts.erasureRetentionSeconds),
+      );
     });
   }
 

@@ -27,6 +27,14 @@ export interface SnapshotWriteResult {
   previous?: DaySnapshot;
 }
 
+/** What a recalculation starts from for one student: their topics and their analytics consent. */
+export interface StudentReading {
+  /** As MasteryStore.listTopics reads them: empty for an unknown or erased student. */
+  topics: Map<string, TopicState>;
+  /** As MasteryStore.getConsent reads it: undefined when the student never chose. */
+  consent: Consent | undefined;
+}
+
 /**
  * Records day snapshots that no event wrote: what a recalculation computed for a day without
  * events, so history and predictions see the days a learner was away. Promises:
@@ -39,14 +47,6 @@ export interface SnapshotWriteResult {
  *   level without reading the history); failures reject with StoreUnavailableError.
  * Kept apart from MasteryStore because only the batch recalculation needs it.
  */
-/** What a recalculation starts from for one student: their topics and their analytics consent. */
-export interface StudentReading {
-  /** As MasteryStore.listTopics reads them: empty for an unknown or erased student. */
-  topics: Map<string, TopicState>;
-  /** As MasteryStore.getConsent reads it: undefined when the student never chose. */
-  consent: Consent | undefined;
-}
-
 export interface SnapshotWriter {
   /**
    * Topics and consent of many students, one answer per ref in the order given: what

@@ -143,6 +143,19 @@ export class DaprMasteryStore implements MasteryStore, SnapshotWriter {
     throw new StoreUnavailableError('dapr state: student kept changing under 50 attempts; try again');
   }
 
+  async readStudents(refs: readonly StudentRef[]): Promise<StudentReading[]> {
+    // One bulk get for both: the consent lives in the student document, or beside it after an erasure.
+    const keys = refs.flatMap((ref) => {
+      const k = this.keysOf(ref);
+      return [k.doc, k.consent];
+    });
+    const found = await this.state.getMany<unknown>(keys);
+    return refs.map((_, i) => {
+      const doc = found[2 * i]?.value as StudentDoc | undefined;
+      return { topics: new Map(Object.entries(doc?.topics ?? {})), consent: doc?.consent ?? (found[2 * i + 1]?.value as Consent | undefined) };
+    });
+  }
+
   /**
    * Recalculated snapshots go into the student document in one ETag-conditioned write whose step
    * checks each write's basis against the topics in that same document: an event or an erasure
@@ -157,19 +170,6 @@ export class DaprMasteryStore implements MasteryStore, SnapshotWriter {
    * inactive student's data alive. Recalculated snapshots stay in the document until the next
    * apply's seal moves the final ones out.
    */
-  async readStudents(refs: readonly StudentRef[]): Promise<StudentReading[]> {
-    // One bulk get for both: the consent lives in the student document, or beside it after an erasure.
-    const keys = refs.flatMap((ref) => {
-      const k = this.keysOf(ref);
-      return [k.doc, k.consent];
-    });
-    const found = await this.state.getMany<unknown>(keys);
-    return refs.map((_, i) => {
-      const doc = found[2 * i]?.value as StudentDoc | undefined;
-      return { topics: new Map(Object.entries(doc?.topics ?? {})), consent: doc?.consent ?? (found[2 * i + 1]?.value as Consent | undefined) };
-    });
-  }
-
   recordSnapshots(ref: StudentRef, writes: readonly SnapshotWrite[]): Promise<SnapshotWriteResult[]> {
     if (writes.length === 0) return Promise.resolve([]);
     const keys = this.keysOf(ref);

@@ -126,27 +126,30 @@ function storageSettings(config: Config, pseudonymize: Pseudonymizer) {
     // hundred per student (a fresh set at every change of state would otherwise grow without end).
     recommendationStorage: { cacheTtlMs: config.recommendation.cacheTtlSeconds * 1000, retentionMs: config.state.ttlDays * DAY_MS, maxRecords: 500, pseudonymize },
     batchTtl: { clock: systemClock, ttlMs: config.batch.ttlDays * DAY_MS, pseudonymize },
+    // How long an erasure is remembered, to refuse late events: in ms for memory, in s for key TTLs.
+    erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS,
+    erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays),
   };
 }
 
 function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): Backend {
-  const { retentionMs, audit, recommendationStorage, batchTtl } = storageSettings(config, pseudonymize);
+  const { retentionMs, audit, recommendationStorage, batchTtl, erasureRetentionMs, erasureRetentionSeconds } = storageSettings(config, pseudonymize);
   if (config.state.backend === 'memory') {
     const store = new MemoryMasteryStore({
       clock: systemClock,
       stateTtlMs: config.state.ttlDays * DAY_MS,
       idempotencyRetentionMs: retentionMs,
-      erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS,
+      erasureRetentionMs,
       pseudonymize,
     });
     return {
       store,
-      cohorts: new MemoryCohortStore({ erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS, pseudonymize }),
+      cohorts: new MemoryCohortStore({ erasureRetentionMs, pseudonymize }),
       rateLimiter: new MemoryRateLimiter({ clock: systemClock }),
       predictionCache: new MemoryPredictionCache({ clock: systemClock, ttlMs: config.prediction.cacheTtlSeconds * 1000, pseudonymize }),
       predictionLog: new MemoryPredictionLog({ clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
       auditLog: new MemoryAuditLog(audit),
-      recommendations: new MemoryRecommendationStore({ ...recommendationStorage, erasureRetentionMs: config.privacy.erasureRetentionDays * DAY_MS }),
+      recommendations: new MemoryRecommendationStore({ ...recommendationStorage, erasureRetentionMs }),
       batch: { batches: new MemoryBatchStore(batchTtl), snapshots: store },
       curricula: new MemoryCurriculumStore(),
       probes: [],
@@ -161,7 +164,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
   const redisStore = new RedisMasteryStore(redis, {
     stateTtlSeconds: ttlSeconds(config.state.ttlDays),
     idempotencyRetentionMs: retentionMs,
-    erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays),
+    erasureRetentionSeconds,
     pseudonymize,
   });
   const store = new BreakerMasteryStore(redisStore, {
@@ -175,12 +178,12 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
   store.onStateChange((state) => log.warn({ breaker: 'redis-state', state }, 'circuit breaker state changed'));
   return {
     store,
-    cohorts: new RedisCohortStore(redis, { ttlSeconds: ttlSeconds(config.cohortTtlDays), erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays), pseudonymize }),
+    cohorts: new RedisCohortStore(redis, { ttlSeconds: ttlSeconds(config.cohortTtlDays), erasureRetentionSeconds, pseudonymize }),
     rateLimiter: new RedisRateLimiter(redis, systemClock),
     predictionCache: new RedisPredictionCache(redis, { clock: systemClock, ttlSeconds: config.prediction.cacheTtlSeconds, pseudonymize }),
     predictionLog: new RedisPredictionLog(redis, { clock: systemClock, retentionDays: config.prediction.logRetentionDays, pseudonymize }),
     auditLog: new RedisAuditLog(redis, audit),
-    recommendations: new RedisRecommendationStore(redis, { ...recommendationStorage, erasureRetentionSeconds: ttlSeconds(config.privacy.erasureRetentionDays) }),
+    recommendations: new RedisRecommendationStore(redis, { ...recommendationStorage, erasureRetentionSeconds }),
     batch: { batches: new RedisBatchStore(redis, batchTtl), snapshots: store },
     curricula: new RedisCurriculumStore(redis),
     probes: [redisProbe(redis)],
@@ -200,8 +203,7 @@ function buildBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer):
 function daprBackend(config: Config, log: Logger, pseudonymize: Pseudonymizer): Backend {
   const state = new DaprState({ host: '127.0.0.1', httpPort: config.state.dapr.httpPort, storeName: config.state.dapr.stateStore, timeoutMs: config.breaker.timeoutMs, resetMs: config.breaker.resetMs });
   state.onStateChange((s) => log.warn({ breaker: 'dapr-state', state: s }, 'circuit breaker state changed'));
-  const { retentionMs, audit, recommendationStorage, batchTtl } = storageSettings(config, pseudonymize);
-  const erasureRetentionSeconds = ttlSeconds(config.privacy.erasureRetentionDays);
+  const { retentionMs, audit, recommendationStorage, batchTtl, erasureRetentionSeconds } = storageSettings(config, pseudonymize);
   const store = new DaprMasteryStore(state, {
     clock: systemClock,
     stateTtlSeconds: ttlSeconds(config.state.ttlDays),

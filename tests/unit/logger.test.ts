@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { createLogger } from '../../src/adapters/observability/logger';
+import { censorCredentials, createLogger } from '../../src/adapters/observability/logger';
 
 /** A destination that keeps what it is given, one parsed JSON object per line. */
 function sink() {
@@ -25,5 +25,22 @@ describe('createLogger', () => {
     expect(line.headers).toEqual({ authorization: '[redacted]' });
     expect(line.upstream).toEqual({ password: '[redacted]', secret: '[redacted]' });
     expect(JSON.stringify(out.lines)).not.toMatch(/t0ken|abc|hunter2/);
+  });
+
+  test('censors req.headers.authorization, copies only what it censors and never changes the object logged', () => {
+    const out = sink();
+    const logged = { req: { headers: { authorization: 'Bearer abc', accept: 'json' }, url: '/x' }, n: 1 };
+    const before = JSON.stringify(logged);
+    createLogger('info', {}, out).info(logged, 'request');
+    expect(out.lines[0]!.req).toEqual({ headers: { authorization: '[redacted]', accept: 'json' }, url: '/x' });
+    expect(JSON.stringify(logged)).toBe(before);
+    const clean = { route: '/a', status: 200, nested: { ok: true } };
+    expect(censorCredentials(clean)).toBe(clean);
+  });
+
+  test('an error logged keeps its message and stack', () => {
+    const out = sink();
+    createLogger('info', {}, out).error({ err: new Error('boom') }, 'failed');
+    expect(out.lines[0]!.err).toMatchObject({ type: 'Error', message: 'boom' });
   });
 });

@@ -60,6 +60,14 @@ export interface MasteryStore {
    * at one common instant.
    */
   listTopicsMany(refs: readonly StudentRef[]): Promise<Map<string, TopicState>[]>;
+  /**
+   * A short token of the student's topic states, for keying caches of answers computed from them:
+   * it changes whenever an event is applied to any of their topics (through any handle or
+   * replica) and when they are erased or expire, and two reads that answer the same token saw the
+   * same topic states. Cheaper than listTopics where the backend can compute it without sending
+   * the states. Tokens are comparable only within one backend.
+   */
+  evidenceToken(ref: StudentRef): Promise<string>;
   /** Day snapshots, ascending by topic then day. */
   getHistory(query: HistoryQuery): Promise<DaySnapshot[]>;
   /**

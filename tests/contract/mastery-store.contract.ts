@@ -158,6 +158,35 @@ export function describeMasteryStoreContract(name: string, setup: () => StoreUnd
       expect(await reader.getConsentMany([])).toEqual([]);
     });
 
+    test('the evidence token changes with every applied event and erasure, and both handles read the same token for the same state', async () => {
+      const { store, peer } = setup();
+      const [a, b] = [store, peer ?? store];
+      const ref = freshStudent();
+      const other = { ...ref, studentId: uniqueId('student') };
+      const empty = await a.evidenceToken(ref);
+      expect(await b.evidenceToken(other)).toBe(empty);
+      const seen = [empty];
+      const next = async (applied: Promise<unknown>) => {
+        await applied;
+        const token = await a.evidenceToken(ref);
+        expect(seen).not.toContain(token);
+        expect(await b.evidenceToken(ref)).toBe(token);
+        seen.push(token);
+      };
+      await next(applyWire(a, ref, { event_id: 'e1', occurred_at: '2026-01-14T10:00:00Z' }));
+      // A duplicate, and another student's event, leave it as it was.
+      expect((await applyWire(b, ref, { event_id: 'e1', occurred_at: '2026-01-14T10:00:00Z' })).kind).toBe('duplicate');
+      expect((await applyWire(b, other, { event_id: 'e1', occurred_at: '2026-01-14T10:00:00Z' })).kind).toBe('applied');
+      expect(await b.evidenceToken(ref)).toBe(seen[1]!);
+      await next(applyWire(b, ref, { event_id: 'e2', topic_id: 'functions', occurred_at: '2026-01-14T11:00:00Z' }));
+      // An event older than the latest still changes the evidence.
+      await next(applyWire(a, ref, { event_id: 'e3', occurred_at: '2026-01-10T09:00:00Z' }));
+      await b.eraseStudent(ref, Date.parse('2026-01-15T00:00:00Z'));
+      // Erased: no topic states, as before the first event.
+      expect(await a.evidenceToken(ref)).toBe(empty);
+      await next(applyWire(b, ref, { event_id: 'e4', occurred_at: '2026-01-16T10:00:00Z' }));
+    });
+
     test('history keeps one snapshot per topic and day, the day’s last value, filtered by range', async () => {
       const { store } = setup();
       const ref = freshStudent();

@@ -4,7 +4,8 @@ import { RedisMasteryStore, ttlSeconds } from '../../src/adapters/redis/mastery-
 import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store.breaker';
 import { StoreUnavailableError } from '../../src/ports/mastery-store.port';
 import { requireService } from '../support/services';
-import { redisKeysOf, redisStoreOptions } from '../support/stores';
+import { studentKeys, studentTag } from '../../src/adapters/redis/keys';
+import { redisKeysOf, redisStoreOptions, testPseudonymize } from '../support/stores';
 import { applyWire, describeConsentLifetime, describeMasteryStoreContract, freshStudent } from './mastery-store.contract';
 
 const url = requireService('REDIS_URL');
@@ -60,6 +61,25 @@ describe('the redis store', () => {
     expect(history[0]).toEqual(old);
     expect(history[1]!.eventCount).toBe(1);
     expect(await clients[0].hget(historyKey, 'python-basics|2026-01-12')).toStartWith('["python-basics","2026-01-12",');
+  });
+
+  test('a topics hash written before the latest version field has a token from its topics, which the next commit replaces', async () => {
+    const ref = freshStudent();
+    await applyWire(stores[0], ref, { event_id: 'e1', occurred_at: '2026-01-14T10:00:00Z' });
+    await applyWire(stores[0], ref, { event_id: 'e2', topic_id: 'functions', occurred_at: '2026-01-14T11:00:00Z' });
+    const topicsKey = studentKeys(studentTag(ref.tenantId, testPseudonymize(ref.tenantId, ref.studentId))).topics;
+    const latest = await stores[1].evidenceToken(ref);
+    expect(latest).toBe((await clients[0].hget(topicsKey, '~v'))!);
+    // As a hash looks that no commit has touched since '~v' was added.
+    await clients[0].hdel(topicsKey, '~v');
+    const legacy = await stores[1].evidenceToken(ref);
+    expect(legacy).not.toBe('');
+    expect(legacy).not.toBe(latest);
+    expect(await stores[0].evidenceToken(ref)).toBe(legacy);
+    await applyWire(stores[0], ref, { event_id: 'e3', occurred_at: '2026-01-14T12:00:00Z' });
+    const next = await stores[1].evidenceToken(ref);
+    expect([latest, legacy]).not.toContain(next);
+    expect(next).toBe((await clients[0].hget(topicsKey, '~v'))!);
   });
 
   test('a frozen redis fails fast with StoreUnavailableError instead of hanging', async () => {

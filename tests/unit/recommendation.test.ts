@@ -236,21 +236,19 @@ describe('learning paths', () => {
 });
 
 describe('the cache key', () => {
-  const state = (eventCount: number, lastAt: number): TopicState => ({ ...emptyTopicState(lastAt), eventCount });
   const settings = { threshold: 0.7, minutes: policy.minutes, reviewRetentionTarget: 0.9 };
 
-  test('changes with any new event, the day, the settings and the question', () => {
-    const base = cacheKey(new Map([['a', state(3, NOW - 1000)]]), NOW, settings, undefined, 10, 0);
-    expect(cacheKey(new Map([['a', state(3, NOW - 1000)]]), NOW + 1, settings, undefined, 10, 0)).toBe(base);
-    expect(cacheKey(new Map([['a', state(4, NOW - 1000)]]), NOW, settings, undefined, 10, 0)).not.toBe(base);
-    expect(cacheKey(new Map([['a', state(3, NOW - 1000)], ['b', state(1, NOW - 5000)]]), NOW, settings, undefined, 10, 0)).not.toBe(base);
-    expect(cacheKey(new Map([['a', state(3, NOW - 1000)]]), NOW + DAY_MS, settings, undefined, 10, 0)).not.toBe(base);
-    expect(cacheKey(new Map([['a', state(3, NOW - 1000)]]), NOW, { ...settings, threshold: 0.8 }, undefined, 10, 0)).not.toBe(base);
-    expect(cacheKey(new Map([['a', state(3, NOW - 1000)]]), NOW, { ...settings, reviewRetentionTarget: 0.8 }, undefined, 10, 0)).not.toBe(base);
-    expect(cacheKey(new Map([['a', state(3, NOW - 1000)]]), NOW, settings, ['a'], 10, 0)).not.toBe(base);
-    expect(cacheKey(new Map([['a', state(3, NOW - 1000)]]), NOW, settings, undefined, 5, 0)).not.toBe(base);
-    expect(cacheKey(new Map([['a', state(3, NOW - 1000)]]), NOW, settings, undefined, 10, 1)).not.toBe(base);
-    expect(cacheKey(new Map(), NOW, settings, ['b', 'a'], 10, 0)).toBe(cacheKey(new Map(), NOW, settings, ['a', 'b'], 10, 0));
+  test('changes with the evidence, the day, the settings, the question and the curriculum', () => {
+    const base = cacheKey('t1', NOW, settings, undefined, 10, 0);
+    expect(cacheKey('t1', NOW + 1, settings, undefined, 10, 0)).toBe(base);
+    expect(cacheKey('t2', NOW, settings, undefined, 10, 0)).not.toBe(base);
+    expect(cacheKey('t1', NOW + DAY_MS, settings, undefined, 10, 0)).not.toBe(base);
+    expect(cacheKey('t1', NOW, { ...settings, threshold: 0.8 }, undefined, 10, 0)).not.toBe(base);
+    expect(cacheKey('t1', NOW, { ...settings, reviewRetentionTarget: 0.8 }, undefined, 10, 0)).not.toBe(base);
+    expect(cacheKey('t1', NOW, settings, ['a'], 10, 0)).not.toBe(base);
+    expect(cacheKey('t1', NOW, settings, undefined, 5, 0)).not.toBe(base);
+    expect(cacheKey('t1', NOW, settings, undefined, 10, 1)).not.toBe(base);
+    expect(cacheKey('', NOW, settings, ['b', 'a'], 10, 0)).toBe(cacheKey('', NOW, settings, ['a', 'b'], 10, 0));
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Consent } from '../../domain/compliance/consent';
 import { dayNumber } from '../../domain/mastery/as-of';
-import { dayOf, isoDay, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
+import { dayOf, evidenceFingerprint, isoDay, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import type { Clock } from '../../ports/clock.port';
 import { StoreUnavailableError, type ApplyOutcome, type ApplyRequest, type HistoryQuery, type MasteryStore, type StudentRef, type TopicChange } from '../../ports/mastery-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
@@ -232,6 +232,11 @@ export class DaprMasteryStore implements MasteryStore, SnapshotWriter {
 
   async listTopics(ref: StudentRef): Promise<Map<string, TopicState>> {
     return new Map(Object.entries((await this.docOf(ref))?.topics ?? {}));
+  }
+
+  /** From the topics of the student's document: the whole document is one read anyway. */
+  async evidenceToken(ref: StudentRef): Promise<string> {
+    return evidenceFingerprint(Object.values((await this.docOf(ref))?.topics ?? {}));
   }
 
   async listTopicsMany(refs: readonly StudentRef[]): Promise<Map<string, TopicState>[]> {

@@ -1,4 +1,4 @@
-import { cloneSnapshot, cloneTopicState, dayOf, isoDay, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
+import { cloneSnapshot, cloneTopicState, dayOf, evidenceFingerprint, isoDay, selectSnapshots, type DaySnapshot, type TopicState } from '../../domain/mastery/topic-state';
 import type { Consent } from '../../domain/compliance/consent';
 import type { Clock } from '../../ports/clock.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
@@ -69,6 +69,10 @@ export class MemoryMasteryStore implements MasteryStore, SnapshotWriter {
   async listTopics(ref: StudentRef): Promise<Map<string, TopicState>> {
     const topics = this.live(keyOf(ref))?.topics ?? new Map<string, TopicState>();
     return new Map([...topics].map(([id, s]) => [id, cloneTopicState(s)]));
+  }
+
+  async evidenceToken(ref: StudentRef): Promise<string> {
+    return evidenceFingerprint(this.live(keyOf(ref))?.topics.values() ?? []);
   }
 
   async listTopicsMany(refs: readonly StudentRef[]): Promise<Map<string, TopicState>[]> {

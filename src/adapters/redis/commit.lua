@@ -4,8 +4,10 @@
 -- idempotency records. One call carries every commit a process issued in the same tick, so the
 -- per-call cost is shared. Commits in one call never share a student (the caller queues them).
 -- Besides one field per topic, the topics hash holds '~renewed' (the day the TTLs were last
--- renewed; present once a commit succeeded) and '~erased' (a copy of the erasure marker, so the
--- marker is read only when the hash is new). Neither is a valid topic id.
+-- renewed; present once a commit succeeded), '~erased' (a copy of the erasure marker, so the
+-- marker is read only when the hash is new) and '~v' (the version of the latest commit to any of
+-- the student's topics: MasteryStore.evidenceToken reads it instead of every state). None is a
+-- valid topic id.
 -- KEYS, 5 per commit: topics hash, history hash, events zset, erased marker, consent
 -- ARGV, 12 per commit: event id, topic id, expected version ('' when the writer saw no topic),
 --   the topic's new stored value `${new version}|${state JSON}` (joined by the caller: Lua would
@@ -35,12 +37,13 @@ local function commit(k, a)
   if version ~= ARGV[a + 3] then return -1 end
   if redis.call('ZADD', KEYS[k + 3], 'NX', ARGV[a + 7], ARGV[a + 1]) == 0 then return 0 end
   local renew = found[2] ~= ARGV[a + 12]
+  local written = string.match(ARGV[a + 4], '^[^|]*')
   if not renew then
-    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], ARGV[a + 4])
+    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], ARGV[a + 4], '~v', written)
   elseif erased and not found[3] then
-    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], ARGV[a + 4], '~renewed', ARGV[a + 12], '~erased', erased)
+    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], ARGV[a + 4], '~v', written, '~renewed', ARGV[a + 12], '~erased', erased)
   else
-    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], ARGV[a + 4], '~renewed', ARGV[a + 12])
+    redis.call('HSET', KEYS[k + 1], ARGV[a + 2], ARGV[a + 4], '~v', written, '~renewed', ARGV[a + 12])
   end
   redis.call('HSET', KEYS[k + 2], ARGV[a + 5], ARGV[a + 6])
   -- Renewing once a day keeps every key within STATE_TTL_DAYS of the last activity (at most a

@@ -101,6 +101,9 @@ export class BreakerMasteryStore implements MasteryStore, SnapshotWriter {
   listTopicsMany(refs: readonly StudentRef[]): Promise<Map<string, TopicState>[]> {
     return this.call(() => this.inner.listTopicsMany(refs));
   }
+  evidenceToken(ref: StudentRef): Promise<string> {
+    return this.call(() => this.inner.evidenceToken(ref));
+  }
   getHistory(query: HistoryQuery) {
     return this.call(() => this.inner.getHistory(query));
   }

@@ -4,7 +4,7 @@ import { dailyValues, dayNumber } from '../mastery/as-of';
 import type { EngineDeps } from '../mastery/engine';
 import type { FieldError } from '../mastery/event';
 import { levelOf, type Components, type Level } from '../mastery/mastery';
-import { dayOf, evidenceFingerprint, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
+import { dayOf, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
 import { mean, median, slope, sorted, stdDev } from './statistics';
 
 /**
@@ -239,7 +239,7 @@ export async function queryHistory(deps: HistoryDeps, ref: StudentRef, req: Hist
   const errors = historyRangeErrors(req, dayOf(deps.clock.now()), (id) => curriculum.topics.has(id));
   if (errors.length > 0) return { kind: 'invalid', errors };
   const readAt = deps.clock.now();
-  const key = [evidenceFingerprint((await deps.store.listTopics(ref)).values()), req.topicId ?? '*', req.from, req.to, req.granularity].join('|');
+  const key = [await deps.store.evidenceToken(ref), req.topicId ?? '*', req.from, req.to, req.granularity].join('|');
   const cached = deps.historyCache.get(ref, key);
   if (cached) return { kind: 'ok', history: cached };
   const snapshots = await deps.store.getHistory({ ...ref, toDay: req.to, ...(req.topicId !== undefined ? { topicId: req.topicId } : {}) });

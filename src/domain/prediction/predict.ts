@@ -5,7 +5,7 @@ import type { PredictionCache, PredictionKey } from '../../ports/prediction-cach
 import type { PredictionLog } from '../../ports/prediction-log.port';
 import { dailyValues, dayNumber, type DayValue } from '../mastery/as-of';
 import { levelOf, type Level } from '../mastery/mastery';
-import { dayOf, evidenceFingerprint, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
+import { dayOf, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
 import type { ServedPrediction } from './accuracy';
 import { activityProfile, componentModel, lastValueModel, linearRegressionModel, type Forecast, type TopicEvidence } from './forecast';
 import { topicReasons, trendOf, type InterventionPolicy, type Reason, type Trend } from './intervention';
@@ -115,7 +115,7 @@ async function unknownTopicsIn(deps: PredictionDeps, tenantId: string, topicIds:
 async function cached<T>(deps: PredictionDeps, ref: StudentRef, key: Omit<PredictionKey, 'fingerprint'>, compute: (history: DaySnapshot[]) => T): Promise<{ value: T; cached: boolean }> {
   const startedAt = deps.clock.now();
   // Read before the history, so an answer is never filed under a newer state than it was computed from.
-  const fingerprint = evidenceFingerprint((await deps.store.listTopics(ref)).values());
+  const fingerprint = await deps.store.evidenceToken(ref);
   const full: PredictionKey = { ...key, fingerprint };
   const hit = await deps.cache.getPrediction<T>(ref, full).catch(() => undefined);
   if (hit) return { value: hit.value, cached: true };

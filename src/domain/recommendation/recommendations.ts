@@ -5,7 +5,7 @@ import { REPLICA_CLOCK_MARGIN_MS } from '../mastery/announce';
 import type { Curriculum } from '../mastery/curriculum';
 import type { EngineDeps } from '../mastery/engine';
 import { dailyValues, type DayValue } from '../mastery/as-of';
-import { dayOf, evidenceFingerprint, type DaySnapshot, type TopicState } from '../mastery/topic-state';
+import { dayOf, type DaySnapshot, type TopicState } from '../mastery/topic-state';
 import { retentionOf } from '../prediction/retention';
 import { measureEffect, type Effect, type FeedbackObservation, type FeedbackStatus } from './effect';
 import { learningPath, type LearningPath } from './path';
@@ -64,16 +64,16 @@ const contextOf = (deps: RecommendationDeps, curriculum: Curriculum, states: Rea
   ruleContext(curriculum, evidenceOf(curriculum, states, now, deps.policy), policyOf(deps), now);
 
 /**
- * What a cached answer must match. Every applied event raises a topic's event count (and may move
- * its latest time), and every replica reads the same counts, so a new event anywhere changes the
- * key; the day is in it because consistency slides with the calendar; the settings because a
- * deploy may change them; the question (topics, limit) because the answer depends on it; the
- * tenant's curriculum version because lessons and prerequisites shape the rules. No key repeats
- * for one student except with the same state, day, settings, curriculum and question.
+ * What a cached answer must match. The store's evidence token changes whenever any replica applies
+ * an event for the student (MasteryStore.evidenceToken), so a new event anywhere changes the key;
+ * the day is in it because consistency slides with the calendar; the settings because a deploy
+ * may change them; the question (topics, limit) because the answer depends on it; the tenant's
+ * curriculum version because lessons and prerequisites shape the rules. No key repeats for one
+ * student except with the same state, day, settings, curriculum and question.
  */
-export function cacheKey(states: ReadonlyMap<string, TopicState>, now: number, settings: RecommendationSettings, topicIds: readonly string[] | undefined, limit: number, curriculumVersion: number): string {
+export function cacheKey(evidence: string, now: number, settings: RecommendationSettings, topicIds: readonly string[] | undefined, limit: number, curriculumVersion: number): string {
   const m = settings.minutes;
-  return [evidenceFingerprint(states.values()), dayOf(now), `${settings.threshold}/${m.review}/${m.practice}/${m.refactor}/${m.schedule}/${settings.reviewRetentionTarget}`, topicIds ? [...topicIds].sort().join(',') : '*', limit, `c${curriculumVersion}`].join('|');
+  return [evidence, dayOf(now), `${settings.threshold}/${m.review}/${m.practice}/${m.refactor}/${m.schedule}/${settings.reviewRetentionTarget}`, topicIds ? [...topicIds].sort().join(',') : '*', limit, `c${curriculumVersion}`].join('|');
 }
 
 /**
@@ -87,11 +87,14 @@ export async function adaptiveRecommendations(deps: RecommendationDeps, ref: Stu
   const unknown = q.topicIds && unknownTopics(curriculum, q.topicIds);
   if (unknown) return unknown;
   const now = deps.clock.now();
-  // The state and the latest answer in one go (one round trip when both live in one Redis): the
-  // answer is served only if it was computed from this state, which its key tells.
-  const [states, cached] = await Promise.all([deps.store.listTopics(ref), deps.recommendations.latest(ref, now)]);
-  const key = cacheKey(states, now, deps.recommendation, q.topicIds, q.limit, version);
+  // The evidence token and the latest answer in one go (one round trip when both live in one
+  // Redis): the answer is served only if it was computed from this state, which its key tells.
+  const [evidence, cached] = await Promise.all([deps.store.evidenceToken(ref), deps.recommendations.latest(ref, now)]);
+  const key = cacheKey(evidence, now, deps.recommendation, q.topicIds, q.limit, version);
   if (cached?.key === key) return { kind: 'ok', studentId: ref.studentId, set: cached };
+  // Read after the token: an answer is never filed under a newer state than it was computed from
+  // (at worst under an older one, which no later read's token matches).
+  const states = await deps.store.listTopics(ref);
   const ctx = contextOf(deps, curriculum, states, now);
   const topics = q.topicIds ? [...new Set(q.topicIds)] : defaultTopics(curriculum, ctx.evidence);
   await addReviewDates(deps, ref, ctx.evidence, now);

@@ -103,7 +103,7 @@ One student with ${topics.length} topics × ${DAYS} days of history (${applied.t
 **Uncached p99 at half capacity: ${p99.toFixed(2)} ms** (target at most ${TARGET_P99_MS} ms): ${pass(p99 <= TARGET_P99_MS)}.
 **Cached / mastery query: ${(ratio * 100).toFixed(1)}%** (target at least ${TARGET_CACHED_RATIO * 100}%): ${pass(ratio >= TARGET_CACHED_RATIO)}.
 
-An uncached answer reads the student's topic states (for the cache's fingerprint) and their whole history (one \`HVALS\` of the day snapshots), rebuilds each topic's daily values, and runs the model per topic; a cached one reads the topic states and one cache entry.
+An uncached answer reads the student's evidence token (one \`HGET\`, for the cache key) and their whole history (one \`HVALS\` of the day snapshots), rebuilds each topic's daily values, and runs the model per topic; a cached one reads the token and one cache entry.
 `;
 writeBenchSection('predictions', section, 'bun run bench');
 console.log(section);

@@ -2,7 +2,8 @@ import { describe, expect, test } from 'bun:test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCurriculum } from '../../src/domain/mastery/curriculum';
+import { parseCurriculum, unknownTopicsOf } from '../../src/domain/mastery/curriculum';
+import { shippedCurriculum } from '../support/curriculum';
 
 const topic = (id: string, prerequisites: string[] = []) => ({ topic_id: id, lessons: [`${id}-1`], prerequisites });
 const errorsOf = (raw: unknown): string[] => {
@@ -35,5 +36,13 @@ describe('prerequisite cycles in the curriculum', () => {
     });
     expect(run.exitCode).toBe(1);
     expect(run.stderr.toString()).toContain(`CURRICULUM_FILE (${file}): prerequisites form a cycle: a -> b -> a`);
+  });
+});
+
+describe('unknown topics in a request', () => {
+  test('names every id the curriculum lacks, in the order asked, and nothing when all are known or none asked', () => {
+    expect(unknownTopicsOf(shippedCurriculum, ['nope', 'python-basics', 'also-nope'])).toEqual({ kind: 'unknown_topics', topicIds: ['nope', 'also-nope'] });
+    expect(unknownTopicsOf(shippedCurriculum, ['python-basics', 'functions'])).toBeUndefined();
+    expect(unknownTopicsOf(shippedCurriculum, undefined)).toBeUndefined();
   });
 });

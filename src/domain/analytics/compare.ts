@@ -6,6 +6,7 @@ import { studentMasteryOf, type MasteryRules } from '../mastery/engine';
 import type { HistoryDeps } from './history';
 import { COMPONENTS, type Component, type Components } from '../mastery/mastery';
 import type { TopicState } from '../mastery/topic-state';
+import { unknownTopicsOf, type UnknownTopics } from '../mastery/curriculum';
 import { cohensD, mean, median, momentsOf, percentile, percentileRank, sorted, stdDev, welchTTest } from './statistics';
 
 /**
@@ -80,7 +81,7 @@ export type CompareResult =
   /** Missing, or not the principal's to see: the same answer, so a cohort id discloses nothing. */
   | { kind: 'cohort_not_found'; cohortId: string }
   | { kind: 'student_forbidden' }
-  | { kind: 'unknown_topics'; topicIds: string[] };
+  | UnknownTopics;
 
 /** One student's overall value, its topics' scores, and components over the same topics. */
 interface StudentValue {
@@ -197,10 +198,8 @@ async function standingOf(deps: AnalyticsDeps & MasteryRules, group: Group, tena
 export async function compareCohorts(deps: AnalyticsDeps, principal: Principal, req: CompareRequest): Promise<CompareResult> {
   const { curriculum } = await deps.curricula.forTenant(principal.tenantId);
   const ruled = { ...deps, curriculum };
-  if (req.topicIds) {
-    const unknown = req.topicIds.filter((t) => !curriculum.topics.has(t));
-    if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
-  }
+  const unknown = unknownTopicsOf(curriculum, req.topicIds);
+  if (unknown) return unknown;
   const cohortIds = [req.cohortId, ...(req.compareTo && 'cohortId' in req.compareTo ? [req.compareTo.cohortId] : [])];
   const found = await Promise.all(cohortIds.map((id) => deps.cohorts.get(principal.tenantId, id)));
   const cohorts: Cohort[] = [];

@@ -7,6 +7,7 @@ import { canReadStudent, type Principal } from '../access/access';
 import type { CurriculumSource } from '../../ports/curriculum-source.port';
 import { chunksOf, distinctIds, type BatchPriority, type BatchRecord, type BatchSpec, type Chunk, type ChunkOutcome } from './batch';
 import { recalculateChunk, type RecalculationDeps } from './recalculate';
+import { unknownTopicsOf, type UnknownTopics } from '../mastery/curriculum';
 
 export interface BatchDeps {
   batches: BatchStore;
@@ -30,7 +31,7 @@ export interface BatchRequest {
 export type SubmitOutcome =
   | { kind: 'accepted'; record: BatchRecord }
   | { kind: 'forbidden'; reason: string }
-  | { kind: 'unknown_topics'; topicIds: string[] }
+  | UnknownTopics
   | { kind: 'unknown_cohort' }
   | { kind: 'empty' };
 
@@ -66,8 +67,8 @@ async function studentsFor(deps: BatchDeps, principal: Principal, req: BatchRequ
 export async function submitBatch(deps: BatchDeps, principal: Principal, req: BatchRequest): Promise<SubmitOutcome> {
   const topicIds = req.topicIds ? distinctIds(req.topicIds) : undefined;
   const { curriculum } = await deps.curricula.forTenant(principal.tenantId);
-  const unknown = (topicIds ?? []).filter((t) => !curriculum.topics.has(t));
-  if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
+  const unknown = unknownTopicsOf(curriculum, topicIds);
+  if (unknown) return unknown;
   const students = await studentsFor(deps, principal, req);
   if (!('ids' in students)) return students;
   if (students.ids.length === 0) return { kind: 'empty' };

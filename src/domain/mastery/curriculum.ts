@@ -27,6 +27,15 @@ export interface Curriculum {
 }
 
 /** One problem of a curriculum document: where (a dotted path) and what. */
+/** A request named topics the tenant's curriculum does not have: the use cases answer this, the routes a 400 naming them. */
+export type UnknownTopics = { kind: 'unknown_topics'; topicIds: string[] };
+
+/** The ids of `topicIds` (absent: none) the curriculum does not have, as an answer; undefined when all are known. */
+export function unknownTopicsOf(curriculum: Curriculum, topicIds: readonly string[] | undefined): UnknownTopics | undefined {
+  const unknown = (topicIds ?? []).filter((t) => !curriculum.topics.has(t));
+  return unknown.length > 0 ? { kind: 'unknown_topics', topicIds: unknown } : undefined;
+}
+
 export interface CurriculumProblem {
   field: string;
   message: string;

@@ -1,7 +1,7 @@
 import type { Clock } from '../../ports/clock.port';
 import type { CurriculumSource } from '../../ports/curriculum-source.port';
 import type { MasteryStore, StudentRef } from '../../ports/mastery-store.port';
-import type { Curriculum } from './curriculum';
+import { unknownTopicsOf, type Curriculum, type UnknownTopics } from './curriculum';
 import { parseLearningEvent, type FieldError, type LearningEvent } from './event';
 import { levelOf, type Level, type Mastery } from './mastery';
 import { applyEvent, emptyTopicState, masteryOf, snapshotOf, type ModelPolicy, type TopicState } from './topic-state';
@@ -119,7 +119,7 @@ export interface StudentMastery {
   topics: TopicMastery[];
 }
 
-export type MasteryQueryResult = { kind: 'ok'; mastery: StudentMastery } | { kind: 'unknown_topics'; topicIds: string[] };
+export type MasteryQueryResult = { kind: 'ok'; mastery: StudentMastery } | UnknownTopics;
 
 /** The rules a mastery is computed under: the tenant's curriculum and the model policy. */
 export interface MasteryRules {
@@ -140,10 +140,8 @@ function topicMastery(deps: MasteryRules, topicId: string, state: TopicState | u
  */
 export async function queryMastery(deps: EngineDeps, ref: StudentRef, topicIds?: readonly string[]): Promise<MasteryQueryResult> {
   const { curriculum } = await deps.curricula.forTenant(ref.tenantId);
-  if (topicIds) {
-    const unknown = topicIds.filter((t) => !curriculum.topics.has(t));
-    if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
-  }
+  const unknown = unknownTopicsOf(curriculum, topicIds);
+  if (unknown) return unknown;
   const states = await deps.store.listTopics(ref);
   return { kind: 'ok', mastery: studentMasteryOf({ curriculum, policy: deps.policy }, ref.studentId, states, topicIds, deps.clock.now()) };
 }

@@ -5,6 +5,7 @@ import type { PredictionCache, PredictionKey } from '../../ports/prediction-cach
 import type { PredictionLog } from '../../ports/prediction-log.port';
 import { dailyValues, dayNumber, type DayValue } from '../mastery/as-of';
 import { levelOf, type Level } from '../mastery/mastery';
+import { unknownTopicsOf, type UnknownTopics } from '../mastery/curriculum';
 import { dayOf, isoDay, type DaySnapshot, type ModelPolicy } from '../mastery/topic-state';
 import type { ServedPrediction } from './accuracy';
 import { activityProfile, componentModel, lastValueModel, linearRegressionModel, type Forecast, type TopicEvidence } from './forecast';
@@ -74,7 +75,7 @@ export interface Trajectory {
   model: typeof MODEL;
 }
 
-export type PredictionResult<T> = { kind: 'ok'; value: T; cached: boolean } | { kind: 'unknown_topics'; topicIds: string[] };
+export type PredictionResult<T> = { kind: 'ok'; value: T; cached: boolean } | UnknownTopics;
 
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
@@ -100,10 +101,9 @@ function evidenceOf(history: readonly DaySnapshot[], asOf: number, policy: Model
     });
 }
 
-async function unknownTopicsIn(deps: PredictionDeps, tenantId: string, topicIds: readonly string[] | undefined): Promise<string[]> {
-  if (!topicIds) return [];
-  const { curriculum } = await deps.curricula.forTenant(tenantId);
-  return topicIds.filter((t) => !curriculum.topics.has(t));
+async function unknownTopicsIn(deps: PredictionDeps, tenantId: string, topicIds: readonly string[] | undefined): Promise<UnknownTopics | undefined> {
+  if (!topicIds) return undefined;
+  return unknownTopicsOf((await deps.curricula.forTenant(tenantId)).curriculum, topicIds);
 }
 
 
@@ -157,7 +157,7 @@ function topicPrediction(deps: PredictionDeps, e: TopicEvidence, asOf: number): 
  */
 export async function predictNextWeek(deps: PredictionDeps, ref: StudentRef, opts: { topicIds?: readonly string[]; asOf?: number } = {}): Promise<PredictionResult<NextWeekPrediction>> {
   const unknown = await unknownTopicsIn(deps, ref.tenantId, opts.topicIds);
-  if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
+  if (unknown) return unknown;
   const asOf = opts.asOf ?? deps.clock.now();
   const key = { kind: 'next_week' as const, horizonDays: NEXT_WEEK_DAYS, ...(opts.topicIds ? { topicIds: opts.topicIds } : {}), ...(opts.asOf !== undefined ? { asOf: opts.asOf } : {}) };
   let served: { evidence: TopicEvidence[]; history: DaySnapshot[] } | undefined;
@@ -233,7 +233,7 @@ export async function predictTrajectory(
 ): Promise<PredictionResult<Trajectory>> {
   const topicIds = opts.topicId === undefined ? undefined : [opts.topicId];
   const unknown = await unknownTopicsIn(deps, ref.tenantId, topicIds);
-  if (unknown.length > 0) return { kind: 'unknown_topics', topicIds: unknown };
+  if (unknown) return unknown;
   const asOf = opts.asOf ?? deps.clock.now();
   const key = { kind: 'trajectory' as const, horizonDays: opts.days, ...(topicIds ? { topicIds } : {}), ...(opts.asOf !== undefined ? { asOf: opts.asOf } : {}) };
   const answer = await cached(deps, ref, key, (history) => trajectoryOf(deps, ref, evidenceOf(history, asOf, deps.policy, topicIds), asOf, opts));

@@ -2,7 +2,7 @@ import type { IdSource } from '../../ports/id-source.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import type { RecommendationFeedback, RecommendationRecord, RecommendationStore, ServedSet } from '../../ports/recommendation-store.port';
 import { REPLICA_CLOCK_MARGIN_MS } from '../mastery/announce';
-import type { Curriculum } from '../mastery/curriculum';
+import { unknownTopicsOf, type Curriculum, type UnknownTopics } from '../mastery/curriculum';
 import type { EngineDeps } from '../mastery/engine';
 import { dailyValues, type DayValue } from '../mastery/as-of';
 import { dayOf, type DaySnapshot, type TopicState } from '../mastery/topic-state';
@@ -28,16 +28,10 @@ export interface RecommendationDeps extends EngineDeps {
   recommendation: RecommendationSettings;
 }
 
-export type Unknown = { kind: 'unknown_topics'; topicIds: string[] };
-export type AdaptiveResult = Unknown | { kind: 'ok'; studentId: string; set: ServedSet };
-export type PathResult = Unknown | { kind: 'ok'; studentId: string; path: LearningPath };
+export type AdaptiveResult = UnknownTopics | { kind: 'ok'; studentId: string; set: ServedSet };
+export type PathResult = UnknownTopics | { kind: 'ok'; studentId: string; path: LearningPath };
 
 const policyOf = (deps: RecommendationDeps): RecommendationPolicy => ({ ...deps.recommendation, model: deps.policy });
-
-function unknownTopics(curriculum: Curriculum, topicIds: readonly string[]): Unknown | undefined {
-  const unknown = topicIds.filter((t) => !curriculum.topics.has(t));
-  return unknown.length > 0 ? { kind: 'unknown_topics', topicIds: unknown } : undefined;
-}
 
 /**
  * When each started topic is due for review, from the predictions' retention model over its day
@@ -84,7 +78,7 @@ export function cacheKey(evidence: string, now: number, settings: Recommendation
  */
 export async function adaptiveRecommendations(deps: RecommendationDeps, ref: StudentRef, q: { topicIds?: readonly string[]; limit: number }): Promise<AdaptiveResult> {
   const { version, curriculum } = await deps.curricula.forTenant(ref.tenantId);
-  const unknown = q.topicIds && unknownTopics(curriculum, q.topicIds);
+  const unknown = unknownTopicsOf(curriculum, q.topicIds);
   if (unknown) return unknown;
   const now = deps.clock.now();
   // The evidence token and the latest answer in one go (one round trip when both live in one
@@ -111,7 +105,7 @@ export async function adaptiveRecommendations(deps: RecommendationDeps, ref: Stu
 /** The learning path to `targetTopicId` (or through the whole curriculum), at most `maxSteps` steps. */
 export async function learningPathFor(deps: RecommendationDeps, ref: StudentRef, q: { targetTopicId?: string; maxSteps: number }): Promise<PathResult> {
   const { curriculum } = await deps.curricula.forTenant(ref.tenantId);
-  const unknown = q.targetTopicId !== undefined && unknownTopics(curriculum, [q.targetTopicId]);
+  const unknown = unknownTopicsOf(curriculum, q.targetTopicId !== undefined ? [q.targetTopicId] : undefined);
   if (unknown) return unknown;
   const states = await deps.store.listTopics(ref);
   return { kind: 'ok', studentId: ref.studentId, path: learningPath(contextOf(deps, curriculum, states, deps.clock.now()), q.targetTopicId, q.maxSteps) };

@@ -26,7 +26,6 @@ export interface Curriculum {
   hasLesson(topicId: string, lessonId: string): boolean;
 }
 
-/** One problem of a curriculum document: where (a dotted path) and what. */
 /** A request named topics the tenant's curriculum does not have: the use cases answer this, the routes a 400 naming them. */
 export type UnknownTopics = { kind: 'unknown_topics'; topicIds: string[] };
 
@@ -36,6 +35,7 @@ export function unknownTopicsOf(curriculum: Curriculum, topicIds: readonly strin
   return unknown.length > 0 ? { kind: 'unknown_topics', topicIds: unknown } : undefined;
 }
 
+/** One problem of a curriculum document: where (a dotted path) and what. */
 export interface CurriculumProblem {
   field: string;
   message: string;

@@ -14,7 +14,7 @@ import { MemoryHistoryCache } from '../src/adapters/memory/history-cache.memory'
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
 import { RedisCohortStore } from '../src/adapters/redis/cohort-store.redis';
 import { studentKeys, studentTag } from '../src/adapters/redis/keys';
-import { RedisMasteryStore } from '../src/adapters/redis/mastery-store.redis';
+import { LATEST_VERSION_FIELD, RedisMasteryStore } from '../src/adapters/redis/mastery-store.redis';
 import { BreakerMasteryStore } from '../src/adapters/resilience/mastery-store.breaker';
 import { parseLearningEvent } from '../src/domain/mastery/event';
 import { applyEvent, DAY_MS, snapshotOf, type TopicState } from '../src/domain/mastery/topic-state';
@@ -127,7 +127,7 @@ async function main(): Promise<number> {
   // The reads a fresh answer needs: the evidence token (the latest commit's version), then the snapshots.
   const historyBaseline = async (i: number) => {
     const keys = studentKeys(studentTag(tenant, testPseudonymize(tenant, historyStudents[i % HISTORY_STUDENTS]!)));
-    await redis.hget(keys.topics, '~v');
+    await redis.hget(keys.topics, LATEST_VERSION_FIELD);
     await redis.hvals(keys.history);
   };
   const sample = await post('/api/v1/analytics/mastery-history', { student_id: 'h0', from, to, granularity: 'daily' }, admin);

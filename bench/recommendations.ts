@@ -22,7 +22,7 @@ import { createLogger } from '../src/adapters/observability/logger';
 import { RedisAuditLog } from '../src/adapters/redis/audit-log.redis';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
 import { recommendationKeys, studentKeys, studentTag } from '../src/adapters/redis/keys';
-import { RedisMasteryStore } from '../src/adapters/redis/mastery-store.redis';
+import { LATEST_VERSION_FIELD, RedisMasteryStore } from '../src/adapters/redis/mastery-store.redis';
 import { RedisRecommendationStore } from '../src/adapters/redis/recommendation-store.redis';
 import { BreakerMasteryStore } from '../src/adapters/resilience/mastery-store.breaker';
 import { parseLearningEvent } from '../src/domain/mastery/event';
@@ -130,7 +130,7 @@ async function main(): Promise<number> {
   // issued together as the service issues them, nothing computed or written.
   const baseline = async (i: number) => {
     const k = keysOf(i);
-    await Promise.all([redis.hget(k.topics, '~v'), redis.get(k.cache)]);
+    await Promise.all([redis.hget(k.topics, LATEST_VERSION_FIELD), redis.get(k.cache)]);
   };
 
   await saturate(fresh, 1, WORKERS);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
-import { RedisMasteryStore, ttlSeconds } from '../../src/adapters/redis/mastery-store.redis';
+import { LATEST_VERSION_FIELD, RedisMasteryStore, ttlSeconds } from '../../src/adapters/redis/mastery-store.redis';
 import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store.breaker';
 import { StoreUnavailableError } from '../../src/ports/mastery-store.port';
 import { requireService } from '../support/services';
@@ -69,9 +69,9 @@ describe('the redis store', () => {
     await applyWire(stores[0], ref, { event_id: 'e2', topic_id: 'functions', occurred_at: '2026-01-14T11:00:00Z' });
     const topicsKey = studentKeys(studentTag(ref.tenantId, testPseudonymize(ref.tenantId, ref.studentId))).topics;
     const latest = await stores[1].evidenceToken(ref);
-    expect(latest).toBe((await clients[0].hget(topicsKey, '~v'))!);
+    expect(latest).toBe((await clients[0].hget(topicsKey, LATEST_VERSION_FIELD))!);
     // As a hash looks that no commit has touched since '~v' was added.
-    await clients[0].hdel(topicsKey, '~v');
+    await clients[0].hdel(topicsKey, LATEST_VERSION_FIELD);
     const legacy = await stores[1].evidenceToken(ref);
     expect(legacy).not.toBe('');
     expect(legacy).not.toBe(latest);
@@ -79,7 +79,7 @@ describe('the redis store', () => {
     await applyWire(stores[0], ref, { event_id: 'e3', occurred_at: '2026-01-14T12:00:00Z' });
     const next = await stores[1].evidenceToken(ref);
     expect([latest, legacy]).not.toContain(next);
-    expect(next).toBe((await clients[0].hget(topicsKey, '~v'))!);
+    expect(next).toBe((await clients[0].hget(topicsKey, LATEST_VERSION_FIELD))!);
   });
 
   test('a frozen redis fails fast with StoreUnavailableError instead of hanging', async () => {

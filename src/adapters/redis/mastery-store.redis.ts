@@ -59,12 +59,15 @@ const MAX_LOOKBACK_DAYS = 400;
 /** Fields of the topics hash that are not topics (commit.lua's bookkeeping) start with '~'. */
 const META_PREFIX = '~';
 /** The topics hash's field holding the version of the latest commit to any topic (commit.lua). */
-const LATEST_VERSION_FIELD = '~v';
+export const LATEST_VERSION_FIELD = '~v';
+
+/** The version of a stored topic value `${version}|${json}`, without decoding the state. */
+const versionOf = (raw: string): string => raw.slice(0, raw.indexOf('|'));
 
 /** Splits a stored topic value `${version}|${json}`. */
 function decodeTopic(raw: string): { version: string; state: TopicState } {
-  const bar = raw.indexOf('|');
-  return { version: raw.slice(0, bar), state: JSON.parse(raw.slice(bar + 1)) as TopicState };
+  const version = versionOf(raw);
+  return { version, state: JSON.parse(raw.slice(version.length + 1)) as TopicState };
 }
 
 /**
@@ -295,11 +298,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
       if (latest !== null) return latest;
       const all = await this.redis.hgetall(key);
       const versions: string[] = [];
-      for (const field in all) {
-        if (field.startsWith(META_PREFIX)) continue;
-        const value = all[field]!;
-        versions.push(`${field}=${value.slice(0, value.indexOf('|'))}`);
-      }
+      for (const field in all) if (!field.startsWith(META_PREFIX)) versions.push(`${field}=${versionOf(all[field]!)}`);
       return versions.length === 0 ? '' : sha256(versions.sort().join(','));
     });
   }

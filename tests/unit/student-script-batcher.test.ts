@@ -51,55 +51,71 @@ describe('StudentScriptBatcher', () => {
     // Two nodes: slots of a and b on one, c and d on the other.
     const nodeOf = (slot: number) => ([slotOf(keys[0]!), slotOf(keys[1]!)].includes(slot) ? 'n1' : 'n2');
 
-    test('one call per hash slot, the calls of one node in one pipeline, sent when the turn ends', async () => {
+    /** The keys of a node call, in node-call-prelude.lua's order: arguments, keys, keys per student, key count. */
+    const keysOfNodeCall = (c: (string | number)[]) => {
+      const n = c[c.length - 1] as number;
+      return c.slice(c.length - 2 - n, c.length - 2) as string[];
+    };
+
+    test("the students of one node share calls of up to maxPerCall, whatever their slots; a node's calls go in one pipeline when the turn ends", async () => {
       const pipelines: { node: string; calls: (string | number)[][] }[] = [];
       const { calls, script } = recordingScript();
-      const batcher = new StudentScriptBatcher(script, 1, {
+      const batcher = new StudentScriptBatcher(script, 2, {
         nodeOf,
         callMany: async (node, many) => {
           pipelines.push({ node, calls: many });
-          return many.map((c) => [null, c.slice(1, 1 + (c[0] as number)).map((k) => `ok ${k}`)] as [null, unknown]);
+          return many.map((c) => [null, keysOfNodeCall(c).map((k) => `ok ${k}`)] as [null, unknown]);
         },
       });
-      const answers = keys.map((k) => batcher.submit([k], []));
+      const answers = keys.map((k) => batcher.submit([k], [`arg ${k}`]));
       expect(pipelines).toHaveLength(0);
       expect(await Promise.all(answers)).toEqual(keys.map((k) => `ok ${k}`));
       expect(calls).toHaveLength(0);
-      expect(pipelines.map((p) => p.node).sort()).toEqual(['n1', 'n2']);
-      for (const p of pipelines) {
-        for (const c of p.calls) {
-          const callKeys = c.slice(1, 1 + (c[0] as number)) as string[];
-          expect(new Set(callKeys.map(slotOf)).size).toBe(1);
-          expect(nodeOf(slotOf(callKeys[0]!))).toBe(p.node);
-        }
-      }
-      // a's two students share a slot but not a call: one call holds one student at most here.
-      expect(pipelines.flatMap((p) => p.calls)).toHaveLength(keys.length);
+      expect(pipelines.map((p) => [p.node, p.calls])).toEqual([
+        [
+          'n1',
+          [
+            [`arg ${keys[0]}`, `arg ${keys[1]}`, keys[0]!, keys[1]!, 1, 2],
+            [`arg ${keys[2]}`, keys[2]!, 1, 1],
+          ],
+        ],
+        ['n2', [[`arg ${keys[3]}`, `arg ${keys[4]}`, keys[3]!, keys[4]!, 1, 2]]],
+      ]);
+      // The first call spans two slots of one node.
+      expect(slotOf(keys[0]!)).not.toBe(slotOf(keys[1]!));
     });
 
-    test('a call the node did not run goes again through the cluster client; other errors reach their students', async () => {
+    test('a call the node did not run goes again through the cluster client, one call per slot; other errors reach their students', async () => {
       const { calls, script } = recordingScript();
       const batcher = new StudentScriptBatcher(script, 8, {
         nodeOf,
-        callMany: async (_node, many) =>
+        callMany: async (node, many) =>
           many.map((c) => {
-            const key = c[1] as string;
-            if (key === keys[1]) return [new Error('MOVED 1234 127.0.0.1:7001'), null];
-            if (key === keys[3]) return [new Error('ERR out of memory'), null];
+            if (node === 'n1') return [new Error('TRYAGAIN keys of this call are not all served by this node'), null];
+            if (keysOfNodeCall(c).includes(keys[3]!)) return [new Error('ERR out of memory'), null];
             return [null, ['ran']];
           }) as [Error | null, unknown][],
       });
-      const settled = [keys[1]!, keys[3]!, keys[4]!].map((k) =>
-        batcher.submit([k], []).then(
+      const settled = [keys[0]!, keys[1]!, keys[3]!, keys[4]!].map((k) =>
+        batcher.submit([k], [`arg ${k}`]).then(
           (reply) => reply,
           (err: Error) => `failed: ${err.message}`,
         ),
       );
       await nextTurn();
       await nextTurn();
-      expect(calls.map((c) => c.keys)).toEqual([[keys[1]!]]);
-      calls[0]!.answer(['ran after the redirection']);
-      expect(await Promise.all(settled)).toEqual(['ran after the redirection', 'failed: ERR out of memory', 'ran']);
+      expect(calls.map((c) => [c.keys, c.args])).toEqual([
+        [[keys[0]!], [`arg ${keys[0]}`]],
+        [[keys[1]!], [`arg ${keys[1]}`]],
+      ]);
+      calls[0]!.answer(['a after the redirection']);
+      calls[1]!.answer(['b after the redirection']);
+      expect(await Promise.all(settled)).toEqual([
+        'a after the redirection',
+        'b after the redirection',
+        'failed: ERR out of memory',
+        'failed: ERR out of memory',
+      ]);
     });
   });
 });

@@ -10,7 +10,7 @@
 import { AuditTrail } from '../src/adapters/audit/audit-trail';
 import { sha256 } from '../src/adapters/crypto/hashing';
 import { MemoryAuditLog } from '../src/adapters/memory/audit-log.memory';
-import { MemoryHistoryCache } from '../src/adapters/memory/history-cache.memory';
+import { MemoryAnswerCache } from '../src/adapters/memory/answer-cache.memory';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
 import { RedisCohortStore } from '../src/adapters/redis/cohort-store.redis';
 import { studentKeys, studentTag } from '../src/adapters/redis/keys';
@@ -106,7 +106,7 @@ async function main(): Promise<number> {
       cohorts,
       auditLog,
       auditTrail: new AuditTrail(auditLog, pino({ level: 'silent' }), () => {}),
-      historyCache: new MemoryHistoryCache({ clock: base.clock, maxEntries: historyEntries, ttlMs: 600_000, pseudonymize: testPseudonymize }),
+      historyCache: new MemoryAnswerCache({ clock: base.clock, maxEntries: historyEntries, ttlMs: 600_000, pseudonymize: testPseudonymize }),
       settings: { ...base.deps.settings, rateLimitPerMinute: 1_000_000 },
     }).app;
   const app = appWith(256);

@@ -31,7 +31,7 @@ import { CachedCurriculumSource } from './adapters/memory/curriculum-source.cach
 import { MemoryCurriculumStore } from './adapters/memory/curriculum-store.memory';
 import { MemoryMasteryStore } from './adapters/memory/mastery-store.memory';
 import { MemoryRecommendationStore } from './adapters/memory/recommendation-store.memory';
-import { MemoryHistoryCache } from './adapters/memory/history-cache.memory';
+import { MemoryAnswerCache } from './adapters/memory/answer-cache.memory';
 import { MemoryPredictionCache } from './adapters/memory/prediction-cache.memory';
 import { MemoryPredictionLog } from './adapters/memory/prediction-log.memory';
 import { MemoryRateLimiter } from './adapters/memory/rate-limiter.memory';
@@ -355,7 +355,11 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     // A year's answer is about 150 kB of heap, so 256 answers bound it near 40 MB; ten minutes is
     // long enough for a teacher's session of looking back and forth, short enough that an
     // answer another replica's erasure made unreachable does not linger.
-    historyCache: new MemoryHistoryCache({ clock: systemClock, maxEntries: 256, ttlMs: 600_000, pseudonymize }),
+    historyCache: new MemoryAnswerCache({ clock: systemClock, maxEntries: 256, ttlMs: 600_000, pseudonymize }),
+    // Mastery answers as sent, under the same kind of key (the evidence token read on each
+    // request): a 12-topic answer is about 3 kB, so 4,096 of them about 12 MB (a 100-topic one
+    // about 25 kB). Same ten minutes, for the same reason.
+    masteryAnswers: new MemoryAnswerCache({ clock: systemClock, maxEntries: 4096, ttlMs: 600_000, pseudonymize }),
     auditLog: backend.auditLog,
     auditTrail,
     recommendations: {

@@ -37,6 +37,15 @@ describe('the served OpenAPI document', () => {
     expect(Object.keys(doc.paths['/metrics']!.get!.responses!['200']!.content!)).toEqual(['text/plain']);
   });
 
+  test("the mastery query's 200, sent as prerendered JSON, is documented with the same schema as the student mastery read's", async () => {
+    const doc = await servedDocument();
+    const query = doc.paths['/api/v1/mastery/query']!.post!.responses!;
+    const read = doc.paths['/api/v1/students/{student_id}/mastery']!.get!.responses!;
+    expect(query['200']!.content!['application/json']).toEqual(read['200']!.content!['application/json']!);
+    expect(Object.keys(query).sort()).toEqual(['200', '400', '401', '403', '413', '415', '429', '503']);
+    expect(query['400']!.content!['application/json']).toEqual(read['400']!.content!['application/json']!);
+  });
+
   test('every request body is required JSON with its schema', async () => {
     const doc = await servedDocument();
     const withBody = operations(doc).filter(({ method }) => method === 'post' || method === 'put');

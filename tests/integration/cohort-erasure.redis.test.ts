@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { MemoryAuditLog } from '../../src/adapters/memory/audit-log.memory';
 import { MemoryBatchStore } from '../../src/adapters/memory/batch-store.memory';
 import { MemoryRecommendationStore } from '../../src/adapters/memory/recommendation-store.memory';
-import { MemoryHistoryCache } from '../../src/adapters/memory/history-cache.memory';
+import { MemoryAnswerCache } from '../../src/adapters/memory/answer-cache.memory';
 import { MemoryPredictionCache } from '../../src/adapters/memory/prediction-cache.memory';
 import { MemoryPredictionLog } from '../../src/adapters/memory/prediction-log.memory';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
@@ -35,7 +35,7 @@ function replica(i: number, clock: FixedClock): ComplianceDeps {
     pseudonymize: testPseudonymize,
     predictionCache: new MemoryPredictionCache({ clock, ttlMs: 3600_000, pseudonymize: testPseudonymize }),
     predictionLog: new MemoryPredictionLog({ clock, retentionDays: 60, pseudonymize: testPseudonymize }),
-    historyCache: new MemoryHistoryCache({ clock, maxEntries: 8, ttlMs: 3600_000, pseudonymize: testPseudonymize }),
+    answerCaches: [new MemoryAnswerCache({ clock, maxEntries: 8, ttlMs: 3600_000, pseudonymize: testPseudonymize })],
     batches: new MemoryBatchStore({ clock, ttlMs: 7 * DAY_MS, pseudonymize: testPseudonymize }),
   };
 }

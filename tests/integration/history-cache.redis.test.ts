@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { MemoryHistoryCache } from '../../src/adapters/memory/history-cache.memory';
+import { MemoryAnswerCache } from '../../src/adapters/memory/answer-cache.memory';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { RedisMasteryStore } from '../../src/adapters/redis/mastery-store.redis';
 import { queryHistory, type HistoryDeps, type HistoryRequest } from '../../src/domain/analytics/history';
@@ -24,7 +24,7 @@ const replica = (i: number): HistoryDeps => ({
   policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
   consentByDefault: true,
   eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
-  historyCache: new MemoryHistoryCache({ clock, maxEntries: 16, ttlMs: 600_000, pseudonymize: testPseudonymize }),
+  historyCache: new MemoryAnswerCache({ clock, maxEntries: 16, ttlMs: 600_000, pseudonymize: testPseudonymize }),
 });
 const [a, b] = [replica(0), replica(1)];
 const req: HistoryRequest = { from: '2026-01-10', to: '2026-01-20', granularity: 'daily' };

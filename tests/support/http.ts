@@ -16,7 +16,7 @@ import { MemoryRateLimiter } from '../../src/adapters/memory/rate-limiter.memory
 import { createMetrics } from '../../src/adapters/observability/metrics';
 import { MeteredPredictionCache } from '../../src/adapters/observability/prediction-cache.metered';
 import { MeteredPredictionLog } from '../../src/adapters/observability/prediction-log.metered';
-import { MemoryHistoryCache } from '../../src/adapters/memory/history-cache.memory';
+import { MemoryAnswerCache } from '../../src/adapters/memory/answer-cache.memory';
 import { MemoryPredictionCache } from '../../src/adapters/memory/prediction-cache.memory';
 import { MemoryPredictionLog } from '../../src/adapters/memory/prediction-log.memory';
 import { MemoryBatchQueue } from '../../src/adapters/memory/batch-queue.memory';
@@ -114,7 +114,8 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
     cohorts,
     predictionCache,
     predictionLog: new MeteredPredictionLog(new MemoryPredictionLog({ clock, retentionDays: 60, pseudonymize: testPseudonymize }), metrics.predictionAccuracy),
-    historyCache: new MemoryHistoryCache({ clock, maxEntries: 64, ttlMs: 600_000, pseudonymize: testPseudonymize }),
+    historyCache: new MemoryAnswerCache({ clock, maxEntries: 64, ttlMs: 600_000, pseudonymize: testPseudonymize }),
+    masteryAnswers: new MemoryAnswerCache({ clock, maxEntries: 64, ttlMs: 600_000, pseudonymize: testPseudonymize }),
     auditLog,
     auditTrail: new AuditTrail(auditLog, logs.logger, () => {}, 1),
     recommendations: {

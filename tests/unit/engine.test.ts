@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'bun:test';
-import { ingestEvent, queryMastery, type EngineDeps } from '../../src/domain/mastery/engine';
+import { MemoryAnswerCache } from '../../src/adapters/memory/answer-cache.memory';
+import { ingestEvent, queryMastery, queryMasteryAnswer, type EngineDeps, type StudentMastery } from '../../src/domain/mastery/engine';
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
 import { shippedCurricula, shippedCurriculum } from '../support/curriculum';
 import { FixedClock } from '../support/fixed-clock';
-import { memoryStore } from '../support/stores';
+import { memoryStore, testPseudonymize } from '../support/stores';
 import { wireEvent } from '../support/events';
 
 const curriculum = shippedCurriculum;
@@ -117,5 +118,78 @@ describe('querying mastery', () => {
     if (before.kind !== 'ok' || after.kind !== 'ok') throw new Error('query failed');
     expect(before.mastery.topics[0]!.components.consistency).toBeGreaterThan(0);
     expect(after.mastery.topics[0]!.components.consistency).toBe(0);
+  });
+});
+
+describe('mastery answers kept for the next ask (queryMasteryAnswer)', () => {
+  /** An engine whose curriculum version the test sets, its answers kept in process, counting the answers computed. */
+  function keeping() {
+    const deps = engine();
+    let version = 0;
+    deps.curricula = { forTenant: async () => ({ version, curriculum }), changed: () => {} };
+    // Kept a month, so only the key decides what is computed anew.
+    const answers = new MemoryAnswerCache<string>({ clock: deps.clock, maxEntries: 16, ttlMs: 30 * DAY_MS, pseudonymize: testPseudonymize });
+    let computed = 0;
+    const ask = async (topicIds?: string[]) => {
+      const result = await queryMasteryAnswer(deps, answers, ref, topicIds, (m) => {
+        computed++;
+        return JSON.stringify(m);
+      });
+      if (result.kind !== 'ok') throw new Error(JSON.stringify(result));
+      return JSON.parse(result.answer) as StudentMastery;
+    };
+    return { deps, answers, ask, computed: () => computed, setVersion: (v: number) => (version = v) };
+  }
+
+  test('asked again with nothing changed: the same answer, not computed again; equal to queryMastery', async () => {
+    const k = keeping();
+    await ingestEvent(k.deps, wireEvent({ occurred_at: '2026-01-14T10:00:00Z' }));
+    const first = await k.ask();
+    expect(await k.ask()).toEqual(first);
+    expect(k.computed()).toBe(1);
+    const direct = await queryMastery(k.deps, ref);
+    expect(direct.kind === 'ok' && direct.mastery).toEqual(first);
+  });
+
+  test('a new event, the next day, a new curriculum version, other topics or another order: each computed anew', async () => {
+    const k = keeping();
+    await ingestEvent(k.deps, wireEvent({ occurred_at: '2026-01-14T10:00:00Z' }));
+    const first = await k.ask();
+    await ingestEvent(k.deps, wireEvent({ occurred_at: '2026-01-14T11:00:00Z', data: { quiz_id: 'q2', score: 0.5 } }));
+    expect((await k.ask()).topics[0]!.eventCount).toBe(first.topics[0]!.eventCount + 1);
+    expect(k.computed()).toBe(2);
+
+    // Later the same day: the kept answer. The next day: consistency counts one day fewer.
+    k.deps.clock.advance(10 * 60 * 60 * 1000);
+    const sameDay = await k.ask();
+    expect(k.computed()).toBe(2);
+    k.deps.clock.advance(14 * DAY_MS);
+    const later = await k.ask();
+    expect(k.computed()).toBe(3);
+    expect(later.topics[0]!.components.consistency).toBeLessThan(sameDay.topics[0]!.components.consistency);
+
+    k.setVersion(1);
+    await k.ask();
+    expect(k.computed()).toBe(4);
+
+    expect((await k.ask(['strings', 'oop'])).topics.map((t) => t.topicId)).toEqual(['strings', 'oop']);
+    expect((await k.ask(['oop', 'strings'])).topics.map((t) => t.topicId)).toEqual(['oop', 'strings']);
+    expect(k.computed()).toBe(6);
+  });
+
+  test('topics not in the curriculum are named, and nothing is kept', async () => {
+    const k = keeping();
+    expect(await queryMasteryAnswer(k.deps, k.answers, ref, ['oop', 'cobol'], () => 'never')).toEqual({ kind: 'unknown_topics', topicIds: ['cobol'] });
+    expect(k.computed()).toBe(0);
+  });
+
+  test('after an erasure: no topics, and an answer read before it is not kept', async () => {
+    const k = keeping();
+    await ingestEvent(k.deps, wireEvent({ occurred_at: '2026-01-14T10:00:00Z' }));
+    expect((await k.ask()).topics).toHaveLength(1);
+    const erasedAt = k.deps.clock.now();
+    await k.deps.store.eraseStudent(ref, erasedAt);
+    k.answers.forgetStudent(ref, erasedAt);
+    expect((await k.ask()).topics).toEqual([]);
   });
 });

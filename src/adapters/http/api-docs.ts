@@ -8,11 +8,25 @@ type Document = { paths?: Record<string, Record<string, { responses?: Responses 
 const SPEC_PATH = '/docs/json';
 
 /**
- * @elysiajs/openapi writes a response without a body (t.Undefined(), the 304) as
- * `content: {type: "undefined"}`, which OpenAPI tools refuse; such a response has no content.
- * Returns a corrected copy: the plugin's document is its cache, shared by every request.
+ * Elysia's t.NoValidate marks a schema `noValidate: true` (a route whose body it must not check),
+ * which is no JSON Schema keyword; the plugin copies it into the document. Removed in place.
  */
-function withoutVoidContent(doc: Document): Document {
+function dropNoValidate(node: unknown): void {
+  if (Array.isArray(node)) node.forEach(dropNoValidate);
+  else if (node !== null && typeof node === 'object') {
+    const schema = node as Record<string, unknown>;
+    if (typeof schema.noValidate === 'boolean') delete schema.noValidate;
+    Object.values(schema).forEach(dropNoValidate);
+  }
+}
+
+/**
+ * The plugin's document as it is served: a response without a body (t.Undefined(), the 304) is
+ * written as `content: {type: "undefined"}`, which OpenAPI tools refuse, so such a response gets
+ * no content; and no schema keeps t.NoValidate's marker. Returns a corrected copy: the plugin's
+ * document is its cache, shared by every request.
+ */
+function served(doc: Document): Document {
   const copy = structuredClone(doc);
   for (const operations of Object.values(copy.paths ?? {})) {
     for (const operation of Object.values(operations)) {
@@ -21,6 +35,7 @@ function withoutVoidContent(doc: Document): Document {
       }
     }
   }
+  dropNoValidate(copy.paths);
   return copy;
 }
 
@@ -34,7 +49,7 @@ export function apiDocs(documentation: Documentation) {
     .onAfterHandle(({ path, response }) => {
       if (path !== SPEC_PATH || typeof response !== 'object' || response === null) return;
       let doc = completed.get(response);
-      if (!doc) completed.set(response, (doc = withoutVoidContent(response as Document)));
+      if (!doc) completed.set(response, (doc = served(response as Document)));
       return doc;
     })
     .use(openapi({ path: '/docs', specPath: SPEC_PATH, documentation }));

@@ -12,7 +12,8 @@ import type { CurriculumStore } from '../../ports/curriculum-store.port';
 import type { HealthProbe } from '../../ports/health.port';
 import { StoreUnavailableError } from '../../ports/mastery-store.port';
 import type { MasteryUpdates } from '../../ports/mastery-updates.port';
-import type { HistoryCache } from '../../ports/history-cache.port';
+import type { AnswerCache } from '../../ports/answer-cache.port';
+import type { MasteryHistory } from '../../domain/analytics/history';
 import type { PredictionCache } from '../../ports/prediction-cache.port';
 import type { PredictionLog } from '../../ports/prediction-log.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
@@ -59,7 +60,9 @@ export interface AppDeps {
   predictionCache: PredictionCache;
   predictionLog: PredictionLog;
   /** Mastery-history answers kept for reuse (one replica's, keyed by the evidence fingerprint). */
-  historyCache: HistoryCache;
+  historyCache: AnswerCache<MasteryHistory>;
+  /** Mastery answers as sent (JSON), per student, under the key queryMasteryAnswer computes. */
+  masteryAnswers: AnswerCache<string>;
   auditLog: AuditLog;
   auditTrail: AuditTrail;
   pseudonymize: Pseudonymizer;
@@ -105,7 +108,7 @@ export function createApp(deps: AppDeps) {
     pseudonymize: deps.pseudonymize,
     predictionCache: deps.predictionCache,
     predictionLog: deps.predictionLog,
-    historyCache: deps.historyCache,
+    answerCaches: [deps.historyCache, deps.masteryAnswers],
     batches: deps.batch.deps.batches,
     ...(deps.updates ? { updates: deps.updates } : {}),
   };

@@ -1,4 +1,4 @@
-import type { HistoryCache } from '../../ports/history-cache.port';
+import type { AnswerCache } from '../../ports/answer-cache.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import { dailyValues, dayNumber } from '../mastery/as-of';
 import type { EngineDeps } from '../mastery/engine';
@@ -65,7 +65,7 @@ export interface MasteryHistory {
 }
 
 export interface HistoryDeps extends EngineDeps {
-  historyCache: HistoryCache;
+  historyCache: AnswerCache<MasteryHistory>;
 }
 
 export type HistoryResult = { kind: 'ok'; history: MasteryHistory } | { kind: 'invalid'; errors: FieldError[] };

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../../ports/audit-log.port';
 import type { BatchStore } from '../../ports/batch-store.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
-import type { HistoryCache } from '../../ports/history-cache.port';
+import type { AnswerCache } from '../../ports/answer-cache.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import type { MasteryUpdates } from '../../ports/mastery-updates.port';
 import type { CachedPrediction, PredictionCache } from '../../ports/prediction-cache.port';
@@ -21,7 +21,8 @@ export interface ComplianceDeps extends EngineDeps {
   pseudonymize: Pseudonymizer;
   predictionCache: PredictionCache;
   predictionLog: PredictionLog;
-  historyCache: HistoryCache;
+  /** This replica's answers kept in process (mastery histories, rendered mastery answers). */
+  answerCaches: readonly AnswerCache<unknown>[];
   /** Batch recalculations keep each student's result and failure for BATCH_TTL_DAYS: erasure reaches them. */
   batches: BatchStore;
   /** Where erasures are announced to downstream readers (Kafka), when configured. */
@@ -110,8 +111,8 @@ export async function eraseStudent(deps: ComplianceDeps, ref: StudentRef): Promi
   // Predictions about the student: each port refuses, for its TTL, a write of data read before now.
   await deps.predictionCache.forgetStudent(ref, erasedAt);
   await deps.predictionLog.forgetStudent(ref, erasedAt);
-  // This replica's history answers; another's cannot be reached again (see MemoryHistoryCache).
-  deps.historyCache.forgetStudent(ref, erasedAt);
+  // This replica's kept answers; another's cannot be reached again (see MemoryAnswerCache).
+  for (const cache of deps.answerCaches) cache.forgetStudent(ref, erasedAt);
   // Results already counted go; the batch keeps the pseudonym, so a chunk counted later keeps nothing of the student.
   await deps.batches.forgetStudent(ref.tenantId, ref.studentId, erasedAt);
   await deps.updates?.publishErasure(ref);

@@ -1,10 +1,11 @@
 import type { Clock } from '../../ports/clock.port';
 import type { CurriculumSource } from '../../ports/curriculum-source.port';
+import type { AnswerCache } from '../../ports/answer-cache.port';
 import type { MasteryStore, StudentRef } from '../../ports/mastery-store.port';
 import { unknownTopicsOf, type Curriculum, type UnknownTopics } from './curriculum';
 import { parseLearningEvent, type FieldError, type LearningEvent } from './event';
 import { levelOf, type Level, type Mastery } from './mastery';
-import { applyEvent, emptyTopicState, masteryOf, snapshotOf, type ModelPolicy, type TopicState } from './topic-state';
+import { applyEvent, dayOf, emptyTopicState, masteryOf, snapshotOf, type ModelPolicy, type TopicState } from './topic-state';
 
 /** Everything the use cases need, handed in by the composition root. */
 export interface EngineDeps {
@@ -144,6 +145,36 @@ export async function queryMastery(deps: EngineDeps, ref: StudentRef, topicIds?:
   if (unknown) return unknown;
   const states = await deps.store.listTopics(ref);
   return { kind: 'ok', mastery: studentMasteryOf({ curriculum, policy: deps.policy }, ref.studentId, states, topicIds, deps.clock.now()) };
+}
+
+/**
+ * queryMastery's answer as `render` turns it into what the caller sends (the HTTP route: the JSON
+ * body), kept in `answers` for the next ask. The answer depends on the student's topic states,
+ * the tenant's curriculum (lessons per topic), the policy, the topics asked and, through the
+ * consistency window, the day: the key holds the store's evidence token (it changes with every
+ * event any replica applies, and on erasure), the day, the curriculum version and the topics in
+ * the order asked; the policy is this process's own and `render` fixed per cache. The token is
+ * read before the states, so an answer is never kept under a newer state than the one it was
+ * computed from (at worst under an older one, which no later read's token matches).
+ */
+export async function queryMasteryAnswer<T>(
+  deps: EngineDeps,
+  answers: AnswerCache<T>,
+  ref: StudentRef,
+  topicIds: readonly string[] | undefined,
+  render: (mastery: StudentMastery) => T,
+): Promise<{ kind: 'ok'; answer: T } | UnknownTopics> {
+  const { version, curriculum } = await deps.curricula.forTenant(ref.tenantId);
+  const unknown = unknownTopicsOf(curriculum, topicIds);
+  if (unknown) return unknown;
+  const readAt = deps.clock.now();
+  const key = `${await deps.store.evidenceToken(ref)}|${dayOf(readAt)}|c${version}|${topicIds ? topicIds.join(',') : '*'}`;
+  const kept = answers.get(ref, key);
+  if (kept !== undefined) return { kind: 'ok', answer: kept };
+  const states = await deps.store.listTopics(ref);
+  const answer = render(studentMasteryOf({ curriculum, policy: deps.policy }, ref.studentId, states, topicIds, readAt));
+  answers.put(ref, key, answer, readAt);
+  return { kind: 'ok', answer };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { MemoryHistoryCache } from '../../src/adapters/memory/history-cache.memory';
+import { MemoryAnswerCache } from '../../src/adapters/memory/answer-cache.memory';
 import type { MasteryHistory } from '../../src/domain/analytics/history';
 import { FixedClock } from '../support/fixed-clock';
 import { testPseudonymize } from '../support/stores';
@@ -16,7 +16,7 @@ const answer = (studentId: string): MasteryHistory => ({
 });
 const setup = (maxEntries = 4) => {
   const clock = new FixedClock(T0);
-  return { clock, cache: new MemoryHistoryCache({ clock, maxEntries, ttlMs: 60_000, pseudonymize: testPseudonymize }) };
+  return { clock, cache: new MemoryAnswerCache<MasteryHistory>({ clock, maxEntries, ttlMs: 60_000, pseudonymize: testPseudonymize }) };
 };
 const ann = { tenantId: 't1', studentId: 'ann' };
 const bob = { tenantId: 't1', studentId: 'bob' };

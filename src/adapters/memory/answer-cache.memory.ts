@@ -1,10 +1,9 @@
 import type { Clock } from '../../ports/clock.port';
-import type { HistoryCache } from '../../ports/history-cache.port';
-import type { MasteryHistory } from '../../domain/analytics/history';
+import type { AnswerCache } from '../../ports/answer-cache.port';
 import type { StudentRef } from '../../ports/mastery-store.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
 
-export interface MemoryHistoryCacheOptions {
+export interface MemoryAnswerCacheOptions {
   clock: Clock;
   /** Answers kept at most (0 keeps none); the least recently used go first. */
   maxEntries: number;
@@ -13,13 +12,14 @@ export interface MemoryHistoryCacheOptions {
   pseudonymize: Pseudonymizer;
 }
 
-interface Entry {
-  history: MasteryHistory;
+interface Entry<T> {
+  answer: T;
   readAt: number;
 }
 
 /**
- * One replica's history answers, in process: the embedded default and the one used with Redis.
+ * One replica's answers (mastery histories, rendered mastery answers), in process: the embedded
+ * default and the one used with Redis.
  * Nothing here is shared, and nothing needs to be: every lookup's key holds the student's evidence
  * fingerprint as Redis (or the memory store) has it at that moment, so an event applied by any
  * replica retires the entries everywhere on their next lookup, and an erasure elsewhere leaves
@@ -28,36 +28,36 @@ interface Entry {
  * evicted; an erasure through this replica drops the student's entries at once. Bounded by
  * `maxEntries` (LRU: a Map keeps insertion order, and a hit moves its entry to the end).
  */
-export class MemoryHistoryCache implements HistoryCache {
+export class MemoryAnswerCache<T> implements AnswerCache<T> {
   /** `${pseudonym}\0${key}` -> entry, least recently used first. */
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry<T>>();
   /** pseudonym -> erasure time, kept for the TTL. */
   private readonly erased = new Map<string, number>();
 
-  constructor(private readonly opts: MemoryHistoryCacheOptions) {}
+  constructor(private readonly opts: MemoryAnswerCacheOptions) {}
 
   private studentOf(ref: StudentRef): string {
     return this.opts.pseudonymize(ref.tenantId, ref.studentId);
   }
 
-  get(ref: StudentRef, key: string): MasteryHistory | undefined {
+  get(ref: StudentRef, key: string): T | undefined {
     const id = `${this.studentOf(ref)}\0${key}`;
     const entry = this.entries.get(id);
     if (!entry) return undefined;
     this.entries.delete(id);
     if (this.opts.clock.now() - entry.readAt > this.opts.ttlMs) return undefined;
     this.entries.set(id, entry);
-    return entry.history;
+    return entry.answer;
   }
 
-  put(ref: StudentRef, key: string, history: MasteryHistory, readAt: number): void {
+  put(ref: StudentRef, key: string, answer: T, readAt: number): void {
     if (this.opts.maxEntries <= 0) return;
     const student = this.studentOf(ref);
     const erasedAt = this.erased.get(student);
     if (erasedAt !== undefined && readAt <= erasedAt) return;
     const id = `${student}\0${key}`;
     this.entries.delete(id);
-    this.entries.set(id, { history, readAt });
+    this.entries.set(id, { answer, readAt });
     if (this.entries.size > this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 

@@ -1,10 +1,11 @@
 /**
  * End-to-end Kafka ingest bench (`bun bench/ingest.ts`): produce 100,000 events to a fresh topic
- * on the real broker, then time (1) kafkajs consuming them with no processing, the raw rate,
- * (2) the same events applied straight to the same Redis store with no Kafka in between (the
- * baseline, before and after (3)), and (3) the real consumer (startKafkaIngest, Redis store behind
- * the breaker, as main.ts builds it) applying them all; then the event-to-state latency at half
- * the measured maximum rate. Writes its own section of docs/benchmarks.md.
+ * per round on the real broker, then time (1) kafkajs consuming the first round's with no
+ * processing, the raw rate, (2) the same number of events applied straight to the same Redis store
+ * with no Kafka in between (the baseline, before the first round and after each), and (3) in each
+ * round, the real consumer (startKafkaIngest, Redis store behind the breaker, as main.ts builds it)
+ * applying them all; then the event-to-state latency at half the measured rate. Writes its own
+ * section of docs/benchmarks.md. Env: BENCH_KAFKA_EVENTS, BENCH_KAFKA_ROUNDS (3).
  */
 import type Redis from 'ioredis';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
@@ -31,8 +32,8 @@ const TARGET_RATE = 10_000;
 /** Events in flight in the baseline: as in the state-store bench (bench/run.ts). */
 const DIRECT_CONCURRENCY = 64;
 const TARGET_P99_MS = 500;
-
-
+/** Kafka runs, each between two direct applies: the ratio is the median of the rounds'. */
+const ROUNDS = Number(process.env.BENCH_KAFKA_ROUNDS ?? 3);
 
 /**
  * The real store, recording when each event's state write completed (for latency). A proxy, so
@@ -59,7 +60,7 @@ async function produceAll(producer: Producer, topic: string, run: string, from: 
   const chunk = 5000;
   for (let i = from; i < from + count; i += chunk) {
     const n = Math.min(chunk, from + count - i);
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, k) => ({ key: `s${(i + k) % STUDENTS}`, value: JSON.stringify(benchEvent(run, i + k, STUDENTS, Date.now())) })) });
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, k) => ({ key: `s${(i + k) % STUDENTS}`, value: JSON.stringify({ ...benchEvent(run, i + k, STUDENTS, Date.now()), tenant_id: run }) })) });
   }
 }
 
@@ -122,32 +123,36 @@ async function cpuPerEvent<T>(redis: Redis, events: number, phase: () => Promise
   return { result, bunUs: ((processCpuSeconds(process.pid) - bun) / events) * 1e6, redisUs: (((await redisCpuSeconds(redis)) - red) / events) * 1e6 };
 }
 
+/** This run's topics and consumer group for one round: a fresh topic per round, so each round consumes its own events. */
+function roundConfig(base: KafkaConfig, run: string): KafkaConfig {
+  return { ...base, groupId: `${run}.group`, topics: { events: `${run}.events`, dlq: `${run}.dlq`, updates: `${run}.updated` } };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 async function measure(redisUrl: string) {
   const brokers = requireService('KAFKA_BROKERS').split(',');
   const run = `bench-${Date.now()}`;
-  // The service's defaults, with topics and group of this run's own.
+  // The service's defaults, with topics and group of each round's own.
   const defaults = parseConfig({ KAFKA_BROKERS: brokers.join(',') });
   if (!defaults.ok) throw new Error(defaults.errors.join('; '));
-  const config: KafkaConfig = {
-    ...defaults.config.kafka,
-    clientId: 'mastery-engine-bench',
-    groupId: `${run}.group`,
-    topics: { events: `${run}.events`, dlq: `${run}.dlq`, updates: `${run}.updated` },
-    partitionConcurrency: PARTITIONS,
-  };
+  const base: KafkaConfig = { ...defaults.config.kafka, clientId: 'mastery-engine-bench', partitionConcurrency: PARTITIONS };
+  const rounds = Array.from({ length: ROUNDS }, (_, r) => ({ run: `${run}-r${r}`, config: roundConfig(base, `${run}-r${r}`) }));
   const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: Object.values(config.topics).map((topic) => ({ topic, numPartitions: PARTITIONS })) });
+  const allTopics = rounds.flatMap((r) => Object.values(r.config.topics));
+  await admin.createTopics({ waitForLeaders: true, topics: allTopics.map((topic) => ({ topic, numPartitions: PARTITIONS })) });
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const redis = createRedisClient(redisUrl, 2000);
   await waitUntilReady(redis, 5000);
 
   try {
-    console.log(`kafka ingest bench: ${EVENTS.toLocaleString('en-US')} events, ${STUDENTS.toLocaleString('en-US')} students, ${PARTITIONS} partitions`);
-    await produceAll(producer, config.topics.events, run, 0, EVENTS);
-    const raw = await rawConsumeRate(kafka, config.topics.events);
+    console.log(`kafka ingest bench: ${EVENTS.toLocaleString('en-US')} events, ${STUDENTS.toLocaleString('en-US')} students, ${PARTITIONS} partitions, ${ROUNDS} rounds`);
+    for (const r of rounds) await produceAll(producer, r.config.topics.events, r.run, 0, EVENTS);
+    const raw = await rawConsumeRate(kafka, rounds[0]!.config.topics.events);
     console.log(`raw kafkajs consume (no processing):  ${Math.round(raw).toLocaleString('en-US')} events/s`);
 
     const appliedAt = new Map<string, number>();
@@ -156,84 +161,97 @@ async function measure(redisUrl: string) {
     const engine: EngineDeps = { store, clock: { now: () => Date.now() }, curricula, policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] }, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } };
     // The same store without the recording wrapper: the consumer's phases count only its own applies.
     const directEngine: EngineDeps = { ...engine, store: breakerStore };
-    const directCost = await cpuPerEvent(redis, EVENTS, () => directApplyRate(directEngine, `${run}-direct-a`));
-    const directBefore = directCost.result;
-    console.log(`redis-backed apply, no kafka (before): ${Math.round(directBefore).toLocaleString('en-US')} events/s`);
     const log = pino({ level: 'warn' });
-    const kafkaCpuStart = { bun: processCpuSeconds(process.pid), redis: await redisCpuSeconds(redis) };
-    const ingest = await startKafkaIngest({ config, engine, log, registry: new Registry() });
-    let endToEnd: number;
-    let p50: number;
-    let p99: number;
-    let latencyRate: number;
-    let kafkaCost: { bunUs: number; redisUs: number };
-    try {
-      await waitUntil(() => appliedAt.size >= EVENTS, 300_000, 'the end-to-end ingest');
-      kafkaCost = { bunUs: ((processCpuSeconds(process.pid) - kafkaCpuStart.bun) / EVENTS) * 1e6, redisUs: (((await redisCpuSeconds(redis)) - kafkaCpuStart.redis) / EVENTS) * 1e6 };
-      const times = [...appliedAt.values()];
-      // From the first state write to the last: the same span the raw rate measures.
-      endToEnd = EVENTS / ((Math.max(...times) - Math.min(...times)) / 1000);
-      console.log(`end-to-end ingest (Redis state):      ${Math.round(endToEnd).toLocaleString('en-US')} events/s (${((endToEnd / raw) * 100).toFixed(1)}% of raw)`);
+    const direct: { rate: number; bunUs: number; redisUs: number }[] = [];
+    const kafkaRounds: { rate: number; bunUs: number; redisUs: number }[] = [];
+    const directRound = async (i: number) => {
+      const cost = await cpuPerEvent(redis, EVENTS, () => directApplyRate(directEngine, `${run}-direct-${i}`));
+      direct.push({ rate: cost.result, bunUs: cost.bunUs, redisUs: cost.redisUs });
+      console.log(`redis-backed apply, no kafka:         ${Math.round(cost.result).toLocaleString('en-US')} events/s`);
+    };
+    let p50 = 0;
+    let p99 = 0;
+    let latencyRate = 0;
+    await directRound(0);
+    for (const [r, { run: roundRun, config }] of rounds.entries()) {
+      appliedAt.clear();
+      const cpuStart = { bun: processCpuSeconds(process.pid), redis: await redisCpuSeconds(redis) };
+      const ingest = await startKafkaIngest({ config, engine, log, registry: new Registry() });
+      try {
+        await waitUntil(() => appliedAt.size >= EVENTS, 300_000, 'the end-to-end ingest');
+        const times = [...appliedAt.values()];
+        // From the first state write to the last: the same span the raw rate measures.
+        const rate = EVENTS / ((Math.max(...times) - Math.min(...times)) / 1000);
+        kafkaRounds.push({ rate, bunUs: ((processCpuSeconds(process.pid) - cpuStart.bun) / EVENTS) * 1e6, redisUs: (((await redisCpuSeconds(redis)) - cpuStart.redis) / EVENTS) * 1e6 });
+        console.log(`end-to-end ingest (Redis state):      ${Math.round(rate).toLocaleString('en-US')} events/s (${((rate / raw) * 100).toFixed(1)}% of raw)`);
 
-      // Latency at half the measured maximum: produce in 50 ms slices, note each event's send time.
-      latencyRate = Math.round(endToEnd / 2);
-      const perSlice = Math.max(1, Math.round(latencyRate / 20));
-      const sentAt = new Map<string, number>();
-      const total = perSlice * 20 * LATENCY_SECONDS;
-      const started = performance.now();
-      for (let s = 0; s * perSlice < total; s++) {
-        const from = EVENTS + s * perSlice;
-        const at = performance.now();
-        for (let k = 0; k < perSlice; k++) sentAt.set(`${run}-${from + k}`, at);
-        await producer.send({ topic: config.topics.events, acks: -1, messages: Array.from({ length: perSlice }, (_, k) => ({ key: `s${(from + k) % STUDENTS}`, value: JSON.stringify(benchEvent(run, from + k, STUDENTS, Date.now())) })) });
-        const wait = started + (s + 1) * 50 - performance.now();
-        if (wait > 0) await Bun.sleep(wait);
+        if (r === ROUNDS - 1) {
+          // Latency at half the measured maximum: produce in 50 ms slices, note each event's send time.
+          latencyRate = Math.round(median(kafkaRounds.map((k) => k.rate)) / 2);
+          const perSlice = Math.max(1, Math.round(latencyRate / 20));
+          const sentAt = new Map<string, number>();
+          const total = perSlice * 20 * LATENCY_SECONDS;
+          const started = performance.now();
+          for (let s = 0; s * perSlice < total; s++) {
+            const from = EVENTS + s * perSlice;
+            const at = performance.now();
+            for (let k = 0; k < perSlice; k++) sentAt.set(`${roundRun}-${from + k}`, at);
+            await producer.send({ topic: config.topics.events, acks: -1, messages: Array.from({ length: perSlice }, (_, k) => ({ key: `s${(from + k) % STUDENTS}`, value: JSON.stringify({ ...benchEvent(roundRun, from + k, STUDENTS, Date.now()), tenant_id: roundRun }) })) });
+            const wait = started + (s + 1) * 50 - performance.now();
+            if (wait > 0) await Bun.sleep(wait);
+          }
+          await waitUntil(() => appliedAt.size >= EVENTS + total, 120_000, 'the latency phase');
+          const latencies = [...sentAt].map(([id, at]) => appliedAt.get(id)! - at);
+          p50 = percentile(latencies, 0.5);
+          p99 = percentile(latencies, 0.99);
+          console.log(`latency at ${latencyRate.toLocaleString('en-US')} events/s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
+        }
+      } finally {
+        await ingest.stop();
       }
-      await waitUntil(() => appliedAt.size >= EVENTS + total, 120_000, 'the latency phase');
-      const latencies = [...sentAt].map(([id, at]) => appliedAt.get(id)! - at);
-      p50 = percentile(latencies, 0.5);
-      p99 = percentile(latencies, 0.99);
-      console.log(`latency at ${latencyRate.toLocaleString('en-US')} events/s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
-    } finally {
-      await ingest.stop();
+      await directRound(r + 1);
     }
-    const directAfter = await directApplyRate(directEngine, `${run}-direct-b`);
-    console.log(`redis-backed apply, no kafka (after):  ${Math.round(directAfter).toLocaleString('en-US')} events/s`);
-    // Before and after the Kafka run, so a burst of other load on the machine weighs on both sides.
-    const direct = (directBefore + directAfter) / 2;
-    const ratio = endToEnd / direct;
+    // Each round's end to end against the mean of the direct applies just before and just after
+    // it, so a burst of other load on the machine weighs on both sides; the median of the rounds.
+    const ratios = kafkaRounds.map((k, r) => k.rate / ((direct[r]!.rate + direct[r + 1]!.rate) / 2));
+    const ratio = median(ratios);
+    const endToEnd = median(kafkaRounds.map((k) => k.rate));
+    const directRate = median(direct.map((d) => d.rate));
+    const directCost = { bunUs: mean(direct.map((d) => d.bunUs)), redisUs: mean(direct.map((d) => d.redisUs)) };
+    const kafkaCost = { bunUs: mean(kafkaRounds.map((k) => k.bunUs)), redisUs: mean(kafkaRounds.map((k) => k.redisUs)) };
     const met = { ratio: ratio >= TARGET_RATIO, rate: endToEnd >= TARGET_RATE, p99: p99 < TARGET_P99_MS };
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     const yes = (ok: boolean) => (ok ? 'met' : '**NOT met**');
     const section = [
       '## Kafka: end-to-end ingest',
       '',
-      `${fmt(EVENTS)} events (lessons, quizzes, code reviews, practice) over ${fmt(STUDENTS)} students, keyed by student, on a fresh ${PARTITIONS}-partition topic of the local broker (\`scripts/kafka.sh\`). The **baseline** is the same events, parsed from the same JSON, applied straight to the same Redis store (a \`redis-server\` of the bench's own on a free port, behind the same breaker) through the core with ${DIRECT_CONCURRENCY} in flight and no Kafka, once before and once after the Kafka run (their mean; each in a tenant of its own). The end-to-end rate is the real consumer (\`startKafkaIngest\`: fetch, decode, validation, curriculum check, idempotent atomic apply, \`mastery.updated\` per batch with the erasure check behind it, metrics, offsets committed after), timed from the first state write to the last. The raw rate, for scale, is a kafkajs consumer that only counts the same topic's messages. Latency is from the produce call to the state write, at half the end-to-end rate, for ${LATENCY_SECONDS} s.`,
+      `${fmt(EVENTS)} events (lessons, quizzes, code reviews, practice) over ${fmt(STUDENTS)} students, keyed by student, on a fresh ${PARTITIONS}-partition topic of the local broker (\`scripts/kafka.sh\`) per round, ${ROUNDS} rounds. The **baseline** is the same number of events, parsed from the same JSON, applied straight to the same Redis store (a \`redis-server\` of the bench's own on a free port, behind the same breaker) through the core with ${DIRECT_CONCURRENCY} in flight and no Kafka, before the first round and after each; every run and round in a tenant of its own. The end-to-end rate is the real consumer (\`startKafkaIngest\`: fetch, decode, validation, curriculum check, idempotent atomic apply, \`mastery.updated\` per batch with the erasure check behind it, metrics, offsets committed after), timed from the first state write to the last. Each round's ratio is its end-to-end rate against the mean of the direct applies just before and just after it, so a burst of other load on the machine weighs on both sides; the figure is the median of the rounds. The raw rate, for scale, is a kafkajs consumer that only counts the first round's messages. Latency is from the produce call to the state write, at half the median end-to-end rate, for ${LATENCY_SECONDS} s after the last round.`,
       '',
       '| measurement | value | target |',
       '| --- | ---: | --- |',
       `| raw kafkajs consume, no processing | ${fmt(raw)} events/s | |`,
-      `| **baseline**: Redis-backed apply without Kafka (before / after: ${fmt(directBefore)} / ${fmt(directAfter)}) | ${fmt(direct)} events/s | |`,
-      `| end-to-end ingest (consume → apply → publish → commit) | ${fmt(endToEnd)} events/s | at least ${fmt(TARGET_RATE)}/s: ${yes(met.rate)} |`,
-      `| **end-to-end / Redis-backed apply without Kafka** | ${(ratio * 100).toFixed(1)}% | at least ${TARGET_RATIO * 100}%: ${yes(met.ratio)} |`,
+      `| **baseline**: Redis-backed apply without Kafka, median (runs: ${direct.map((d) => fmt(d.rate)).join(', ')}) | ${fmt(directRate)} events/s | |`,
+      `| end-to-end ingest (consume → apply → publish → commit), median (rounds: ${kafkaRounds.map((k) => fmt(k.rate)).join(', ')}) | ${fmt(endToEnd)} events/s | at least ${fmt(TARGET_RATE)}/s: ${yes(met.rate)} |`,
+      `| **end-to-end / Redis-backed apply without Kafka**, median (rounds: ${ratios.map(pct).join(', ')}) | ${pct(ratio)} | at least ${TARGET_RATIO * 100}%: ${yes(met.ratio)} |`,
       `| event-to-state latency at ${fmt(latencyRate)} events/s, p50 | ${p50.toFixed(1)} ms | |`,
       `| event-to-state latency at ${fmt(latencyRate)} events/s, p99 | ${p99.toFixed(1)} ms | under ${TARGET_P99_MS} ms: ${yes(met.p99)} |`,
       '',
-      'CPU per event (the bench process is the consumer: \`/proc\` for it, \`INFO cpu\` for Redis; the broker is not counted):',
+      'CPU per event, mean over the runs of each (the bench process is the consumer: \`/proc\` for it, \`INFO cpu\` for Redis; the broker is not counted):',
       '',
       '| | Bun process, µs CPU per event | Redis, µs CPU per event |',
       '| --- | ---: | ---: |',
-      `| apply without Kafka (before) | ${directCost.bunUs.toFixed(1)} | ${directCost.redisUs.toFixed(1)} |`,
+      `| apply without Kafka | ${directCost.bunUs.toFixed(1)} | ${directCost.redisUs.toFixed(1)} |`,
       `| end to end through Kafka | ${kafkaCost.bunUs.toFixed(1)} | ${kafkaCost.redisUs.toFixed(1)} |`,
       '',
-      `Per event, Kafka adds ${Math.max(0, (1 / endToEnd - 1 / direct) * 1e6).toFixed(1)} µs of wall time and ${Math.max(0, kafkaCost.bunUs - directCost.bunUs).toFixed(1)} µs of the service's CPU to the ${(1e6 / direct).toFixed(1)} µs of a direct apply on this machine (2 cores shared by the broker, Redis and the one Bun process): fetching and decoding record batches, the \`mastery.updated\` publish and the erasure check behind it, metrics, offset commits. docs/scaling.md sizes partitions and replicas from these figures. Where the consumer's CPU goes, with the profile before and after the cuts of issue 15: *Hot paths*, "Kafka end to end", above.`,
+      `Per event, Kafka adds ${Math.max(0, (1 / endToEnd - 1 / directRate) * 1e6).toFixed(1)} µs of wall time and ${Math.max(0, kafkaCost.bunUs - directCost.bunUs).toFixed(1)} µs of the service's CPU to the ${(1e6 / directRate).toFixed(1)} µs of a direct apply on this machine (2 cores shared by the broker, Redis and the one Bun process): fetching and decoding record batches, the \`mastery.updated\` publish and the erasure check behind it, metrics, offset commits. docs/scaling.md sizes partitions and replicas from these figures. Where the consumer's CPU goes, with the profile before and after the cuts of issue 15: *Hot paths*, "Kafka end to end", above.`,
       '',
     ].join('\n');
     writeBenchSection('kafka-ingest', section, 'bun bench/ingest.ts');
     if (!met.ratio || !met.rate || !met.p99) process.exitCode = 1;
   } finally {
     await producer.disconnect();
-    await admin.deleteTopics({ topics: Object.values(config.topics) }).catch(() => undefined);
+    await admin.deleteTopics({ topics: allTopics }).catch(() => undefined);
     await admin.disconnect();
     await redis.quit();
   }

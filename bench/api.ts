@@ -336,8 +336,9 @@ function profileTable(md: string, heading: string, rows: number): string[] {
 async function main(redisUrl: string): Promise<number> {
   const wrkBin = await ensureWrk();
   const wrkVersion = (await run([wrkBin, '--version'])).out.split('\n')[0]?.replace(/ Copyright.*/, '').trim() ?? 'wrk';
-  const [servicePort, baselinePort] = [await freePort(), await freePort()];
+  const [servicePort, baselinePort, computingPort] = [await freePort(), await freePort(), await freePort()];
   const serviceUrl = `http://127.0.0.1:${servicePort}`;
+  const computingUrl = `http://127.0.0.1:${computingPort}`;
   const baselineUrl = `http://127.0.0.1:${baselinePort}`;
   const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
 
@@ -360,6 +361,8 @@ async function main(redisUrl: string): Promise<number> {
   };
   const probe = ['--preload', join(ROOT, 'bench/event-loop-probe.ts')];
   await startChild('service', [...probe, 'src/main.ts'], { ...serviceEnv, EVENT_LOOP_PROBE_FILE: probeFile('service') }, `${serviceUrl}/health`);
+  // The same service keeping no answer: every query computed, as when an event arrived since the student's last one.
+  await startChild('computing', ['src/main.ts'], { ...serviceEnv, PORT: String(computingPort), MASTERY_ANSWER_CACHE_SIZE: '0' }, `${computingUrl}/health`);
   await startChild('baseline', [...probe, 'bench/baseline-server.ts'], { ...baseEnv, PORT: String(baselinePort), REDIS_URL: redisUrl, BASELINE_PREFIX: baselinePrefix, EVENT_LOOP_PROBE_FILE: probeFile('baseline') }, `${baselineUrl}/health`);
 
   const seeded = await seed(serviceUrl);
@@ -367,18 +370,19 @@ async function main(redisUrl: string): Promise<number> {
   await writePairs();
   console.log(`seeded ${fmt(seeded)} events; mastery responses ${Math.min(...sizes)}-${Math.max(...sizes)} bytes (median ${Math.round(median(sizes))})`);
 
-  const targets = { baseline: `${baselineUrl}/baseline`, service: `${serviceUrl}/api/v1/mastery/query` };
+  const targets = { baseline: `${baselineUrl}/baseline`, service: `${serviceUrl}/api/v1/mastery/query`, computing: `${computingUrl}/api/v1/mastery/query` };
   await wrk(wrkBin, targets.baseline, WARMUP_SECONDS);
   await wrk(wrkBin, targets.service, WARMUP_SECONDS);
+  await wrk(wrkBin, targets.computing, WARMUP_SECONDS);
 
   // CPU per request of each server and of Redis over the saturated rounds, for docs/scaling.md.
   const pidOf = (name: string) => children.find((c) => c.name === name)!.proc.pid;
   const stats = createRedisClient(redisUrl, 5000);
   await waitUntilReady(stats, 5000);
-  const cpu = { baseline: { own: 0, redis: 0, requests: 0 }, service: { own: 0, redis: 0, requests: 0 } };
+  const cpu = { baseline: { own: 0, redis: 0, requests: 0 }, service: { own: 0, redis: 0, requests: 0 }, computing: { own: 0, redis: 0, requests: 0 } };
   /** What Redis counted per command during the service's rounds. */
   const serviceCommands: CommandStats = new Map();
-  const costed = async (side: 'baseline' | 'service', url: string): Promise<WrkResult> => {
+  const costed = async (side: 'baseline' | 'service' | 'computing', url: string): Promise<WrkResult> => {
     const [own, red, commands] = [processCpuSeconds(pidOf(side)), await redisCpuSeconds(stats), await commandStats(stats)];
     const result = await wrk(wrkBin, url, SECONDS);
     cpu[side].own += processCpuSeconds(pidOf(side)) - own;
@@ -392,27 +396,30 @@ async function main(redisUrl: string): Promise<number> {
     cpu[side].requests += result.requests;
     return result;
   };
-  const rounds: { baseline: WrkResult; service: WrkResult }[] = [];
+  const rounds: { baseline: WrkResult; service: WrkResult; computing: WrkResult }[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const baseline = await costed('baseline', targets.baseline);
     const service = await costed('service', targets.service);
-    rounds.push({ baseline, service });
+    const computing = await costed('computing', targets.computing);
+    rounds.push({ baseline, service, computing });
     console.log(
-      `round ${r + 1}: baseline ${fmt(baseline.rps)}/s p99 ${ms(baseline.latency_us.p99)} ms | service ${fmt(service.rps)}/s p99 ${ms(service.latency_us.p99)} ms | ratio ${((service.rps / baseline.rps) * 100).toFixed(1)}%`,
+      `round ${r + 1}: baseline ${fmt(baseline.rps)}/s p99 ${ms(baseline.latency_us.p99)} ms | service ${fmt(service.rps)}/s p99 ${ms(service.latency_us.p99)} ms | ratio ${((service.rps / baseline.rps) * 100).toFixed(1)}% | every answer computed ${fmt(computing.rps)}/s (${((computing.rps / baseline.rps) * 100).toFixed(1)}%)`,
     );
   }
 
-  const side = (k: 'baseline' | 'service') => {
+  const side = (k: 'baseline' | 'service' | 'computing') => {
     const rs = rounds.map((r) => r[k]);
     const lat = (p: keyof WrkResult['latency_us']) => median(rs.map((x) => x.latency_us[p]));
     return { rps: median(rs.map((x) => x.rps)), p50: lat('p50'), p90: lat('p90'), p95: lat('p95'), p99: lat('p99'), worstP99: Math.max(...rs.map((x) => x.latency_us.p99)), requests: rs.reduce((a, x) => a + x.requests, 0) };
   };
   await stats.quit();
-  const cpuUs = (k: 'baseline' | 'service', of: 'own' | 'redis') => ((cpu[k][of] / cpu[k].requests) * 1e6).toFixed(1);
-  console.log(`cpu per request: service ${cpuUs('service', 'own')} us + redis ${cpuUs('service', 'redis')} us; baseline ${cpuUs('baseline', 'own')} us + redis ${cpuUs('baseline', 'redis')} us`);
+  const cpuUs = (k: 'baseline' | 'service' | 'computing', of: 'own' | 'redis') => ((cpu[k][of] / cpu[k].requests) * 1e6).toFixed(1);
+  console.log(`cpu per request: service ${cpuUs('service', 'own')} us + redis ${cpuUs('service', 'redis')} us; every answer computed ${cpuUs('computing', 'own')} us + redis ${cpuUs('computing', 'redis')} us; baseline ${cpuUs('baseline', 'own')} us + redis ${cpuUs('baseline', 'redis')} us`);
   const base = side('baseline');
   const svc = side('service');
+  const computing = side('computing');
   const ratio = median(rounds.map((r) => r.service.rps / r.baseline.rps));
+  const computingRatio = median(rounds.map((r) => r.computing.rps / r.baseline.rps));
 
   // At saturation a closed loop's latency is queueing: mean = connections / throughput, so p99 says
   // little about the code. The same 64 connections paced to half the service's throughput show
@@ -452,6 +459,7 @@ async function main(redisUrl: string): Promise<number> {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     `| **baseline**: bare Elysia route, one Redis \`GET\` | ${fmt(base.rps)} | ${ms(base.p50)} | ${ms(base.p90)} | ${ms(base.p95)} | ${ms(base.p99)} | ${ms(base.worstP99)} |`,
     `| service: \`POST /api/v1/mastery/query\` | ${fmt(svc.rps)} | ${ms(svc.p50)} | ${ms(svc.p90)} | ${ms(svc.p95)} | ${ms(svc.p99)} | ${ms(svc.worstP99)} |`,
+    `| for scale: the service keeping no answer (\`MASTERY_ANSWER_CACHE_SIZE=0\`): every query computed | ${fmt(computing.rps)} | ${ms(computing.p50)} | ${ms(computing.p90)} | ${ms(computing.p95)} | ${ms(computing.p99)} | ${ms(computing.worstP99)} |`,
     `| paced baseline (mean pause ${pauseMs} ms per connection) | ${fmt(pacedBase.rps)} | ${ms(pacedBase.latency_us.p50)} | ${ms(pacedBase.latency_us.p90)} | ${ms(pacedBase.latency_us.p95)} | ${ms(pacedBase.latency_us.p99)} | |`,
     `| paced service (mean pause ${pauseMs} ms per connection) | ${fmt(pacedSvc.rps)} | ${ms(pacedSvc.latency_us.p50)} | ${ms(pacedSvc.latency_us.p90)} | ${ms(pacedSvc.latency_us.p95)} | ${ms(pacedSvc.latency_us.p99)} | |`,
     '',
@@ -460,7 +468,7 @@ async function main(redisUrl: string): Promise<number> {
     ...(warnings > 0
       ? [`**Disturbed run:** the service logged ${warnings} warnings (first: \`${logSummary(childLog[0]!)}\`); treat the figures with care.`, '']
       : []),
-    `Per round (baseline / service requests/s): ${rounds.map((r) => `${fmt(r.baseline.rps)} / ${fmt(r.service.rps)}`).join('; ')}. Figures are medians over the rounds; latencies are wrk's (not corrected for coordinated omission).`,
+    `Per round (baseline / service / every answer computed, requests/s): ${rounds.map((r) => `${fmt(r.baseline.rps)} / ${fmt(r.service.rps)} / ${fmt(r.computing.rps)}`).join('; ')}. Figures are medians over the rounds; latencies are wrk's (not corrected for coordinated omission). The third server is the same service with \`MASTERY_ANSWER_CACHE_SIZE=0\`, run in each round after the other two: what a query costs when an event arrived since the student's last one (${(computingRatio * 100).toFixed(1)}% of the baseline), the case docs/scaling.md sizes for.`,
     '',
     `- **Service / baseline throughput at saturation (median of the per-round ratios): ${(ratio * 100).toFixed(1)}%** (target: at least ${TARGET_RATIO * 100}%): ${ratioOk ? 'met' : '**NOT met**'}.`,
     `- **Service p99 at ${Math.round(PACED_LOAD * 100)}% of capacity (paced to ${fmt(pacedSvc.rps)} requests/s): ${ms(pacedSvc.latency_us.p99)} ms** (target: at most ${TARGET_P99_MS} ms): ${p99Ok ? 'met' : '**NOT met**'}. Saturated at ${CONNECTIONS} connections: ${ms(svc.p99)} ms (median over rounds), which is queueing.`,
@@ -473,6 +481,7 @@ async function main(redisUrl: string): Promise<number> {
     '| --- | ---: | ---: |',
     `| baseline | ${cpuUs('baseline', 'own')} | ${cpuUs('baseline', 'redis')} |`,
     `| service | ${cpuUs('service', 'own')} | ${cpuUs('service', 'redis')} |`,
+    `| service, every answer computed | ${cpuUs('computing', 'own')} | ${cpuUs('computing', 'redis')} |`,
     '',
     `Redis's time per service request by command (\`INFO commandstats\`; a script's time includes the commands it calls, which are also listed under their own names; the audit log's appends are batched across requests):`,
     '',
@@ -483,7 +492,7 @@ async function main(redisUrl: string): Promise<number> {
       .sort((a, b) => b[1].usec - a[1].usec)
       .map(([cmd, x]) => `| \`${cmd.toUpperCase()}\` | ${(x.calls / cpu.service.requests).toFixed(3)} | ${(x.usec / cpu.service.requests).toFixed(1)} |`),
     '',
-    'docs/scaling.md sizes replicas and Redis shards for queries from the service row.',
+    'docs/scaling.md sizes replicas and Redis shards for queries from the row with every answer computed: at its stated load (an event a minute, a query every two minutes per student) nearly every query follows an event.',
     '',
     `### Where the service spends its CPU`,
     '',

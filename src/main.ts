@@ -357,9 +357,9 @@ export async function main(env: Record<string, string | undefined>): Promise<voi
     // answer another replica's erasure made unreachable does not linger.
     historyCache: new MemoryAnswerCache({ clock: systemClock, maxEntries: 256, ttlMs: 600_000, pseudonymize }),
     // Mastery answers as sent, under the same kind of key (the evidence token read on each
-    // request): a 12-topic answer is about 3 kB, so 4,096 of them about 12 MB (a 100-topic one
-    // about 25 kB). Same ten minutes, for the same reason.
-    masteryAnswers: new MemoryAnswerCache({ clock: systemClock, maxEntries: 4096, ttlMs: 600_000, pseudonymize }),
+    // request): a 12-topic answer is about 3 kB, so the default 4,096 of them about 12 MB (a
+    // 100-topic one about 25 kB). Same ten minutes, for the same reason.
+    masteryAnswers: new MemoryAnswerCache({ clock: systemClock, maxEntries: config.masteryAnswerCacheSize, ttlMs: 600_000, pseudonymize }),
     auditLog: backend.auditLog,
     auditTrail,
     recommendations: {

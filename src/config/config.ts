@@ -44,6 +44,8 @@ const EnvSchema = Type.Object({
   BREAKER_TIMEOUT_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000 }),
   BREAKER_RESET_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 600_000 }),
   COHORT_TTL_DAYS: Type.Integer({ default: 365, minimum: 1, maximum: 3650 }),
+  // About 3 kB each for 12 topics: 12 MB per replica (ADR 0019). 0 keeps none.
+  MASTERY_ANSWER_CACHE_SIZE: Type.Integer({ default: 4096, minimum: 0, maximum: 1_000_000 }),
   // The predecessor flagged students predicted below 0.5; a fall of 5 points a week or a week
   // without activity is worth a teacher's look too.
   INTERVENTION_THRESHOLD: Type.Number({ default: 0.5, minimum: 0, maximum: 1 }),
@@ -147,6 +149,8 @@ export interface Config {
   };
   readonly breaker: { readonly timeoutMs: number; readonly resetMs: number };
   readonly cohortTtlDays: number;
+  /** Mastery query answers kept per replica (ADR 0019); 0 computes every answer. */
+  readonly masteryAnswerCacheSize: number;
   /** Groups with fewer consenting students show only their size. */
   readonly analytics: { readonly minGroupSize: number };
   readonly prediction: {
@@ -309,6 +313,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     },
     breaker: { timeoutMs: e.BREAKER_TIMEOUT_MS, resetMs: e.BREAKER_RESET_MS },
     cohortTtlDays: e.COHORT_TTL_DAYS,
+    masteryAnswerCacheSize: e.MASTERY_ANSWER_CACHE_SIZE,
     analytics: { minGroupSize: e.ANALYTICS_MIN_GROUP_SIZE },
     prediction: {
       reviewRetentionTarget: e.REVIEW_RETENTION_TARGET,

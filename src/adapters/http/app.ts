@@ -14,6 +14,7 @@ import { StoreUnavailableError } from '../../ports/mastery-store.port';
 import type { MasteryUpdates } from '../../ports/mastery-updates.port';
 import type { AnswerCache } from '../../ports/answer-cache.port';
 import type { MasteryHistory } from '../../domain/analytics/history';
+import type { MasteryAnswerText } from './mastery.routes';
 import type { PredictionCache } from '../../ports/prediction-cache.port';
 import type { PredictionLog } from '../../ports/prediction-log.port';
 import type { Pseudonymizer } from '../../ports/pseudonymizer.port';
@@ -61,8 +62,8 @@ export interface AppDeps {
   predictionLog: PredictionLog;
   /** Mastery-history answers kept for reuse (one replica's, keyed by the evidence fingerprint). */
   historyCache: AnswerCache<MasteryHistory>;
-  /** Mastery answers as sent (JSON), per student, under the key queryMasteryAnswer computes. */
-  masteryAnswers: AnswerCache<string>;
+  /** Mastery answers as sent (JSON and ETag), per student, under the key queryMasteryAnswer computes. */
+  masteryAnswers: AnswerCache<MasteryAnswerText>;
   auditLog: AuditLog;
   auditTrail: AuditTrail;
   pseudonymize: Pseudonymizer;

@@ -1,7 +1,7 @@
 import { withHeaders } from '@elysiajs/openapi';
 import { Elysia, t } from 'elysia';
 import { canReadStudent, type Principal } from '../../domain/access/access';
-import { queryMastery, queryMasteryAnswer, type StudentMastery, type EngineDeps } from '../../domain/mastery/engine';
+import { queryMasteryAnswer, type StudentMastery, type EngineDeps } from '../../domain/mastery/engine';
 import { calculateMastery, type Mastery } from '../../domain/mastery/mastery';
 import type { AnswerCache } from '../../ports/answer-cache.port';
 import type { CohortStore } from '../../ports/cohort-store.port';
@@ -27,8 +27,8 @@ export const studentMasteryWire = (m: StudentMastery) => ({
 interface Deps extends HttpAuditDeps {
   engine: EngineDeps;
   cohorts: CohortStore;
-  /** The query's answers as sent (JSON text), kept per student (queryMasteryAnswer). */
-  masteryAnswers: AnswerCache<string>;
+  /** The mastery reads' answers as sent, kept per student (queryMasteryAnswer). */
+  masteryAnswers: AnswerCache<MasteryAnswerText>;
 }
 
 /**
@@ -57,33 +57,39 @@ export const unknownTopics = (topicIds: readonly string[]): ApiError =>
     topicIds.map((id) => ({ field: 'topic_ids', code: 'unknown_value', message: `unknown topic ${id}` })),
   );
 
-async function readMastery(deps: Deps, request: Request, studentId: string, topicIds?: string[]) {
-  const principal = principalOf(request);
-  await authorizeStudentRead(deps, request, principal, studentId);
-  const result = await queryMastery(deps.engine, { tenantId: principal.tenantId, studentId }, topicIds);
-  if (result.kind === 'unknown_topics') throw unknownTopics(result.topicIds);
-  return studentMasteryWire(result.mastery);
+/** A mastery answer as sent: its JSON text and a weak ETag over it (equal bodies, equal tags). */
+export interface MasteryAnswerText {
+  json: string;
+  etag: string;
+}
+
+function answerText(m: StudentMastery): MasteryAnswerText {
+  const json = JSON.stringify(studentMasteryWire(m));
+  return { json, etag: `W/"${new Bun.CryptoHasher('sha256').update(json).digest('base64url').slice(0, 27)}"` };
 }
 
 /**
- * The mastery query's answer as JSON text, from the answers kept when no event has changed the
- * student since (queryMasteryAnswer): a read that finds one costs the store one small read instead
- * of every topic state, and neither the computation nor the serialization is repeated.
+ * A student's mastery as sent, from the answers kept while no event has changed the student
+ * (queryMasteryAnswer): a read that finds one costs the store one small read instead of every
+ * topic state, and neither the computation nor the serialization (nor the ETag) is repeated.
  */
-async function masteryAnswerJson(deps: Deps, request: Request, studentId: string, topicIds?: string[]): Promise<string> {
+async function readMastery(deps: Deps, request: Request, studentId: string, topicIds?: string[]): Promise<MasteryAnswerText> {
   const principal = principalOf(request);
   await authorizeStudentRead(deps, request, principal, studentId);
-  const result = await queryMasteryAnswer(deps.engine, deps.masteryAnswers, { tenantId: principal.tenantId, studentId }, topicIds, (m) => JSON.stringify(studentMasteryWire(m)));
+  const result = await queryMasteryAnswer(deps.engine, deps.masteryAnswers, { tenantId: principal.tenantId, studentId }, topicIds, answerText);
   if (result.kind === 'unknown_topics') throw unknownTopics(result.topicIds);
   return result.answer;
 }
 
-/** A weak ETag over the body: equal bodies, equal tags. */
-const etagOf = (body: unknown): string => `W/"${new Bun.CryptoHasher('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 27)}"`;
+/** Sent as the JSON text of the wire object; typed as that object, which is what a client (the typed client included) parses out of it. */
+const asSent = (answer: MasteryAnswerText, set: { headers: Record<string, string | number> }) => {
+  set.headers['content-type'] = 'application/json';
+  return answer.json as unknown as ReturnType<typeof studentMasteryWire>;
+};
 
 /**
- * The mastery query's 200: documented as StudentMasterySchema, not checked by Elysia, which would
- * refuse the JSON text the route sends (one function builds it; the routes' tests read it back).
+ * The mastery reads' 200: documented as StudentMasterySchema, not checked by Elysia, which would
+ * refuse the JSON text the routes send (one function builds it; the routes' tests read it back).
  * api-docs.ts leaves the marker out of the served document.
  */
 const PrerenderedStudentMastery = t.NoValidate(CloneType(StudentMasterySchema));
@@ -101,13 +107,7 @@ export const masteryRoutes = (deps: Deps) =>
     })
     .post(
       '/mastery/query',
-      async ({ body, request, set }) => {
-        const json = await masteryAnswerJson(deps, request, body.student_id, body.topic_ids);
-        set.headers['content-type'] = 'application/json';
-        // Sent as the JSON text of the wire object; typed as that object, which is what a client
-        // (the typed client included) parses out of it.
-        return json as unknown as ReturnType<typeof studentMasteryWire>;
-      },
+      async ({ body, request, set }) => asSent(await readMastery(deps, request, body.student_id, body.topic_ids), set),
       {
         parse: 'json',
         body: t.Object({ student_id: Id, topic_ids: t.Optional(TopicIds) }, { additionalProperties: false }),
@@ -119,21 +119,20 @@ export const masteryRoutes = (deps: Deps) =>
       '/students/:student_id/mastery',
       async ({ params, query, request, set }) => {
         const topicIds = query.topic_ids?.split(',').filter((x) => x.length > 0);
-        const body = await readMastery(deps, request, params.student_id, topicIds);
-        const etag = etagOf(body);
-        set.headers.etag = etag;
+        const answer = await readMastery(deps, request, params.student_id, topicIds);
+        set.headers.etag = answer.etag;
         const match = request.headers.get('if-none-match');
-        if (match && match.split(',').some((m) => m.trim() === etag || m.trim() === '*')) {
+        if (match && match.split(',').some((m) => m.trim() === answer.etag || m.trim() === '*')) {
           set.status = 304;
           return undefined;
         }
-        return body;
+        return asSent(answer, set);
       },
       {
         params: t.Object({ student_id: Id }),
         query: t.Object({ topic_ids: t.Optional(t.String({ pattern: '^[A-Za-z0-9._:,-]{1,4000}$', description: 'comma-separated topic ids' })) }),
         headers: t.Object({ 'if-none-match': t.Optional(t.String({ description: 'an ETag from an earlier answer: 304 when the mastery is unchanged' })) }),
-        response: { 200: withHeaders(StudentMasterySchema, { ETag: ETagHeader }), 304: withHeaders(t.Undefined(), { ETag: ETagHeader }), ...API_ERRORS },
+        response: { 200: withHeaders(PrerenderedStudentMastery, { ETag: ETagHeader }), 304: withHeaders(t.Undefined(), { ETag: ETagHeader }), ...API_ERRORS },
         detail: { tags: ['mastery'], summary: "A student's mastery (with ETag; send If-None-Match for 304)", ...SECURED },
       },
     );

@@ -5,7 +5,7 @@ import { RedisMasteryStore } from '../../src/adapters/redis/mastery-store.redis'
 import { queryHistory, type HistoryDeps, type HistoryRequest } from '../../src/domain/analytics/history';
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
 import { applyWire, CONTRACT_NOW, freshStudent } from '../contract/mastery-store.contract';
-import { shippedCurricula } from '../support/curriculum';
+import { testEngine } from '../support/engine';
 import { FixedClock } from '../support/fixed-clock';
 import { requireService } from '../support/services';
 import { redisStoreOptions, testPseudonymize } from '../support/stores';
@@ -18,12 +18,7 @@ afterAll(() => Promise.all(clients.map((c) => c.quit())));
 
 const clock = new FixedClock(CONTRACT_NOW + DAY_MS);
 const replica = (i: number): HistoryDeps => ({
-  store: new RedisMasteryStore(clients[i]!, redisStoreOptions),
-  clock,
-  curricula: shippedCurricula(),
-  policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
-  consentByDefault: true,
-  eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
+  ...testEngine(new RedisMasteryStore(clients[i]!, redisStoreOptions), clock),
   historyCache: new MemoryAnswerCache({ clock, maxEntries: 16, ttlMs: 600_000, pseudonymize: testPseudonymize }),
 });
 const [a, b] = [replica(0), replica(1)];

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { MemoryAnswerCache } from '../../src/adapters/memory/answer-cache.memory';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { RedisMasteryStore } from '../../src/adapters/redis/mastery-store.redis';
-import { queryMasteryAnswer, type EngineDeps } from '../../src/domain/mastery/engine';
+import { queryMasteryAnswer } from '../../src/domain/mastery/engine';
 import { DAY_MS } from '../../src/domain/mastery/topic-state';
 import type { StudentRef } from '../../src/ports/mastery-store.port';
 import { applyWire, CONTRACT_NOW, freshStudent } from '../contract/mastery-store.contract';
-import { shippedCurricula } from '../support/curriculum';
+import { testEngine } from '../support/engine';
 import { FixedClock } from '../support/fixed-clock';
 import { requireService } from '../support/services';
 import { redisStoreOptions, testPseudonymize } from '../support/stores';
@@ -19,14 +19,7 @@ afterAll(() => Promise.all(clients.map((c) => c.quit())));
 
 const clock = new FixedClock(CONTRACT_NOW + DAY_MS);
 const replica = (i: number) => {
-  const deps: EngineDeps = {
-    store: new RedisMasteryStore(clients[i]!, redisStoreOptions),
-    clock,
-    curricula: shippedCurricula(),
-    policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] },
-    consentByDefault: true,
-    eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS },
-  };
+  const deps = testEngine(new RedisMasteryStore(clients[i]!, redisStoreOptions), clock);
   const answers = new MemoryAnswerCache<string>({ clock, maxEntries: 16, ttlMs: 600_000, pseudonymize: testPseudonymize });
   let rendered = 0;
   const ask = async (ref: StudentRef) => {

@@ -1,4 +1,5 @@
 import { withHeaders } from '@elysiajs/openapi';
+import { CloneType } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import { canReadStudent, type Principal } from '../../domain/access/access';
 import { queryMasteryAnswer, type StudentMastery, type EngineDeps } from '../../domain/mastery/engine';
@@ -8,7 +9,6 @@ import type { CohortStore } from '../../ports/cohort-store.port';
 import { auditInBackground, type HttpAuditDeps } from './audit';
 import { ApiError } from './errors';
 import { principalOf } from './request-context';
-import { CloneType } from '@sinclair/typebox';
 import { API_ERRORS, ComponentsSchema, Id, MasteryResult, SECURED, StudentMasterySchema } from './schemas';
 
 const masteryWire = (m: Mastery) => ({ mastery_score: m.masteryScore, level: m.level, components: m.components, contributions: m.contributions });

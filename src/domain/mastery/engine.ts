@@ -148,8 +148,8 @@ export async function queryMastery(deps: EngineDeps, ref: StudentRef, topicIds?:
 }
 
 /**
- * queryMastery's answer as `render` turns it into what the caller sends (the HTTP route: the JSON
- * body), kept in `answers` for the next ask. The answer depends on the student's topic states,
+ * queryMastery's answer as `render` turns it into what the caller sends (the HTTP routes: the JSON
+ * body and its ETag), kept in `answers` for the next ask. The answer depends on the student's topic states,
  * the tenant's curriculum (lessons per topic), the policy, the topics asked and, through the
  * consistency window, the day: the key holds the store's evidence token (it changes with every
  * event any replica applies, and on erasure), the day, the curriculum version and the topics in

@@ -119,6 +119,21 @@ describe('node calls on a real Redis Cluster (node-call-prelude.lua)', () => {
     }
   });
 
+  test('a node that lost its scripts (restart, SCRIPT FLUSH) answers NOSCRIPT having written nothing (the batcher sends such a call through the cluster client); the next call loads the script again and the node serves it', async () => {
+    const route = clusterRoute(client, lua);
+    const node = masters[2]!;
+    const [first, second, third] = tagsOn(node, 3, 'flushed');
+    const one = (tag: string) => route.callMany(node, [call([{ tag, value: tag }])]) as Promise<[Error | null, unknown][]>;
+    expect((await one(first!))[0]![0]).toBeNull();
+    await cluster.cli('-p', node.split(':')[1]!, 'script', 'flush');
+    const [[refused]] = await one(second!);
+    expect(refused?.message).toStartWith('NOSCRIPT');
+    expect(await client.exists(`${second}:n`)).toBe(0);
+    const [[err, replies]] = await one(third!);
+    expect(err).toBeNull();
+    expect(replies).toEqual([1]);
+  });
+
   test('the batcher with a stale slot map: the students the node refused go again through the cluster client, and each is written once', async () => {
     // Without auto-pipelining, which would route the script by its key count (client.ts).
     const plain = new Cluster(clusterSeeds(cluster.url));

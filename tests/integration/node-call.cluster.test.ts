@@ -123,8 +123,8 @@ describe('node calls on a real Redis Cluster (node-call-prelude.lua)', () => {
     const route = clusterRoute(client, lua);
     const node = masters[2]!;
     const [first, second, third] = tagsOn(node, 3, 'flushed');
-    const one = (tag: string) => route.callMany(node, [call([{ tag, value: tag }])]) as Promise<[Error | null, unknown][]>;
-    expect((await one(first!))[0]![0]).toBeNull();
+    const one = (tag: string) => route.callMany(node, [call([{ tag, value: tag }])]) as Promise<[[Error | null, unknown]]>;
+    expect((await one(first!))[0][0]).toBeNull();
     await cluster.cli('-p', node.split(':')[1]!, 'script', 'flush');
     const [[refused]] = await one(second!);
     expect(refused?.message).toStartWith('NOSCRIPT');

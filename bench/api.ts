@@ -380,9 +380,10 @@ async function main(redisUrl: string): Promise<number> {
   const stats = createRedisClient(redisUrl, 5000);
   await waitUntilReady(stats, 5000);
   const cpu = { baseline: { own: 0, redis: 0, requests: 0 }, service: { own: 0, redis: 0, requests: 0 }, computing: { own: 0, redis: 0, requests: 0 } };
+  type Side = keyof typeof cpu;
   /** What Redis counted per command during the service's rounds. */
   const serviceCommands: CommandStats = new Map();
-  const costed = async (side: 'baseline' | 'service' | 'computing', url: string): Promise<WrkResult> => {
+  const costed = async (side: Side, url: string): Promise<WrkResult> => {
     const [own, red, commands] = [processCpuSeconds(pidOf(side)), await redisCpuSeconds(stats), await commandStats(stats)];
     const result = await wrk(wrkBin, url, SECONDS);
     cpu[side].own += processCpuSeconds(pidOf(side)) - own;
@@ -407,13 +408,13 @@ async function main(redisUrl: string): Promise<number> {
     );
   }
 
-  const side = (k: 'baseline' | 'service' | 'computing') => {
+  const side = (k: Side) => {
     const rs = rounds.map((r) => r[k]);
     const lat = (p: keyof WrkResult['latency_us']) => median(rs.map((x) => x.latency_us[p]));
     return { rps: median(rs.map((x) => x.rps)), p50: lat('p50'), p90: lat('p90'), p95: lat('p95'), p99: lat('p99'), worstP99: Math.max(...rs.map((x) => x.latency_us.p99)), requests: rs.reduce((a, x) => a + x.requests, 0) };
   };
   await stats.quit();
-  const cpuUs = (k: 'baseline' | 'service' | 'computing', of: 'own' | 'redis') => ((cpu[k][of] / cpu[k].requests) * 1e6).toFixed(1);
+  const cpuUs = (k: Side, of: 'own' | 'redis') => ((cpu[k][of] / cpu[k].requests) * 1e6).toFixed(1);
   console.log(`cpu per request: service ${cpuUs('service', 'own')} us + redis ${cpuUs('service', 'redis')} us; every answer computed ${cpuUs('computing', 'own')} us + redis ${cpuUs('computing', 'redis')} us; baseline ${cpuUs('baseline', 'own')} us + redis ${cpuUs('baseline', 'redis')} us`);
   const base = side('baseline');
   const svc = side('service');

@@ -12,7 +12,7 @@ import { requireService } from '../tests/support/services';
 import { redisStoreOptions } from '../tests/support/stores';
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import { benchEvent, curricula, processCpuSeconds, redisCpuSeconds, writeBenchSection } from './support';
+import { benchEvent, curricula, median, processCpuSeconds, redisCpuSeconds, writeBenchSection } from './support';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 60_000);
 const STUDENTS = 1_000;
@@ -33,7 +33,6 @@ async function throughput<T>(items: T[], limit: number, task: (item: T) => Promi
   return items.length / ((performance.now() - started) / 1000);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** One round of ingest through a Redis store, in a tenant of its own so each round starts empty. */
 function applyRound(redis: RedisClient, tenant: string): Promise<number> {

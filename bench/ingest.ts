@@ -20,7 +20,7 @@ import { ingestEvent, type EngineDeps } from '../src/domain/mastery/engine';
 import { DAY_MS } from '../src/domain/mastery/topic-state';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';
-import { benchEvent, curricula, processCpuSeconds, redisCpuSeconds, withPrivateRedis, writeBenchSection } from './support';
+import { benchEvent, curricula, median, processCpuSeconds, redisCpuSeconds, withPrivateRedis, writeBenchSection } from './support';
 
 const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 100_000);
 const STUDENTS = 10_000;
@@ -128,7 +128,6 @@ function roundConfig(base: KafkaConfig, run: string): KafkaConfig {
   return { ...base, groupId: `${run}.group`, topics: { events: `${run}.events`, dlq: `${run}.dlq`, updates: `${run}.updated` } };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 async function measure(redisUrl: string) {

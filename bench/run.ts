@@ -13,7 +13,7 @@ import { applyEvent, DAY_MS, type ModelPolicy, type TopicState } from '../src/do
 import type { Clock } from '../src/ports/clock.port';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { memoryStore, redisStoreOptions } from '../tests/support/stores';
-import { benchEvent, commandStats, curricula, processCpuSeconds, redisCpuSeconds, statsBetween, topics, withPrivateRedis, writeBenchSection, type CommandStats } from './support';
+import { benchEvent, commandStats, curricula, median, processCpuSeconds, redisCpuSeconds, statsBetween, topics, withPrivateRedis, writeBenchSection, type CommandStats } from './support';
 
 /** The run's events, in wire format. */
 const clock: Clock = { now: () => Date.parse('2026-02-01T00:00:00Z') };
@@ -43,7 +43,6 @@ async function throughput<T>(items: T[], limit: number, task: (item: T) => Promi
   return items.length / ((performance.now() - started) / 1000);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function report(label: string, rates: number[]): number {
   const m = median(rates);

@@ -14,6 +14,9 @@ export const curriculum = shippedCurriculum;
 export const curricula = shippedCurricula();
 export const topics = [...curriculum.topics.values()];
 
+/** The upper median of the values (the middle one of an odd count): the figure a bench reports over its rounds. */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /**
  * Event `i` of a run: a third lessons, a third quizzes, the rest code reviews and practice,
  * spread over `students` and every topic, over the six days before `now` (inside the window

@@ -60,7 +60,7 @@ export interface AppDeps {
   /** Served predictions kept for reuse, and kept to be scored against what happened. */
   predictionCache: PredictionCache;
   predictionLog: PredictionLog;
-  /** Mastery-history answers kept for reuse (one replica's, keyed by the evidence fingerprint). */
+  /** Mastery-history answers kept for reuse (one replica's, keyed by the evidence token). */
   historyCache: AnswerCache<MasteryHistory>;
   /** Mastery answers as sent (JSON and ETag), per student, under the key queryMasteryAnswer computes. */
   masteryAnswers: AnswerCache<MasteryAnswerText>;

@@ -21,10 +21,10 @@ interface Entry<T> {
  * One replica's answers (mastery histories, rendered mastery answers), in process: the embedded
  * default and the one used with Redis.
  * Nothing here is shared, and nothing needs to be: every lookup's key holds the student's evidence
- * fingerprint as Redis (or the memory store) has it at that moment, so an event applied by any
- * replica retires the entries everywhere on their next lookup, and an erasure elsewhere leaves
- * the fingerprint at one no answer from before it carries (the consequences are the prediction
- * cache's: see evidenceFingerprint). Such an unreachable entry lingers at most `ttlMs` or until
+ * token as the store has it at that moment (MasteryStore.evidenceToken, read on every request),
+ * so an event applied by any replica retires the entries everywhere on their next lookup, and an
+ * erasure elsewhere leaves a token no answer from before it carries. Such an unreachable entry
+ * lingers at most `ttlMs` or until
  * evicted; an erasure through this replica drops the student's entries at once. Bounded by
  * `maxEntries` (LRU: a Map keeps insertion order, and a hit moves its entry to the end).
  */

@@ -24,9 +24,9 @@ interface Entry<T> {
  * token as the store has it at that moment (MasteryStore.evidenceToken, read on every request),
  * so an event applied by any replica retires the entries everywhere on their next lookup, and an
  * erasure elsewhere leaves a token no answer from before it carries. Such an unreachable entry
- * lingers at most `ttlMs` or until
- * evicted; an erasure through this replica drops the student's entries at once. Bounded by
- * `maxEntries` (LRU: a Map keeps insertion order, and a hit moves its entry to the end).
+ * lingers at most `ttlMs` or until evicted; an erasure through this replica drops the student's
+ * entries at once. Bounded by `maxEntries` (LRU: a Map keeps insertion order, and a hit moves its
+ * entry to the end).
  */
 export class MemoryAnswerCache<T> implements AnswerCache<T> {
   /** `${pseudonym}\0${key}` -> entry, least recently used first. */

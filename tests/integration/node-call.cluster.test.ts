@@ -61,7 +61,7 @@ describe('node calls on a real Redis Cluster (node-call-prelude.lua)', () => {
   test('students of several slots of one node: one call, each student answered and written', async () => {
     const route = clusterRoute(client, lua);
     const tags = tagsOn(masters[0]!, 3, 'several');
-    const [[err, replies]] = (await route.callMany(masters[0]!, [call(tags.map((tag, i) => ({ tag, value: `v${i}` })))])) as [[Error | null, unknown]];
+    const [err, replies] = await route.callNode(masters[0]!, call(tags.map((tag, i) => ({ tag, value: `v${i}` }))));
     expect(err).toBeNull();
     expect(replies).toEqual([1, 1, 1]);
     expect(await Promise.all(tags.map((t) => client.get(`${t}:v`)))).toEqual(['v0', 'v1', 'v2']);
@@ -71,13 +71,14 @@ describe('node calls on a real Redis Cluster (node-call-prelude.lua)', () => {
     const route = clusterRoute(client, lua);
     const [here1, here2] = tagsOn(masters[0]!, 2, 'mixed');
     const [elsewhere] = tagsOn(masters[1]!, 1, 'mixed');
-    const [[err]] = (await route.callMany(masters[0]!, [
+    const [err] = await route.callNode(
+      masters[0]!,
       call([
         { tag: here1!, value: 'a' },
         { tag: elsewhere!, value: 'b' },
         { tag: here2!, value: 'c' },
       ]),
-    ])) as [[Error | null, unknown]];
+    );
     expect(err?.message).toStartWith('TRYAGAIN ');
     expect(await client.exists(`${here1}:n`, `${here1}:v`)).toBe(0);
     expect(await client.exists(`${here2}:n`, `${here2}:v`)).toBe(0);
@@ -103,7 +104,7 @@ describe('node calls on a real Redis Cluster (node-call-prelude.lua)', () => {
         { tag: other!, value: 'o' },
         { tag: moving!, value: 'm' },
       ];
-      const [[refused]] = (await route.callMany(source, [call(students)])) as [[Error | null, unknown]];
+      const [refused] = await route.callNode(source, call(students));
       expect(refused?.message).toStartWith('TRYAGAIN ');
       expect(await client.exists(`${other}:n`, `${other}:v`)).toBe(0);
       expect(await client.get(`${moving}:v`)).toBe('before');
@@ -111,7 +112,7 @@ describe('node calls on a real Redis Cluster (node-call-prelude.lua)', () => {
       await cluster.cli('-p', portOf(source), 'migrate', '127.0.0.1', portOf(target), '', '0', '5000', 'keys', `${moving}:n`, `${moving}:v`);
       for (const address of [source, target]) await cluster.cli('-p', portOf(address), 'cluster', 'setslot', String(slot), 'node', targetId);
       owner = targetId;
-      const [[err, replies]] = (await route.callMany(target, [call([{ tag: moving!, value: 'after' }])])) as [[Error | null, unknown]];
+      const [err, replies] = await route.callNode(target, call([{ tag: moving!, value: 'after' }]));
       expect(err).toBeNull();
       expect(replies).toEqual([11]);
     } finally {
@@ -123,13 +124,13 @@ describe('node calls on a real Redis Cluster (node-call-prelude.lua)', () => {
     const route = clusterRoute(client, lua);
     const node = masters[2]!;
     const [first, second, third] = tagsOn(node, 3, 'flushed');
-    const one = (tag: string) => route.callMany(node, [call([{ tag, value: tag }])]) as Promise<[[Error | null, unknown]]>;
-    expect((await one(first!))[0][0]).toBeNull();
+    const one = (tag: string) => route.callNode(node, call([{ tag, value: tag }]));
+    expect((await one(first!))[0]).toBeNull();
     await cluster.cli('-p', node.split(':')[1]!, 'script', 'flush');
-    const [[refused]] = await one(second!);
+    const [refused] = await one(second!);
     expect(refused?.message).toStartWith('NOSCRIPT');
     expect(await client.exists(`${second}:n`)).toBe(0);
-    const [[err, replies]] = await one(third!);
+    const [err, replies] = await one(third!);
     expect(err).toBeNull();
     expect(replies).toEqual([1]);
   });
@@ -142,7 +143,7 @@ describe('node calls on a real Redis Cluster (node-call-prelude.lua)', () => {
     const script = (plain as unknown as { nodeCallTest: StudentScriptFn }).nodeCallTest.bind(plain);
     const route = clusterRoute(client, lua);
     // Every student is sent to the first master, as if the map were stale for two thirds of the slots.
-    const batcher = new StudentScriptBatcher(script, 8, { nodeOf: () => masters[0], callMany: route.callMany });
+    const batcher = new StudentScriptBatcher(script, 8, { nodeOf: () => masters[0], callNode: route.callNode });
     const tags = Array.from({ length: 60 }, (_, i) => `{stale-${i}}`);
     const replies = await Promise.all(tags.map((tag) => batcher.submit(keysOf(tag), [tag])));
     expect(replies).toEqual(tags.map(() => 1));

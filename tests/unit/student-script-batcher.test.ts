@@ -57,44 +57,37 @@ describe('StudentScriptBatcher', () => {
       return c.slice(c.length - 2 - n, c.length - 2) as string[];
     };
 
-    test("the students of one node share calls of up to maxPerCall, whatever their slots; a node's calls go in one pipeline when the turn ends", async () => {
-      const pipelines: { node: string; calls: (string | number)[][] }[] = [];
+    test("the students of one node share calls of up to maxPerCall, whatever their slots; a node's full call leaves at once, the rest when the turn ends", async () => {
+      const sent: { node: string; call: (string | number)[] }[] = [];
       const { calls, script } = recordingScript();
       const batcher = new StudentScriptBatcher(script, 2, {
         nodeOf,
-        callMany: async (node, many) => {
-          pipelines.push({ node, calls: many });
-          return many.map((c) => [null, keysOfNodeCall(c).map((k) => `ok ${k}`)] as [null, unknown]);
+        callNode: async (node, call) => {
+          sent.push({ node, call });
+          return [null, keysOfNodeCall(call).map((k) => `ok ${k}`)];
         },
       });
       const answers = keys.map((k) => batcher.submit([k], [`arg ${k}`]));
-      expect(pipelines).toHaveLength(0);
+      // Before the turn ends: each node's first two students, n1's of two slots.
+      expect(sent.map((p) => [p.node, p.call])).toEqual([
+        ['n1', [`arg ${keys[0]}`, `arg ${keys[1]}`, keys[0]!, keys[1]!, 1, 2]],
+        ['n2', [`arg ${keys[3]}`, `arg ${keys[4]}`, keys[3]!, keys[4]!, 1, 2]],
+      ]);
+      expect(slotOf(keys[0]!)).not.toBe(slotOf(keys[1]!));
       expect(await Promise.all(answers)).toEqual(keys.map((k) => `ok ${k}`));
       expect(calls).toHaveLength(0);
-      expect(pipelines.map((p) => [p.node, p.calls])).toEqual([
-        [
-          'n1',
-          [
-            [`arg ${keys[0]}`, `arg ${keys[1]}`, keys[0]!, keys[1]!, 1, 2],
-            [`arg ${keys[2]}`, keys[2]!, 1, 1],
-          ],
-        ],
-        ['n2', [[`arg ${keys[3]}`, `arg ${keys[4]}`, keys[3]!, keys[4]!, 1, 2]]],
-      ]);
-      // The first call spans two slots of one node.
-      expect(slotOf(keys[0]!)).not.toBe(slotOf(keys[1]!));
+      expect(sent.slice(2).map((p) => [p.node, p.call])).toEqual([['n1', [`arg ${keys[2]}`, keys[2]!, 1, 1]]]);
     });
 
     test('a call the node did not run goes again through the cluster client, one call per slot; other errors reach their students', async () => {
       const { calls, script } = recordingScript();
       const batcher = new StudentScriptBatcher(script, 8, {
         nodeOf,
-        callMany: async (node, many) =>
-          many.map((c) => {
-            if (node === 'n1') return [new Error('TRYAGAIN keys of this call are not all served by this node'), null];
-            if (keysOfNodeCall(c).includes(keys[3]!)) return [new Error('ERR out of memory'), null];
-            return [null, ['ran']];
-          }) as [Error | null, unknown][],
+        callNode: async (node, call) => {
+          if (node === 'n1') return [new Error('TRYAGAIN keys of this call are not all served by this node'), null];
+          if (keysOfNodeCall(call).includes(keys[3]!)) return [new Error('ERR out of memory'), null];
+          return [null, ['ran']];
+        },
       });
       const settled = [keys[0]!, keys[1]!, keys[3]!, keys[4]!].map((k) =>
         batcher.submit([k], [`arg ${k}`]).then(

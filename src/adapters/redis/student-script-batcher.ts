@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import { ReplyError, type Cluster, type Redis } from 'ioredis';
 import { hashSlot } from './hash-slot';
 import nodeCallPrelude from './node-call-prelude.lua' with { type: 'text' };
 
@@ -10,8 +10,8 @@ type ScriptCall = (string | number)[];
 
 /**
  * How calls reach the nodes of a Redis Cluster: the node serving a slot, as this client last
- * learned it, and several calls sent to one node in one pipeline on that node's own connection,
- * each answering on its own. A call holds students of any slots the node serves: the script runs
+ * learned it, and a call sent straight to a node on that node's own connection (EVALSHA; the node
+ * connections do not auto-pipeline). A call holds students of any slots the node serves: the script runs
  * with node-call-prelude.lua before it, which takes the keys from the end of the arguments (Redis
  * refuses declared keys of several slots) and checks that the node serves them all before anything
  * is written. Not the cluster client's pipeline: it hashes every key of every command again to
@@ -21,8 +21,12 @@ type ScriptCall = (string | number)[];
  */
 export interface ClusterRoute {
   nodeOf(slot: number): string | undefined;
-  /** Each call: the script's arguments, then its keys, the keys per student and the key count (the prelude's order). */
-  callMany(node: string, calls: ScriptCall[]): Promise<[Error | null, unknown][]>;
+  /**
+   * One call, in the prelude's order: the script's arguments, then its keys, the keys per student
+   * and the key count. Answers the node's error reply or its replies; rejects when the node could
+   * not be asked (no connection to it, the script could not be loaded).
+   */
+  callNode(node: string, call: ScriptCall): Promise<[Error | null, unknown]>;
 }
 
 /**
@@ -36,19 +40,21 @@ export function clusterRoute(cluster: Cluster, lua: string): ClusterRoute {
   const loaded = new WeakSet<Redis>();
   return {
     nodeOf: (slot) => cluster.slots[slot]?.[0],
-    callMany: async (node, calls) => {
+    callNode: async (node, call) => {
       const redis = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === node);
       if (!redis) throw new Error(`no connection to ${node}`);
       if (!loaded.has(redis)) {
         await redis.script('LOAD', script);
         loaded.add(redis);
       }
-      const pipeline = redis.pipeline();
-      for (const c of calls) pipeline.evalsha(sha, 0, ...c);
-      const replies = await pipeline.exec();
-      if (!replies) throw new Error('pipeline discarded');
-      if (replies.some(([err]) => err?.message.startsWith('NOSCRIPT'))) loaded.delete(redis);
-      return replies;
+      try {
+        return [null, await redis.evalsha(sha, 0, ...call)];
+      } catch (err) {
+        // ioredis types ReplyError as any: the cast lets `instanceof` narrow.
+        if (!(err instanceof (ReplyError as typeof Error))) throw err;
+        if (err.message.startsWith('NOSCRIPT')) loaded.delete(redis);
+        return [err, null];
+      }
     },
   };
 }
@@ -71,21 +77,22 @@ interface PendingStudent {
  * arguments, and answers one reply per student; each student's part succeeds or fails on its own
  * and stays atomic (the whole call is).
  *
- * On one server a call goes out as soon as `maxPerCall` students are waiting, and whatever is left
- * at the end of the event-loop turn goes then. Sending a full call at once, rather than everything
- * at the end of the turn, lets Redis run the first call of a burst while this process still
- * computes the rest: the two work side by side instead of in turns. (The scripts are exempt from
- * ioredis's auto-pipelining for the same reason: it keeps one pipeline per node in flight and holds
- * every later command until that pipeline's last reply, client.ts.)
+ * A call goes out as soon as `maxPerCall` students are waiting for it, and whatever is left at the
+ * end of the event-loop turn goes then. Sending a full call at once, rather than everything at the
+ * end of the turn, lets Redis run the first call of a burst while this process still computes the
+ * rest: the two work side by side instead of in turns. (The scripts are exempt from ioredis's
+ * auto-pipelining for the same reason: it keeps one pipeline per node in flight and holds every
+ * later command until that pipeline's last reply, client.ts.)
  *
- * On a Redis Cluster students are grouped by the node serving their slot (as this client last
- * learned it), and a node's calls (of up to `maxPerCall` students each, of any of its slots) go in
- * one pipeline (ClusterRoute). There everything waits for the end of the turn: the nodes already
- * work side by side, and a turn's calls in one write per node cost less than the same calls in
- * several (docs/benchmarks.md, Redis Cluster).
+ * On a Redis Cluster students wait per node, the node serving their slot as this client last
+ * learned it, and a call holds students of any of that node's slots (ClusterRoute). A node with
+ * many students in a turn gets its full calls as they fill, as one server does: on a one-master
+ * cluster, waiting for the end of the turn instead halved the rate (docs/benchmarks.md, Redis
+ * Cluster).
  */
 export class StudentScriptBatcher {
-  private pending: PendingStudent[] = [];
+  /** Students waiting for a call, by node ('' on one server, or when no node is known for the slot). */
+  private readonly pending = new Map<string, PendingStudent[]>();
   private scheduled = false;
 
   constructor(
@@ -96,10 +103,16 @@ export class StudentScriptBatcher {
 
   submit(keys: string[], args: (string | number)[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ keys, args, resolve, reject });
-      if (!this.cluster && this.pending.length >= this.maxPerCall) {
-        this.flush();
-      } else if (!this.scheduled) {
+      const node = this.cluster?.nodeOf(hashSlot(keys[0]!)) ?? '';
+      const students = this.pending.get(node) ?? [];
+      students.push({ keys, args, resolve, reject });
+      if (students.length >= this.maxPerCall) {
+        this.pending.delete(node);
+        this.sendCall(node, students);
+        return;
+      }
+      this.pending.set(node, students);
+      if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
           this.scheduled = false;
@@ -110,21 +123,13 @@ export class StudentScriptBatcher {
   }
 
   private flush(): void {
-    const all = this.pending;
-    if (all.length === 0) return;
-    this.pending = [];
-    if (!this.cluster) {
-      this.sendInCalls(all);
-      return;
-    }
-    const nodes = new Map<string, PendingStudent[]>();
-    for (const p of all) {
-      const node = this.cluster.nodeOf(hashSlot(p.keys[0]!)) ?? '';
-      const students = nodes.get(node);
-      if (students) students.push(p);
-      else nodes.set(node, [p]);
-    }
-    for (const [node, students] of nodes) this.sendMany(this.cluster, node, this.inCalls(students));
+    for (const [node, students] of this.pending) this.sendCall(node, students);
+    this.pending.clear();
+  }
+
+  private sendCall(node: string, students: PendingStudent[]): void {
+    if (this.cluster) this.sendToNode(this.cluster, node, students);
+    else this.send(students);
   }
 
   private inCalls(students: PendingStudent[]): PendingStudent[][] {
@@ -180,24 +185,20 @@ export class StudentScriptBatcher {
   }
 
   /**
-   * Calls bound for one node in one pipeline. A call the node did not run (a slot of it moved or is
-   * moving, the script is not loaded there) is sent again through the cluster client, slot by
-   * slot, which follows the redirections; as is every call when the node cannot be reached this
-   * way at all (no node known for the slot, or its connection is gone). Sending a call again is
+   * A call to one node. A call the node did not run (a slot of it moved or is moving, the script
+   * is not loaded there) is sent again through the cluster client, slot by slot, which follows the
+   * redirections; as is a call when the node cannot be reached this way at all (no node known for the slot, or its connection is gone). Sending a call again is
    * safe even if it ran: every script batched here is idempotent per student (a commit's event id,
    * a day's snapshot, a read), so a second run answers `duplicate` or `unchanged` and writes nothing.
    */
-  private sendMany(cluster: ClusterRoute, node: string, batches: PendingStudent[][]): void {
+  private sendToNode(cluster: ClusterRoute, node: string, batch: PendingStudent[]): void {
     cluster
-      .callMany(node, batches.map(StudentScriptBatcher.nodeCallOf))
-      .then((results) =>
-        batches.forEach((batch, i) => {
-          const [err, replies] = results[i] ?? [new Error('no reply'), null];
-          if (!err) StudentScriptBatcher.answer(batch, replies);
-          else if (NOT_RUN.test(err.message)) this.sendBySlot(batch);
-          else batch.forEach((s) => s.reject(err));
-        }),
-      )
-      .catch(() => batches.forEach((batch) => this.sendBySlot(batch)));
+      .callNode(node, StudentScriptBatcher.nodeCallOf(batch))
+      .then(([err, replies]) => {
+        if (!err) StudentScriptBatcher.answer(batch, replies);
+        else if (NOT_RUN.test(err.message)) this.sendBySlot(batch);
+        else batch.forEach((s) => s.reject(err));
+      })
+      .catch(() => this.sendBySlot(batch));
   }
 }

@@ -43,18 +43,19 @@ async function freeClusterPort(taken: Set<number>): Promise<number> {
 }
 
 /**
- * A 3-master cluster of this test's own, for faults (freezing a node) and resharding that must not
- * disturb the suites sharing the cluster of `services:up`. Stopped (SIGKILL) by `stop`.
+ * A cluster of this test's own, for faults (freezing a node) and resharding that must not disturb
+ * the suites sharing the cluster of `services:up`: 3 masters, or one holding every slot (what
+ * `redis-cli --cluster create`, which wants 3, cannot make). Stopped (SIGKILL) by `stop`.
  */
-export async function startPrivateCluster(): Promise<PrivateCluster> {
+export async function startPrivateCluster(masters: 1 | 3 = 3): Promise<PrivateCluster> {
   const taken = new Set<number>();
   const nodes: PrivateCluster['nodes'] = [];
   const dir = mkdtempSync(join(tmpdir(), 'me-cluster-'));
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < masters; i++) {
     const port = await freeClusterPort(taken);
     taken.add(port);
     const proc = Bun.spawn(
-      ['redis-server', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '5000', '--dir', dir],
+      ['redis-server', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '5000', '--cluster-announce-ip', '127.0.0.1', '--dir', dir],
       { stdout: 'ignore', stderr: 'ignore' },
     );
     nodes.push({ port, proc });
@@ -74,7 +75,8 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
     for (const n of nodes) {
       for (let i = 0; i < 100 && !(await run(['-p', String(n.port), 'ping']).catch(() => '')).includes('PONG'); i++) await Bun.sleep(50);
     }
-    await run(['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    if (masters === 1) await run(['-p', String(nodes[0]!.port), 'cluster', 'addslotsrange', '0', '16383']);
+    else await run(['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
     for (let i = 0; i < 100 && !(await run(['-p', String(nodes[0]!.port), 'cluster', 'info'])).includes('cluster_state:ok'); i++) await Bun.sleep(100);
   } catch (err) {
     await stop();

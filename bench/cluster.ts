@@ -13,7 +13,7 @@ import { requireService } from '../tests/support/services';
 import { redisStoreOptions } from '../tests/support/stores';
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import { benchEvent, curricula, median, processCpuSeconds, redisCpuSeconds, writeBenchSection } from './support';
+import { benchEvent, curricula, deleteKeys, median, processCpuSeconds, redisCpuSeconds, writeBenchSection } from './support';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 60_000);
 const STUDENTS = 1_000;
@@ -80,6 +80,9 @@ async function main() {
     singleRates.push(await costedRound(single, `${run}-1${r}`, singleCost));
     console.log(`round ${r}: standalone ${Math.round(standaloneRates[r]!)} /s, cluster ${Math.round(clusterRates[r]!)} /s, one-master cluster ${Math.round(singleRates[r]!)} /s`);
   }
+  // What the rounds wrote on the shared servers of `services:up`, which the test suites use too.
+  const written = [`me:{${run}-*`];
+  await Promise.all([deleteKeys(standalone as Redis, written), ...(cluster as Cluster).nodes('master').map((m) => deleteKeys(m, written))]);
   await Promise.all([standalone.quit(), cluster.quit(), single.quit()]);
   await oneMaster.stop();
   const ratio = median(clusterRates.map((c, i) => c / standaloneRates[i]!));
@@ -89,7 +92,7 @@ async function main() {
   const section = [
     '## Redis Cluster: events applied per second against one Redis',
     '',
-    `${EVENTS.toLocaleString('en-US')} events over ${STUDENTS.toLocaleString('en-US')} students and every topic, ${CONCURRENCY} in flight, through the Redis mastery store (read, then Lua commits batched per node), on the standalone \`redis-server\` and on the 3-master Redis Cluster that \`bun run services:up\` starts (\`scripts/redis-cluster.sh\`, all on this machine's loopback); median of ${ROUNDS} rounds, the two alternating round by round, each round in a tenant of its own.`,
+    `${EVENTS.toLocaleString('en-US')} events over ${STUDENTS.toLocaleString('en-US')} students and every topic, ${CONCURRENCY} in flight, through the Redis mastery store (read, then Lua commits batched per node), on the standalone \`redis-server\` and on the 3-master Redis Cluster that \`bun run services:up\` starts (\`scripts/redis-cluster.sh\`, all on this machine's loopback); median of ${ROUNDS} rounds, the sides alternating round by round, each round in a tenant of its own, deleted from the shared servers at the end.`,
     '',
     '| measurement | events/s (median) | rounds |',
     '| --- | ---: | --- |',
@@ -107,7 +110,7 @@ async function main() {
     '',
     `**Cluster / standalone apply (median of the per-round ratios): ${(ratio * 100).toFixed(1)}%** (target: at least ${TARGET * 100}%). ${ratio >= TARGET ? 'Target met.' : 'Target NOT met.'}`,
     '',
-    "On a cluster the commits wait per master and go out in calls of up to 32 students of any of its slots, a call as soon as it is full and the rest at the end of the event-loop turn, as on one Redis. Until 2026-11-26 11:00 UTC a cluster's calls all waited for the end of the turn and went in one pipeline per master: on the one-master cluster that made about 28,000 events/s against 51,000 to 53,000 now (a cluster-only run of 120,000 events, alternating); with 3 masters it made no difference at 256 in flight and 7-12% more at 1,024. Redis refuses declared keys of several slots, so such a call passes its keys as arguments and runs behind `node-call-prelude.lua`, which has the node check, one `EXISTS` per student, that it serves each student's slot and that the slot is not moving, before anything is written; otherwise the call writes nothing and its students go again through the cluster client, slot by slot (ADR 0014). That check costs too little to measure: without it (an experiment) Redis spent the same CPU per event, and folding it into the commit's consent read (an `MGET` of both keys, a call fewer per commit) made the script 3-5% slower, so it stayed as it is. The one-master row shows what the cluster protocol itself costs: about what one Redis does, each command a script runs is checked against the slot map, some 45-55 ns (a loop of 200,000 `GET`s or `HSET`s in one `EVAL`, on a master and on the standalone server). What costs more with 3 masters is three Redis processes sharing the two cores with this one: each master's CPU per event rises with the switching between them, and this process's writes, one per call and each waking the master it goes to, took about twice as long per call as on one Redis in a profile of each (`bun --cpu-prof-md`: the socket writes were 19.6% of this process's samples against 10%). So the figure is the cost of three processes on two cores, not the gain of more machines (docs/scaling.md has the multi-replica run). With one call per slot (in practice per student), the design before 2026-11-26 08:30 UTC, this ratio was 58-70% over the quiet runs.",
+    "On a cluster the commits wait per master and go out in calls of up to 32 students of any of its slots, a call as soon as it is full and the rest at the end of the event-loop turn, as on one Redis. Until 2026-11-26 11:00 UTC a cluster's calls all waited for the end of the turn and went in one pipeline per master: on the one-master cluster that made about 28,000 events/s against 51,000 to 53,000 now (a cluster-only run of 120,000 events, alternating); with 3 masters it made no difference at 256 in flight and 7-12% more at 1,024. Redis refuses declared keys of several slots, so such a call passes its keys as arguments and runs behind `node-call-prelude.lua`, which has the node check, one `EXISTS` per student, that it serves each student's slot and that the slot is not moving, before anything is written; otherwise the call writes nothing and its students go again through the cluster client, slot by slot (ADR 0014). That check costs too little to measure: without it (an experiment) Redis spent the same CPU per event, and folding it into the commit's consent read (an `MGET` of both keys, a call fewer per commit) made the script 3-5% slower, so it stayed as it is. The one-master row shows that the cluster protocol itself costs little: Redis checks each command a script runs against the slot map, some 45-55 ns a command (a loop of 200,000 `GET`s or `HSET`s in one `EVAL`, on a master and on the standalone server). What costs more with 3 masters is three Redis processes sharing the two cores with this one: each master's CPU per event rises with the switching between them, and this process's writes, one per call and each waking the master it goes to, took about twice as long per call as on one Redis in a profile of each (`bun --cpu-prof-md`: the socket writes were 19.6% of this process's samples against 10%). So the figure is the cost of three processes on two cores, not the gain of more machines (docs/scaling.md has the multi-replica run). With one call per slot (in practice per student), the design before 2026-11-26 08:30 UTC, this ratio was 58-70% over the quiet runs.",
     '',
   ].join('\n');
   writeBenchSection('redis-cluster', section, 'bun run bench (bench/cluster.ts)');

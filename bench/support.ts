@@ -62,14 +62,17 @@ export function writeBenchSection(name: string, section: string, command: string
   writeFileSync(file, doc);
 }
 
-/** Deletes every key matching the patterns (a bench's own tenant), by SCAN: never KEYS on a shared server. */
+/**
+ * Deletes every key matching the patterns (a bench's own tenant), by SCAN: never KEYS on a shared
+ * server. One UNLINK per key, so it works on a cluster master too, whose keys are of many slots.
+ */
 export async function deleteKeys(redis: Redis, patterns: readonly string[]): Promise<void> {
   for (const pattern of patterns) {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
+      if (keys.length > 0) await keys.reduce((pipeline, key) => pipeline.unlink(key), redis.pipeline()).exec();
     } while (cursor !== '0');
   }
 }

@@ -1,0 +1,53 @@
+/**
+ * The kafkajs internals tests/unit/kafka-produce-encoding.test.ts checks the patch with (CommonJS
+ * modules without typings): only what that test uses.
+ */
+declare module 'kafkajs/src/protocol/encoder' {
+  export default class Encoder {
+    constructor(initialSize?: number);
+    readonly buffer: Buffer;
+    size(): number;
+    writeInt16(value: number): Encoder;
+    writeInt32(value: number): Encoder;
+    writeString(value: string | null): Encoder;
+    writeArray(values: Encoder[]): Encoder;
+    writeEncoder(value: Encoder): Encoder;
+  }
+}
+
+declare module 'kafkajs/src/protocol/recordBatch/record/v0' {
+  import type Encoder from 'kafkajs/src/protocol/encoder';
+  export default function Record(record: { key?: string | Buffer | null; value: string | Buffer | null; headers?: Record<string, string>; offsetDelta: number; timestampDelta: number }): Encoder;
+}
+
+declare module 'kafkajs/src/protocol/recordBatch/v0' {
+  import type Encoder from 'kafkajs/src/protocol/encoder';
+  export function RecordBatch(batch: Record<string, unknown> & { records: Encoder[] }): Promise<Encoder>;
+}
+
+declare module 'kafkajs/src/protocol/requests/produce/v3/request' {
+  import type Encoder from 'kafkajs/src/protocol/encoder';
+  const produceV3: ((request: Record<string, unknown>) => { encode(): Promise<Encoder> }) & {
+    /** Added by patches/kafkajs@2.2.4.patch: the request in one pass, or null when it takes the general path. */
+    encodeInOnePass(request: Record<string, unknown>): Encoder | null;
+  };
+  export default produceV3;
+}
+
+declare module 'kafkajs/src/protocol/message/compression' {
+  export const Types: { None: number; GZIP: number; Snappy: number; LZ4: number; ZSTD: number };
+}
+
+declare module 'kafkajs/src/utils/long' {
+  export default class Long {
+    static fromInt(value: number): Long;
+  }
+}
+
+declare module 'kafkajs/src/protocol/recordBatch/crc32C' {
+  export default function crc32C(buffer: Buffer): number;
+}
+
+declare module 'kafkajs/src/producer/groupMessagesPerPartition' {
+  export default function groupMessagesPerPartition<M>(args: { topic: string; partitionMetadata: unknown[]; messages: M[]; partitioner: (args: { message: M }) => number }): Record<number, M[]>;
+}

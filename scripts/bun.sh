@@ -17,9 +17,11 @@ else
   bun_bin="$root/.tools/bun/node_modules/.bin/bun"
 fi
 export PATH="$(dirname "$bun_bin"):$PATH"
-# Install dependencies when the lockfile is newer than the last install.
+# Install dependencies when the lockfile, the manifest or a dependency patch is newer than the last
+# install (a changed patch leaves the lockfile as it was).
 stamp="$root/node_modules/.install-stamp"
-if [ ! -f "$stamp" ] || [ "$root/bun.lock" -nt "$stamp" ] || [ "$root/package.json" -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ "$root/bun.lock" -nt "$stamp" ] || [ "$root/package.json" -nt "$stamp" ] \
+  || [ -n "$(find "$root/patches" -type f -newer "$stamp" 2>/dev/null)" ]; then
   (cd "$root" && "$bun_bin" install --frozen-lockfile >&2) && touch "$stamp"
 fi
 cd "$root"

@@ -11,13 +11,13 @@ type ScriptCall = (string | number)[];
 /**
  * How calls reach the nodes of a Redis Cluster: the node serving a slot, as this client last
  * learned it, and a call sent straight to a node on that node's own connection (EVALSHA; the node
- * connections do not auto-pipeline). A call holds students of any slots the node serves: the script runs
- * with node-call-prelude.lua before it, which takes the keys from the end of the arguments (Redis
- * refuses declared keys of several slots) and checks that the node serves them all before anything
- * is written. Not the cluster client's pipeline: it hashes every key of every command again to
- * check their slots, which cost a fifth of this process's CPU per apply. A call the node did not
- * run (wrong node, slot moving) answers an error saying so, and the batcher sends its students
- * again through the cluster client, which follows redirections.
+ * connections do not auto-pipeline). A call holds students of any slots the node serves: the
+ * script runs with node-call-prelude.lua before it, which takes the keys from the end of the
+ * arguments (Redis refuses declared keys of several slots) and checks that the node serves them
+ * all before anything is written. Not the cluster client's pipeline: it hashes every key of every
+ * command again to check their slots, which cost a fifth of this process's CPU per apply. A call
+ * the node did not run (wrong node, slot moving) answers an error saying so, and the batcher sends
+ * its students again through the cluster client, which follows redirections.
  */
 export interface ClusterRoute {
   nodeOf(slot: number): string | undefined;

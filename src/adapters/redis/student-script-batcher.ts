@@ -132,17 +132,10 @@ export class StudentScriptBatcher {
     else this.send(students);
   }
 
-  private inCalls(students: PendingStudent[]): PendingStudent[][] {
-    const calls: PendingStudent[][] = [];
-    for (let i = 0; i < students.length; i += this.maxPerCall) calls.push(students.slice(i, i + this.maxPerCall));
-    return calls;
-  }
-
-  private sendInCalls(students: PendingStudent[]): void {
-    for (const call of this.inCalls(students)) this.send(call);
-  }
-
-  /** Through the cluster client, which routes a call by its keys: one call per slot. */
+  /**
+   * Through the cluster client, which routes a call by its keys: one call per slot. The students
+   * are one call's, so no slot has more than a call holds.
+   */
   private sendBySlot(students: PendingStudent[]): void {
     const slots = new Map<number, PendingStudent[]>();
     for (const p of students) {
@@ -151,7 +144,7 @@ export class StudentScriptBatcher {
       if (group) group.push(p);
       else slots.set(slot, [p]);
     }
-    for (const group of slots.values()) this.sendInCalls(group);
+    for (const group of slots.values()) this.send(group);
   }
 
   /** One call with declared keys: each student's keys in turn, then each student's arguments. */
@@ -187,9 +180,10 @@ export class StudentScriptBatcher {
   /**
    * A call to one node. A call the node did not run (a slot of it moved or is moving, the script
    * is not loaded there) is sent again through the cluster client, slot by slot, which follows the
-   * redirections; as is a call when the node cannot be reached this way at all (no node known for the slot, or its connection is gone). Sending a call again is
-   * safe even if it ran: every script batched here is idempotent per student (a commit's event id,
-   * a day's snapshot, a read), so a second run answers `duplicate` or `unchanged` and writes nothing.
+   * redirections; as is a call when the node cannot be reached this way at all (no node known for
+   * the slot, or its connection is gone). Sending a call again is safe even if it ran: every
+   * script batched here is idempotent per student (a commit's event id, a day's snapshot, a
+   * read), so a second run answers `duplicate` or `unchanged` and writes nothing.
    */
   private sendToNode(cluster: ClusterRoute, node: string, batch: PendingStudent[]): void {
     cluster

@@ -7,6 +7,7 @@ declare module 'kafkajs/src/protocol/encoder' {
     constructor(initialSize?: number);
     readonly buffer: Buffer;
     size(): number;
+    writeInt8(value: number): Encoder;
     writeInt16(value: number): Encoder;
     writeInt32(value: number): Encoder;
     writeString(value: string | null): Encoder;
@@ -50,4 +51,10 @@ declare module 'kafkajs/src/protocol/recordBatch/crc32C' {
 
 declare module 'kafkajs/src/producer/groupMessagesPerPartition' {
   export default function groupMessagesPerPartition<M>(args: { topic: string; partitionMetadata: unknown[]; messages: M[]; partitioner: (args: { message: M }) => number }): Record<number, M[]>;
+}
+
+declare module 'kafkajs/src/protocol/request' {
+  import type Encoder from 'kafkajs/src/protocol/encoder';
+  /** A request framed for the socket: its size, header and payload. */
+  export default function frameRequest(args: { correlationId: number; clientId: string | null; request: { apiKey: number; apiVersion: number; encode(): Promise<Encoder> } }): Promise<{ buffer: Buffer }>;
 }

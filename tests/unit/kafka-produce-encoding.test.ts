@@ -8,13 +8,15 @@ import crc32C from 'kafkajs/src/protocol/recordBatch/crc32C';
 import groupMessagesPerPartition from 'kafkajs/src/producer/groupMessagesPerPartition';
 import { Types } from 'kafkajs/src/protocol/message/compression';
 import Long from 'kafkajs/src/utils/long';
+import frameRequest from 'kafkajs/src/protocol/request';
 
 /**
  * patches/kafkajs@2.2.4.patch encodes a produce request in one pass when it can. Its bytes must be
  * the general path's: that path is rebuilt here from kafkajs's unpatched Record and RecordBatch,
- * exactly as produce/v3/request.js composed them before the patch. The patch also makes two
- * helpers of both paths faster, checked here on their own: CRC32C eight bytes at a time, and the
- * grouping of a send's messages per partition in one pass.
+ * exactly as produce/v3/request.js composed them before the patch. The patch also makes three
+ * helpers of both paths faster, checked here on their own: CRC32C eight bytes at a time, the
+ * grouping of a send's messages per partition in one pass, and the framing of every request
+ * (size and header before the payload) in one buffer.
  */
 type Message = { key?: string | Buffer | null; value: string | Buffer | null; headers?: Record<string, string>; timestamp?: number };
 type TopicData = { topic: string; partitions: { partition: number; firstSequence?: number; messages: Message[] }[] }[];
@@ -119,5 +121,21 @@ describe('kafkajs helpers the patch speeds up', () => {
     const grouped = groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}], messages, partitioner });
     for (let p = 0; p < 6; p++) expect(grouped[p]).toEqual(messages.filter((m) => partitioner({ message: m }) === p));
     expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner })).toEqual({});
+  });
+
+  test('a request is framed as kafkajs framed it: size, API key and version, correlation id, client id, payload', async () => {
+    // kafkajs's framing before the patch, with its own Encoder.
+    const framedBefore = (payload: Encoder, apiKey: number, apiVersion: number, correlationId: number, clientId: string | null) => {
+      const header = new Encoder().writeInt16(apiKey).writeInt16(apiVersion).writeInt32(correlationId).writeString(clientId).writeEncoder(payload);
+      return new Encoder().writeInt32(header.size()).writeEncoder(header).buffer;
+    };
+    for (const [payloadBytes, clientId] of [[0, 'mastery-engine'], [1, null], [300, 'é-client'], [70_000, 'x'.repeat(300)]] as const) {
+      const payload = new Encoder();
+      for (let i = 0; i < payloadBytes; i++) payload.writeInt8((i % 251) - 125);
+      const request = { apiKey: 0, apiVersion: 3, encode: async () => payload };
+      const framed = await frameRequest({ correlationId: 2 ** 31 - 1, clientId, request });
+      expect(framed.buffer.equals(framedBefore(payload, 0, 3, 2 ** 31 - 1, clientId))).toBe(true);
+    }
+    await expect(frameRequest({ correlationId: 1, clientId: 'c', request: { apiKey: 0, apiVersion: 3, encode: async () => Buffer.alloc(4) as never } })).rejects.toThrow('Encoder');
   });
 });

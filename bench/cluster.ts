@@ -20,6 +20,8 @@ const STUDENTS = 1_000;
 /** As many in flight as the Kafka consumer applies at once by default (KAFKA_APPLY_CONCURRENCY). */
 const CONCURRENCY = 256;
 const ROUNDS = 5;
+/** Applied on each side before the timed rounds, not counted. */
+const WARM_UP_EVENTS = 20_000;
 const TARGET = 0.7;
 
 const clock: Clock = { now: () => Date.parse('2026-02-01T00:00:00Z') };
@@ -36,10 +38,10 @@ async function throughput<T>(items: T[], limit: number, task: (item: T) => Promi
 
 
 /** One round of ingest through a Redis store, in a tenant of its own so each round starts empty. */
-function applyRound(redis: RedisClient, tenant: string): Promise<number> {
+function applyRound(redis: RedisClient, tenant: string, count = EVENTS): Promise<number> {
   const store = new RedisMasteryStore(redis, { ...redisStoreOptions, stateTtlSeconds: ttlSeconds(1), idempotencyRetentionMs: 0.5 * DAY_MS });
   const deps: EngineDeps = { store, clock, curricula, policy, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } };
-  const events = Array.from({ length: EVENTS }, (_, i) => ({ ...benchEvent(tenant, i, STUDENTS, clock.now()), tenant_id: tenant }));
+  const events = Array.from({ length: count }, (_, i) => ({ ...benchEvent(tenant, i, STUDENTS, clock.now()), tenant_id: tenant }));
   return throughput(events, CONCURRENCY, (e) => ingestEvent(deps, e));
 }
 
@@ -74,6 +76,9 @@ async function main() {
   const clusterCost = { bun: 0, redis: 0 };
   const singleRates: number[] = [];
   const singleCost = { bun: 0, redis: 0 };
+  // Untimed: the first round of a process runs cold (JIT, heap growth), which would weigh on
+  // whichever side went first, the standalone one.
+  for (const [i, side] of [standalone, cluster, single].entries()) await applyRound(side, `${run}-w${i}`, WARM_UP_EVENTS);
   for (let r = 0; r < ROUNDS; r++) {
     standaloneRates.push(await costedRound(standalone, `${run}-s${r}`, standaloneCost));
     clusterRates.push(await costedRound(cluster, `${run}-c${r}`, clusterCost));
@@ -92,7 +97,7 @@ async function main() {
   const section = [
     '## Redis Cluster: events applied per second against one Redis',
     '',
-    `${EVENTS.toLocaleString('en-US')} events over ${STUDENTS.toLocaleString('en-US')} students and every topic, ${CONCURRENCY} in flight, through the Redis mastery store (read, then Lua commits batched per node), on the standalone \`redis-server\` and on the 3-master Redis Cluster that \`bun run services:up\` starts (\`scripts/redis-cluster.sh\`, all on this machine's loopback); median of ${ROUNDS} rounds, the sides alternating round by round, each round in a tenant of its own, deleted from the shared servers at the end.`,
+    `${EVENTS.toLocaleString('en-US')} events over ${STUDENTS.toLocaleString('en-US')} students and every topic, ${CONCURRENCY} in flight, through the Redis mastery store (read, then Lua commits batched per node), on the standalone \`redis-server\` and on the 3-master Redis Cluster that \`bun run services:up\` starts (\`scripts/redis-cluster.sh\`, all on this machine's loopback); after an untimed warm-up of ${WARM_UP_EVENTS.toLocaleString('en-US')} events on each side, median of ${ROUNDS} rounds, the sides alternating round by round, each round in a tenant of its own, deleted from the shared servers at the end.`,
     '',
     '| measurement | events/s (median) | rounds |',
     '| --- | ---: | --- |',

@@ -43,6 +43,14 @@ async function verifyInCalls(store: ReturnType<typeof stored>, limit: number) {
 }
 
 describe('the audit hash chain', () => {
+  test('links are SHA-256 in lowercase hex, the bytes of UTF-8 text: chains written before stay verifiable', () => {
+    expect(sha256('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(sha256('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(sha256('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')).toBe('248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
+    // Multi-byte text (names, actions in other scripts) hashes as its UTF-8 bytes.
+    expect(sha256('é – 学生')).toBe('fbd8b0b8cb31ac22dddbe7699c0331e7e1d5afaa92b2589cf5cce4ddc4ee8c9a');
+  });
+
   test('an untouched chain of 1,000 entries verifies', async () => {
     const records = thousand();
     expect(records[0]!.prevHash).toBe(GENESIS_HASH);

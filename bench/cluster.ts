@@ -17,7 +17,11 @@ import { benchEvent, curricula, deleteKeys, median, processCpuSeconds, redisCpuS
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 60_000);
 const STUDENTS = 1_000;
-/** As many in flight as the Kafka consumer applies at once by default (KAFKA_APPLY_CONCURRENCY). */
+/**
+ * As many in flight as the Kafka consumer applies at once per partition by default
+ * (KAFKA_APPLY_CONCURRENCY); a replica consuming 6 partitions may have six times as many, a case
+ * docs/benchmarks.md (Hot paths, the cluster's calls) measured apart.
+ */
 const CONCURRENCY = 256;
 const ROUNDS = 5;
 /** Applied on each side before the timed rounds, not counted. */

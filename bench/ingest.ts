@@ -56,11 +56,16 @@ function timedStore(inner: MasteryStore, appliedAt: Map<string, number>): Master
   });
 }
 
+/** Event `i` of a run as the wire carries it: the JSON envelope, in the run's tenant. */
+const wireEvent = (run: string, i: number): string => JSON.stringify({ ...benchEvent(run, i, STUDENTS, Date.now()), tenant_id: run });
+/** The same as a Kafka message, keyed by its student. */
+const eventMessage = (run: string, i: number) => ({ key: `s${i % STUDENTS}`, value: wireEvent(run, i) });
+
 async function produceAll(producer: Producer, topic: string, run: string, from: number, count: number): Promise<void> {
   const chunk = 5000;
   for (let i = from; i < from + count; i += chunk) {
     const n = Math.min(chunk, from + count - i);
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, k) => ({ key: `s${(i + k) % STUDENTS}`, value: JSON.stringify({ ...benchEvent(run, i + k, STUDENTS, Date.now()), tenant_id: run }) })) });
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, k) => eventMessage(run, i + k)) });
   }
 }
 
@@ -99,7 +104,7 @@ async function rawConsumeRate(kafka: Kafka, topic: string): Promise<number> {
  * duplicate of what the consumer applies. What Kafka adds on top is the difference.
  */
 async function directApplyRate(engine: EngineDeps, tenant: string): Promise<number> {
-  const wire = Array.from({ length: EVENTS }, (_, i) => JSON.stringify({ ...benchEvent(tenant, i, STUDENTS, Date.now()), tenant_id: tenant }));
+  const wire = Array.from({ length: EVENTS }, (_, i) => wireEvent(tenant, i));
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -195,7 +200,7 @@ async function measure(redisUrl: string) {
             const from = EVENTS + s * perSlice;
             const at = performance.now();
             for (let k = 0; k < perSlice; k++) sentAt.set(`${roundRun}-${from + k}`, at);
-            await producer.send({ topic: config.topics.events, acks: -1, messages: Array.from({ length: perSlice }, (_, k) => ({ key: `s${(from + k) % STUDENTS}`, value: JSON.stringify({ ...benchEvent(roundRun, from + k, STUDENTS, Date.now()), tenant_id: roundRun }) })) });
+            await producer.send({ topic: config.topics.events, acks: -1, messages: Array.from({ length: perSlice }, (_, k) => eventMessage(roundRun, from + k)) });
             const wait = started + (s + 1) * 50 - performance.now();
             if (wait > 0) await Bun.sleep(wait);
           }

@@ -10,7 +10,7 @@ import { AuditTrail } from '../src/adapters/audit/audit-trail';
 import { sha256 } from '../src/adapters/crypto/hashing';
 import { RedisAuditLog } from '../src/adapters/redis/audit-log.redis';
 import { createRedisClient, waitUntilReady } from '../src/adapters/redis/client';
-import { auditAnchorKey, auditHeadKey, auditKey, auditTargetIndexPrefix } from '../src/adapters/redis/keys';
+import { auditAnchorKey, auditHeadKey, auditKey, auditSeqsPrefix } from '../src/adapters/redis/keys';
 import { verifyAuditLog, type AuditEvent, type AuditRecord } from '../src/domain/compliance/audit';
 import type { Clock } from '../src/ports/clock.port';
 import { bearer, testApp } from '../tests/support/http';
@@ -171,7 +171,7 @@ The growth is not proportional to the entries: ten times the entries cost ${rati
     writeBenchSection('audit-memory', section, 'scripts/bun.sh bench/audit.ts');
   } finally {
     for (const tenant of [big, small]) {
-      const indexes = [testPseudonymize(tenant, STUDENT), ...Array.from({ length: OTHER_TARGETS }, (_, i) => `p${i}`)].map((t) => auditTargetIndexPrefix(tenant) + t);
+      const indexes = [testPseudonymize(tenant, STUDENT), ...Array.from({ length: OTHER_TARGETS }, (_, i) => `p${i}`)].map((t) => auditSeqsPrefix(tenant) + t);
       await redis.unlink(auditKey(tenant), auditHeadKey(tenant), auditAnchorKey(tenant), ...indexes);
     }
     await redis.quit();

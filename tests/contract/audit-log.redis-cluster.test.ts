@@ -3,7 +3,7 @@ import type { Cluster } from 'ioredis';
 import { sha256 } from '../../src/adapters/crypto/hashing';
 import { RedisAuditLog } from '../../src/adapters/redis/audit-log.redis';
 import { clusterClients } from '../support/redis-cluster';
-import { auditTargetIndexPrefix } from '../../src/adapters/redis/keys';
+import { auditSeqsPrefix } from '../../src/adapters/redis/keys';
 import { uniqueId } from '../support/services';
 import { auditClock, auditEvent, describeAuditLogContract } from './audit-log.contract';
 
@@ -29,6 +29,6 @@ test("retention trims a student's index that the new records do not name (declar
   const tenant = uniqueId('t');
   await log.append(tenant, [{ ...auditEvent(0, 'p9'), at: clock.now() - 2 * YEAR }, auditEvent(1, 'p9')]);
   await log.append(tenant, [auditEvent(2, 'p0')]);
-  expect(await clients[1]!.zrange(auditTargetIndexPrefix(tenant) + 'p9', 0, -1)).toEqual(['1']);
-  expect(await clients[1]!.zrange(auditTargetIndexPrefix(tenant) + 'p0', 0, -1)).toEqual(['2']);
+  expect(await clients[1]!.lrange(auditSeqsPrefix(tenant) + 'p9', 0, -1)).toEqual(['1']);
+  expect(await clients[1]!.lrange(auditSeqsPrefix(tenant) + 'p0', 0, -1)).toEqual(['2']);
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { sha256 } from '../../src/adapters/crypto/hashing';
 import { RedisAuditLog } from '../../src/adapters/redis/audit-log.redis';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
-import { auditKey, auditTargetIndexPrefix } from '../../src/adapters/redis/keys';
+import { auditKey, auditSeqsPrefix, legacyAuditIndexPrefix } from '../../src/adapters/redis/keys';
 import { requireService, uniqueId } from '../support/services';
 import { auditClock, auditEvent, describeAuditLogContract, verifyTenant } from './audit-log.contract';
 
@@ -36,7 +36,7 @@ test("records removed by retention leave their student's index too", async () =>
   const tenant = uniqueId('t');
   await log.append(tenant, [{ ...auditEvent(0, 'p0'), at: clock.now() - 2 * YEAR }, auditEvent(1, 'p0')]);
   await log.append(tenant, [auditEvent(2, 'p0')]);
-  expect(await clients[0].zrange(auditTargetIndexPrefix(tenant) + 'p0', 0, -1)).toEqual(['1', '2']);
+  expect(await clients[0].lrange(auditSeqsPrefix(tenant) + 'p0', 0, -1)).toEqual(['1', '2']);
 });
 
 test('the audit stream is the one kind of key without a TTL', async () => {
@@ -49,9 +49,49 @@ test("every student's index in one append keeps the retention as its TTL, whethe
   const tenant = uniqueId('t');
   await new RedisAuditLog(clients[0], { sha256, clock: auditClock(), retentionMs: YEAR }).append(tenant, [auditEvent(0, 'p0'), auditEvent(1, 'p1'), auditEvent(2, 'p0')]);
   for (const target of ['p0', 'p1']) {
-    const ttl = await clients[0].ttl(auditTargetIndexPrefix(tenant) + target);
+    const ttl = await clients[0].ttl(auditSeqsPrefix(tenant) + target);
     expect(ttl).toBeGreaterThan(YEAR / 1000 - 60);
     expect(ttl).toBeLessThanOrEqual(YEAR / 1000);
   }
-  expect(await clients[0].zrange(auditTargetIndexPrefix(tenant) + 'p0', 0, -1)).toEqual(['0', '2']);
+  expect(await clients[0].lrange(auditSeqsPrefix(tenant) + 'p0', 0, -1)).toEqual(['0', '2']);
+});
+
+test("retention trims a student's index from its head, however many of their records go in one append", async () => {
+  const clock = auditClock();
+  const log = new RedisAuditLog(clients[0], { sha256, clock, retentionMs: YEAR });
+  const tenant = uniqueId('t');
+  const old = { at: clock.now() - 2 * YEAR };
+  await log.append(tenant, [{ ...auditEvent(0, 'p0'), ...old }, { ...auditEvent(1, 'p1'), ...old }, { ...auditEvent(2, 'p0'), ...old }, auditEvent(3, 'p0'), auditEvent(4, 'p1')]);
+  await log.append(tenant, [auditEvent(5, 'p0')]);
+  expect(await clients[0].lrange(auditSeqsPrefix(tenant) + 'p0', 0, -1)).toEqual(['3', '5']);
+  expect(await clients[0].lrange(auditSeqsPrefix(tenant) + 'p1', 0, -1)).toEqual(['4']);
+  expect((await log.list({ tenantId: tenant, target: 'p0' })).map((r) => r.seq)).toEqual([3, 5]);
+});
+
+test("a student's entries page from any seq, past the index's read size", async () => {
+  const log = new RedisAuditLog(clients[0], { sha256, clock: auditClock(), retentionMs: YEAR });
+  const tenant = uniqueId('t');
+  // 2,500 entries about p0 (every other one), more than one read of the index (1,000 seqs).
+  await log.append(tenant, Array.from({ length: 5000 }, (_, i) => auditEvent(i, i % 2 === 0 ? 'p0' : 'p1')));
+  const all = (await log.list({ tenantId: tenant, target: 'p0' })).map((r) => r.seq);
+  expect(all).toEqual(Array.from({ length: 2500 }, (_, i) => 2 * i));
+  for (const [fromSeq, expected] of [[0, [0, 2, 4]], [1233, [1234, 1236, 1238]], [1234, [1234, 1236, 1238]], [4996, [4996, 4998]], [4999, []]] as const) {
+    expect((await log.list({ tenantId: tenant, target: 'p0', fromSeq, limit: 3 })).map((r) => r.seq)).toEqual([...expected]);
+  }
+});
+
+test('an index kept as a sorted set (before ADR 0021) is still read, before the entries listed since', async () => {
+  const log = new RedisAuditLog(clients[0], { sha256, clock: auditClock(), retentionMs: YEAR });
+  const tenant = uniqueId('t');
+  await log.append(tenant, Array.from({ length: 10 }, (_, i) => auditEvent(i, `p${i % 2}`)));
+  // What the earlier version wrote: p0's seqs in a sorted set with the retention as its TTL, no list.
+  const legacy = legacyAuditIndexPrefix(tenant) + 'p0';
+  const listed = await clients[0].lrange(auditSeqsPrefix(tenant) + 'p0', 0, -1);
+  await clients[0].zadd(legacy, ...listed.flatMap((seq) => [seq, seq]));
+  await clients[0].expire(legacy, YEAR / 1000);
+  await clients[0].del(auditSeqsPrefix(tenant) + 'p0');
+  await log.append(tenant, Array.from({ length: 4 }, (_, i) => auditEvent(10 + i, `p${i % 2}`)));
+  expect((await log.list({ tenantId: tenant, target: 'p0' })).map((r) => r.seq)).toEqual([0, 2, 4, 6, 8, 10, 12]);
+  expect((await log.list({ tenantId: tenant, target: 'p0', fromSeq: 5, limit: 3 })).map((r) => r.seq)).toEqual([6, 8, 10]);
+  expect((await log.list({ tenantId: tenant, target: 'p0', fromSeq: 9, limit: 1 })).map((r) => r.seq)).toEqual([10]);
 });

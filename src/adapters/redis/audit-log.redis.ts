@@ -3,8 +3,9 @@ import { chain, type AuditEvent, type AuditRecord, type ChainEnds, type ChainLin
 import type { AuditLog, AuditQuery } from '../../ports/audit-log.port';
 import type { Clock } from '../../ports/clock.port';
 import appendScript from './audit-append.lua' with { type: 'text' };
+import seqsFromScript from './audit-seqs-from.lua' with { type: 'text' };
 import { guard } from './guard';
-import { auditAnchorKey, auditHeadKey, auditKey, auditTargetIndexPrefix } from './keys';
+import { auditAnchorKey, auditHeadKey, auditKey, auditSeqsPrefix, legacyAuditIndexPrefix } from './keys';
 
 type AppendFn = (
   numberOfKeys: number,
@@ -20,8 +21,11 @@ type AppendArgs = [
   width: number,
   ...fields: (string | number)[],
 ];
-type RedisWithAppend = RedisClient & { auditAppend: AppendFn };
+type RedisWithAppend = RedisClient & { auditAppend: AppendFn; auditSeqsFrom: (index: string, from: number, count: number) => Promise<string[]> };
 type StreamEntry = [id: string, fields: string[]];
+
+/** Seqs of a student's index read per round trip, the entries they name then read at once. */
+const SEQS_PER_PAGE = 1000;
 
 const FIELDS = ['seq', 'at', 'actor', 'action', 'target', 'request_id', 'outcome', 'prev', 'hash'] as const;
 
@@ -69,6 +73,7 @@ export class RedisAuditLog implements AuditLog {
     private readonly opts: { sha256: Sha256; clock: Clock; retentionMs: number; maxConflictRetries?: number },
   ) {
     redis.defineCommand('auditAppend', { lua: appendScript });
+    redis.defineCommand('auditSeqsFrom', { numberOfKeys: 1, lua: seqsFromScript });
     this.redis = redis as RedisWithAppend;
   }
 
@@ -78,7 +83,7 @@ export class RedisAuditLog implements AuditLog {
 
   private async appendChained(tenantId: string, events: readonly AuditEvent[]): Promise<AuditRecord[]> {
     if (events.length === 0) return [];
-    const indexPrefix = auditTargetIndexPrefix(tenantId);
+    const indexPrefix = auditSeqsPrefix(tenantId);
     // Students whose old records retention will trim, learnt from the script (see audit-append.lua).
     const trimmedTargets = new Set<string>();
     for (let round = 0; round < (this.opts.maxConflictRetries ?? 100); round++) {
@@ -133,14 +138,27 @@ export class RedisAuditLog implements AuditLog {
   private async pageAbout(tenantId: string, target: string, from: number, limit: number): Promise<AuditRecord[]> {
     const records: AuditRecord[] = [];
     while (records.length < limit) {
-      const want = limit - records.length;
-      const seqs = await this.redis.zrangebyscore(auditTargetIndexPrefix(tenantId) + target, from, '+inf', 'LIMIT', 0, want);
-      const entries = await Promise.all(seqs.map((seq) => this.redis.xrange(auditKey(tenantId), streamId(Number(seq)), streamId(Number(seq))) as Promise<StreamEntry[]>));
+      const want = Math.min(limit - records.length, SEQS_PER_PAGE);
+      const seqs = await this.seqsAbout(tenantId, target, from, want);
+      const entries = await Promise.all(seqs.map((seq) => this.redis.xrange(auditKey(tenantId), streamId(seq), streamId(seq)) as Promise<StreamEntry[]>));
       records.push(...entries.flat().map(decode));
       if (seqs.length < want) break;
-      from = Number(seqs.at(-1)) + 1;
+      from = seqs.at(-1)! + 1;
     }
     return records;
+  }
+
+  /**
+   * Up to `count` seqs of a student's entries from `from` on, in order: those of the sorted set
+   * their index was before ADR 0021, all older than any in the list that replaced it, then the
+   * list's. Both are asked at once.
+   */
+  private async seqsAbout(tenantId: string, target: string, from: number, count: number): Promise<number[]> {
+    const [legacy, listed] = await Promise.all([
+      this.redis.zrangebyscore(legacyAuditIndexPrefix(tenantId) + target, from, '+inf', 'LIMIT', 0, count),
+      this.redis.auditSeqsFrom(auditSeqsPrefix(tenantId) + target, from, count),
+    ]);
+    return [...legacy, ...listed].slice(0, count).map(Number);
   }
 
   /** Records from sequence number `from` on, in chain order: one XRANGE, since ids are 0-(seq+1). */

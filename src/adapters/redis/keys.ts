@@ -83,8 +83,18 @@ export const auditHeadKey = (tenantId: string): string => `${KEY_PREFIX}{${tenan
 /** string: `${seq}|${hash}` of the last audit record removed by retention; no TTL. */
 export const auditAnchorKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit-anchor`;
 
-/** Prefix of the per-student audit indexes: sorted sets of the seqs of entries whose target is that pseudonym. */
-export const auditTargetIndexPrefix = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit-target:`;
+/**
+ * Prefix of the per-student audit indexes: lists of the seqs of entries whose target is that
+ * pseudonym, in ascending order (appended at the tail, trimmed from the head by retention).
+ */
+export const auditSeqsPrefix = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit-seqs:`;
+
+/**
+ * Prefix of the per-student audit indexes written before 2026-11-26: sorted sets of seqs, read
+ * until they expire (their TTL is the retention from their last append, by which time retention
+ * has trimmed every entry they name); never written now. ADR 0021.
+ */
+export const legacyAuditIndexPrefix = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit-target:`;
 
 /**
  * The prediction log is per tenant (one slot), not per student: scoring folds into the tenant's

@@ -7,14 +7,15 @@
 -- 0021), so a student's entries are found without reading the whole log. Records older than the
 -- retention are removed here, and from the head of their student's index, and the last one
 -- removed becomes the anchor, so a verifier can tell trimming from deletion; the head is kept
--- apart so a cut tail shows.
+-- apart so a cut tail shows. Like the stream, an index has no TTL: it holds exactly the seqs of
+-- its student's retained records, and goes (an empty list is no key) with the last of them.
 -- Every index key it touches must be declared (a Redis Cluster guarantees only declared keys
 -- during a slot migration): the caller declares the new records' indexes, and when trimming meets
 -- a student whose index it did not declare, the script writes nothing and names the missing ones.
 -- KEYS: 1 stream, 2 head, 3 anchor, 4.. the student indexes the caller expects to touch
 -- ARGV: 1 expected head `seq|hash` ('' for an empty chain), 2 retention cutoff (ms),
---       3 new head `seq|hash`, 4 index key prefix, 5 retention (s), 6 number of field/value items
---       per record, then the records' items (seq first, target fifth)
+--       3 new head `seq|hash`, 4 index key prefix, 5 number of field/value items per record, then
+--       the records' items (seq first, target fifth)
 -- Returns 1 appended, 0 conflict, or the list of targets whose index was not declared.
 local head = redis.call('GET', KEYS[2]) or ''
 if head ~= ARGV[1] then return 0 end
@@ -78,23 +79,13 @@ if #expired > 0 then
     if n > 0 then redis.call('LTRIM', index, n, -1) end
   end
 end
-local width = tonumber(ARGV[6])
--- Each index's TTL is renewed once per call, however many of its student's records it appends.
-local indexes = {}
-for i = 7, #ARGV, width do
+local width = tonumber(ARGV[5])
+for i = 6, #ARGV, width do
   -- ARGV[i..i+width-1] = 'seq', seq, 'at', at, 'actor', actor, 'action', action, 'target', target, ...
   local seq = ARGV[i + 1]
   redis.call('XADD', KEYS[1], '0-' .. (tonumber(seq) + 1), unpack(ARGV, i, i + width - 1))
   local target = ARGV[i + 9]
-  if target ~= '' then
-    local index = ARGV[4] .. target
-    redis.call('RPUSH', index, seq)
-    if not indexes[index] then
-      indexes[index] = true
-      indexes[#indexes + 1] = index
-    end
-  end
+  if target ~= '' then redis.call('RPUSH', ARGV[4] .. target, seq) end
 end
-for _, index in ipairs(indexes) do redis.call('EXPIRE', index, ARGV[5]) end
 redis.call('SET', KEYS[2], ARGV[3])
 return 1

@@ -17,7 +17,6 @@ type AppendArgs = [
   cutoff: number,
   head: string,
   indexPrefix: string,
-  retentionSeconds: number,
   width: number,
   ...fields: (string | number)[],
 ];
@@ -62,8 +61,8 @@ function parseLink(raw: string | null): ChainLink | undefined {
 /**
  * The audit log as one Redis stream per tenant. A writer reads the head, chains its batch in
  * TypeScript (Redis Lua has no SHA-256), and appends with a script that refuses if another writer
- * appended in between; it then re-reads and re-chains. The stream, head and anchor keys have no
- * TTL: records are removed by age to the audit retention, independent of the state TTL.
+ * appended in between; it then re-reads and re-chains. The stream, head, anchor and index keys
+ * have no TTL: records are removed by age to the audit retention, independent of the state TTL.
  */
 export class RedisAuditLog implements AuditLog {
   private readonly redis: RedisWithAppend;
@@ -98,7 +97,6 @@ export class RedisAuditLog implements AuditLog {
         cutoff,
         `${head.seq}|${head.hash}`,
         indexPrefix,
-        Math.ceil(this.opts.retentionMs / 1000),
         FIELDS.length * 2,
         ...records.flatMap(encode),
       ];

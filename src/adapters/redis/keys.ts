@@ -74,7 +74,7 @@ export const recommendationKeys = (tag: string) => ({
  */
 export const rateLimitKey = (key: string): string => `${KEY_PREFIX}rl:${key}`;
 
-/** stream: the tenant's hash-chained audit log; the one key without a TTL (trimmed by age instead). */
+/** stream: the tenant's hash-chained audit log; no TTL (trimmed by age instead). */
 export const auditKey = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit`;
 
 /** string: `${seq}|${hash}` of the last audit record appended; no TTL, like the stream. */
@@ -85,7 +85,8 @@ export const auditAnchorKey = (tenantId: string): string => `${KEY_PREFIX}{${ten
 
 /**
  * Prefix of the per-student audit indexes: lists of the seqs of entries whose target is that
- * pseudonym, in ascending order (appended at the tail, trimmed from the head by retention).
+ * pseudonym, in ascending order (appended at the tail, trimmed from the head by retention). No TTL,
+ * like the stream: a list holds its student's retained records' seqs and is gone with the last.
  */
 export const auditSeqsPrefix = (tenantId: string): string => `${KEY_PREFIX}{${tenantId}}:audit-seqs:`;
 

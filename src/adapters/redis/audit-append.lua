@@ -14,8 +14,8 @@
 -- a student whose index it did not declare, the script writes nothing and names the missing ones.
 -- KEYS: 1 stream, 2 head, 3 anchor, 4.. the student indexes the caller expects to touch
 -- ARGV: 1 expected head `seq|hash` ('' for an empty chain), 2 retention cutoff (ms),
---       3 new head `seq|hash`, 4 index key prefix, 5 number of field/value items per record, then
---       the records' items (seq first, target fifth)
+--       3 new head `seq|hash`, 4 index key prefix, then each record's values: seq, at, actor,
+--       action, target ('' for none), request_id, outcome, prev, hash
 -- Returns 1 appended, 0 conflict, or the list of targets whose index was not declared.
 local head = redis.call('GET', KEYS[2]) or ''
 if head ~= ARGV[1] then return 0 end
@@ -79,12 +79,12 @@ if #expired > 0 then
     if n > 0 then redis.call('LTRIM', index, n, -1) end
   end
 end
-local width = tonumber(ARGV[5])
-for i = 6, #ARGV, width do
-  -- ARGV[i..i+width-1] = 'seq', seq, 'at', at, 'actor', actor, 'action', action, 'target', target, ...
-  local seq = ARGV[i + 1]
-  redis.call('XADD', KEYS[1], '0-' .. (tonumber(seq) + 1), unpack(ARGV, i, i + width - 1))
-  local target = ARGV[i + 9]
+-- Each record's nine values in the stream's field order (the field names are written here, not
+-- passed: half the arguments per record, each a cost to Redis and the client).
+for i = 5, #ARGV, 9 do
+  local seq, target = ARGV[i], ARGV[i + 4]
+  redis.call('XADD', KEYS[1], '0-' .. (tonumber(seq) + 1), 'seq', seq, 'at', ARGV[i + 1], 'actor', ARGV[i + 2], 'action', ARGV[i + 3],
+    'target', target, 'request_id', ARGV[i + 5], 'outcome', ARGV[i + 6], 'prev', ARGV[i + 7], 'hash', ARGV[i + 8])
   if target ~= '' then redis.call('RPUSH', ARGV[4] .. target, seq) end
 end
 redis.call('SET', KEYS[2], ARGV[3])

@@ -17,8 +17,7 @@ type AppendArgs = [
   cutoff: number,
   head: string,
   indexPrefix: string,
-  width: number,
-  ...fields: (string | number)[],
+  ...values: (string | number)[],
 ];
 type RedisWithAppend = RedisClient & { auditAppend: AppendFn; auditSeqsFrom: (index: string, from: number, count: number) => Promise<string[]> };
 type StreamEntry = [id: string, fields: string[]];
@@ -26,11 +25,12 @@ type StreamEntry = [id: string, fields: string[]];
 /** Seqs of a student's index read per round trip, the entries they name then read at once. */
 const SEQS_PER_PAGE = 1000;
 
-const FIELDS = ['seq', 'at', 'actor', 'action', 'target', 'request_id', 'outcome', 'prev', 'hash'] as const;
-
-function encode(r: AuditRecord): (string | number)[] {
-  const values = [r.seq, r.at, r.actor, r.action, r.target ?? '', r.requestId, r.outcome, r.prevHash, r.hash];
-  return FIELDS.flatMap((f, i) => [f, values[i]!]);
+/**
+ * A record's values for the append script, which writes them under the stream fields `seq`, `at`,
+ * `actor`, `action`, `target`, `request_id`, `outcome`, `prev` and `hash`, in this order.
+ */
+function encode(r: AuditRecord, into: (string | number)[]): void {
+  into.push(r.seq, r.at, r.actor, r.action, r.target ?? '', r.requestId, r.outcome, r.prevHash, r.hash);
 }
 
 function decode([, fields]: StreamEntry): AuditRecord {
@@ -92,14 +92,8 @@ export class RedisAuditLog implements AuditLog {
       const head = records.at(-1)!;
       const targets = new Set([...trimmedTargets, ...records.flatMap((r) => (r.target ? [r.target] : []))]);
       const keys = [auditKey(tenantId), auditHeadKey(tenantId), auditAnchorKey(tenantId), ...[...targets].map((t) => indexPrefix + t)];
-      const args: AppendArgs = [
-        rawHead ?? '',
-        cutoff,
-        `${head.seq}|${head.hash}`,
-        indexPrefix,
-        FIELDS.length * 2,
-        ...records.flatMap(encode),
-      ];
+      const args: AppendArgs = [rawHead ?? '', cutoff, `${head.seq}|${head.hash}`, indexPrefix];
+      for (const r of records) encode(r, args);
       const ok = await this.redis.auditAppend(keys.length, ...keys, ...args);
       if (ok === 1) return records;
       if (Array.isArray(ok)) {

@@ -16,11 +16,11 @@ describe('pseudonyms', () => {
     expect(createPseudonymizer('a'.repeat(32))('t', 's')).not.toBe(createPseudonymizer('b'.repeat(32))('t', 's'));
   });
 
-  test('stay correct when the memo is full', () => {
+  test('stay correct when the memo is full, across tenants', () => {
     const p = createPseudonymizer('k'.repeat(32), 2);
-    const first = p('t', 'a');
-    p('t', 'b');
-    p('t', 'c');
-    expect(p('t', 'a')).toBe(first);
+    const fresh = createPseudonymizer('k'.repeat(32));
+    const calls: [string, string][] = [['t', 'a'], ['t', 'b'], ['u', 'a'], ['t', 'c'], ['u', 'b'], ['t', 'a'], ['u', 'a'], ['t', 'b']];
+    for (const [tenant, student] of calls) expect(p(tenant, student)).toBe(fresh(tenant, student));
+    expect(p('t', 'a')).not.toBe(p('u', 'a'));
   });
 });

@@ -11,15 +11,29 @@ export const sha256: Sha256 = (data) => Bun.SHA256.hash(data, 'hex');
  */
 export function createPseudonymizer(key: string, cacheSize = 50_000) {
   // An HMAC costs about a tenth of an event's apply; the same students come back again and again.
-  const cache = new Map<string, string>();
+  // Memoized per tenant, then per student: the lookups take the ids' own strings, whose hashes the
+  // engine keeps, where a joined `${tenant}/${student}` key was a new string to build and hash on
+  // every call (several per request). Past `cacheSize` ids, the oldest tenant's oldest id goes.
+  const byTenant = new Map<string, Map<string, string>>();
+  let size = 0;
   return (tenantId: string, studentId: string): string => {
-    const id = `${tenantId}/${studentId}`;
-    let pseudonym = cache.get(id);
-    if (pseudonym === undefined) {
-      pseudonym = createHmac('sha256', key).update(id).digest('base64url').slice(0, 32);
-      if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
-      cache.set(id, pseudonym);
+    const kept = byTenant.get(tenantId)?.get(studentId);
+    if (kept !== undefined) return kept;
+    const pseudonym = createHmac('sha256', key).update(`${tenantId}/${studentId}`).digest('base64url').slice(0, 32);
+    if (size >= cacheSize) {
+      const [oldestTenant, oldest] = byTenant.entries().next().value!;
+      oldest.delete(oldest.keys().next().value!);
+      if (oldest.size === 0) byTenant.delete(oldestTenant);
+      size -= 1;
     }
+    // Looked up again: the eviction may have dropped this tenant's (emptied) map.
+    let students = byTenant.get(tenantId);
+    if (!students) {
+      students = new Map();
+      byTenant.set(tenantId, students);
+    }
+    students.set(studentId, pseudonym);
+    size += 1;
     return pseudonym;
   };
 }

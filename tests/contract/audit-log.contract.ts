@@ -92,7 +92,14 @@ export function describeAuditLogContract(name: string, setup: () => AuditLogUnde
       await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? log : other).append(tenant, [auditEvent(i), auditEvent(i + 100)])));
       const verdict = await verify(log, tenant);
       expect(verdict).toMatchObject({ intact: true, length: 80 });
-      expect((await log.list({ tenantId: tenant })).map((r) => r.seq)).toEqual(Array.from({ length: 80 }, (_, i) => i));
+      const all = await log.list({ tenantId: tenant });
+      expect(all.map((r) => r.seq)).toEqual(Array.from({ length: 80 }, (_, i) => i));
+      // Each target's entries, as either writer lists them, are the chain's entries about it, in order.
+      for (const target of ['p0', 'p1', 'p2', 'p3', 'p4']) {
+        const expected = all.filter((r) => r.target === target).map((r) => r.seq);
+        expect(expected.length).toBeGreaterThan(0);
+        for (const reader of [log, other]) expect((await reader.list({ tenantId: tenant, target })).map((r) => r.seq)).toEqual(expected);
+      }
     });
 
     test('records older than the retention are removed, and the chain still verifies from its anchor', async () => {

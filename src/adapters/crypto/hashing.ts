@@ -20,7 +20,7 @@ export function createPseudonymizer(key: string, cacheSize = 50_000) {
     const kept = byTenant.get(tenantId)?.get(studentId);
     if (kept !== undefined) return kept;
     const pseudonym = createHmac('sha256', key).update(`${tenantId}/${studentId}`).digest('base64url').slice(0, 32);
-    if (size >= cacheSize) {
+    if (size > 0 && size >= cacheSize) {
       const [oldestTenant, oldest] = byTenant.entries().next().value!;
       oldest.delete(oldest.keys().next().value!);
       if (oldest.size === 0) byTenant.delete(oldestTenant);

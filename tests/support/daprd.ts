@@ -32,15 +32,36 @@ export interface DaprdOptions {
   appApiToken?: string;
   /** Component files; none by default (invocation needs none). */
   resourcesPath?: string;
+  /** Where its ports come from: a free one each (`freePort`) unless a test says otherwise. */
+  pickPort?: () => Promise<number>;
 }
+
+/** Starts at most this many times when a port it was given was taken before it could bind it. */
+const START_ATTEMPTS = 5;
 
 /**
  * A private daprd for one test file, standalone (no placement, no sentry), every port on loopback
- * and free; resolves once its health endpoint, which waits for the app's port, says ready.
+ * and free; resolves once its health endpoint, which waits for the app's port, says ready. A port
+ * found free can be taken by another process before daprd binds it (the suites run in parallel):
+ * daprd then exits at once saying so, and it starts again on other ports.
  */
 export async function startDaprd(options: DaprdOptions, timeoutMs = 30_000): Promise<RunningDaprd> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDaprdOnce(options, timeoutMs);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= START_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** daprd exited at start because one of its ports was in use. */
+class PortTaken extends Error {}
+
+async function startDaprdOnce(options: DaprdOptions, timeoutMs: number): Promise<RunningDaprd> {
   const bin = daprdBinary();
-  const [httpPort, grpcPort, internalPort] = [await freePort(), await freePort(), await freePort()];
+  const pickPort = options.pickPort ?? freePort;
+  const [httpPort, grpcPort, internalPort] = [await pickPort(), await pickPort(), await pickPort()];
   const emptyResources = options.resourcesPath ? undefined : mkdtempSync(join(tmpdir(), 'daprd-resources-'));
   const args = [
     bin,
@@ -62,11 +83,11 @@ export async function startDaprd(options: DaprdOptions, timeoutMs = 30_000): Pro
     stderr: 'pipe',
   });
   const logs: string[] = [];
-  for (const stream of [proc.stdout, proc.stderr]) {
-    void (async () => {
+  const drained = Promise.all(
+    [proc.stdout, proc.stderr].map(async (stream) => {
       for await (const chunk of stream) logs.push(...new TextDecoder().decode(chunk).split('\n').filter((l) => l.length > 0));
-    })();
-  }
+    }),
+  );
   const url = `http://127.0.0.1:${httpPort}`;
   const stop = async () => {
     proc.kill('SIGTERM');
@@ -77,8 +98,13 @@ export async function startDaprd(options: DaprdOptions, timeoutMs = 30_000): Pro
   };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`daprd exited with ${proc.exitCode} at start:\n${logs.slice(-30).join('\n')}`);
-    const res = await fetch(`${url}/v1.0/healthz`).catch(() => undefined);
+    if (proc.exitCode !== null) {
+      if (emptyResources) rmSync(emptyResources, { recursive: true, force: true });
+      await drained; // the whole log, which ends with the process
+      const message = `daprd exited with ${proc.exitCode} at start:\n${logs.slice(-30).join('\n')}`;
+      throw logs.some((l) => l.includes('address already in use')) ? new PortTaken(message) : new Error(message);
+    }
+    const res = await fetch(`${url}/v1.0/healthz`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
     if (res?.status === 204) return { proc, url, logs, stop };
     if (Date.now() > deadline) {
       await stop();

@@ -58,13 +58,23 @@ export interface DaprStateUnderTest {
   stop(): Promise<void>;
 }
 
-/** Private daprd sidecars whose only component is a `kind` state store; fails loudly when daprd cannot be built or started. */
-export async function startDaprState(kind: DaprStoreKind): Promise<DaprStateUnderTest> {
+/**
+ * Private daprd sidecars whose only component is a `kind` state store; fails loudly when daprd
+ * cannot be built or started. `start` starts one sidecar (a test of this function gives its own).
+ */
+export async function startDaprState(kind: DaprStoreKind, start: typeof startDaprd = startDaprd): Promise<DaprStateUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), `dapr-state-${kind}-`));
   const keyPrefix = uniqueId('me-dapr-test');
   writeFileSync(join(dir, 'statestore.yaml'), componentYaml(kind, dir, keyPrefix));
   const sidecars: RunningDaprd[] = [];
-  for (let i = 0; i < (kind === 'redis' ? 2 : 1); i++) sidecars.push(await startDaprd({ appId: 'mastery-engine', resourcesPath: dir }));
+  try {
+    for (let i = 0; i < (kind === 'redis' ? 2 : 1); i++) sidecars.push(await start({ appId: 'mastery-engine', resourcesPath: dir }));
+  } catch (err) {
+    // No caller will stop the ones already running: they would outlive the test run.
+    await Promise.all(sidecars.map((sidecar) => sidecar.stop()));
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const clients: DaprState[] = [];
   return {
     daprd: sidecars[0]!,

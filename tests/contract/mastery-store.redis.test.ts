@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, spyOn, test } from 'bun:test';
 import { createRedisClient, waitUntilReady } from '../../src/adapters/redis/client';
 import { LATEST_VERSION_FIELD, RedisMasteryStore, ttlSeconds } from '../../src/adapters/redis/mastery-store.redis';
 import { BreakerMasteryStore } from '../../src/adapters/resilience/mastery-store.breaker';
@@ -28,6 +28,31 @@ describeConsentLifetime('redis', () => ({
 }));
 
 describe('the redis store', () => {
+  test('keeps the students it applied for up to cachedStudents, across tenants, dropping the least recently used: only a dropped student is read again before its commit', async () => {
+    const client = createRedisClient(url, 1000);
+    await waitUntilReady(client, 5000);
+    const store = new RedisMasteryStore(client, { ...options, cachedStudents: 2 });
+    const [a, b] = [freshStudent(), freshStudent()];
+    const c = freshStudent(a.tenantId);
+    const reads = spyOn(client, 'hget');
+    let n = 0;
+    const readsFor = async (ref: typeof a) => {
+      const before = reads.mock.calls.length;
+      const outcome = await applyWire(store, ref, { event_id: `cache-${n++}` });
+      expect(outcome.kind).toBe('applied');
+      return reads.mock.calls.length - before;
+    };
+    try {
+      // a, b kept; a used again; c (a's tenant) drops b, the least recently used, not a.
+      expect([await readsFor(a), await readsFor(b), await readsFor(a), await readsFor(c), await readsFor(a)]).toEqual([1, 1, 0, 1, 0]);
+      // b comes back (dropping c), then c is read again.
+      expect([await readsFor(b), await readsFor(a), await readsFor(c)]).toEqual([1, 0, 1]);
+    } finally {
+      reads.mockRestore();
+      await client.quit();
+    }
+  });
+
   test('every key it writes carries a TTL of at most STATE_TTL_DAYS', async () => {
     const ref = freshStudent();
     await applyWire(stores[0], ref, { event_type: 'lesson.completed', data: { lesson_id: 'python-basics.intro' } });

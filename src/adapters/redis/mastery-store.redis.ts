@@ -20,6 +20,7 @@ import { sha256 } from '../crypto/hashing';
 import eraseScript from './erase.lua' with { type: 'text' };
 import snapshotRecordScript from './snapshot-record.lua' with { type: 'text' };
 import studentReadScript from './student-read.lua' with { type: 'text' };
+import { hashSlot } from './hash-slot';
 import { studentErasuresKey, studentKeys, studentTag } from './keys';
 import { clusterRoute, StudentScriptBatcher, type StudentScriptFn } from './student-script-batcher';
 import type { Cluster } from 'ioredis';
@@ -145,33 +146,102 @@ interface VersionedTopic {
 
 const NO_TOPIC: VersionedTopic = { version: '', state: undefined };
 
+/** What this replica keeps of a student it applied events for. */
+interface CachedStudent {
+  readonly ref: StudentRef;
+  /** The student's keys, built once: the pseudonym, the key strings and their hash slot are the same on every event. */
+  readonly keys: ReturnType<typeof studentKeys>;
+  /** commit.lua's keys, in its order. */
+  readonly commitKeys: string[];
+  /** The hash slot of every key of the student (they share one hash tag). */
+  readonly slot: number;
+  /** The topic states this replica wrote last, with their versions. */
+  readonly topics: Map<string, VersionedTopic>;
+  /** Neighbours in the cache's order of use, least recent first. */
+  older: CachedStudent | undefined;
+  newer: CachedStudent | undefined;
+}
+
 /**
- * The topic states this replica wrote last, with their versions, most recently used last.
- * Kafka keys events by student, so a replica mostly sees the same students and can skip the
- * read before a commit. Another replica's write or erasure is never trusted away: every commit
- * checks the cached version against the stored one in the same Lua step as the write, and a
- * version is a token drawn at random per commit, so it matches only the very write that made
- * it, whatever was erased or rewritten since. A stale entry costs one failed check and a re-read.
+ * The students this replica applied events for, the least recently used dropped past
+ * `maxStudents`. Kafka keys events by student, so a replica mostly sees the same students: it
+ * keeps their keys, to skip the pseudonym, the key strings and the slot, and the topic states it
+ * wrote last, to skip the read before a commit. Found by tenant then student id (the ids' own
+ * strings, whose hashes the engine keeps, rather than a joined key built on every event), in
+ * order of use by a list through the entries. The keys are a function of the ids alone. A
+ * state's version is never trusted over another replica's write or erasure: every commit checks
+ * the cached version against the stored one in the same Lua step as the write, and a version is
+ * a token drawn at random per commit, so it matches only the very write that made it, whatever
+ * was erased or rewritten since. A stale entry costs one failed check and a re-read.
  */
-class VersionCache {
-  private readonly students = new Map<string, Map<string, VersionedTopic>>();
-  constructor(private readonly maxStudents: number) {}
-  get(studentKey: string, topicId: string): VersionedTopic | undefined {
-    const topics = this.students.get(studentKey);
-    if (!topics) return undefined;
-    this.students.delete(studentKey);
-    this.students.set(studentKey, topics);
-    return topics.get(topicId);
+class StudentCache {
+  private readonly byTenant = new Map<string, Map<string, CachedStudent>>();
+  private size = 0;
+  private oldest: CachedStudent | undefined;
+  private newest: CachedStudent | undefined;
+  constructor(
+    private readonly maxStudents: number,
+    private readonly keysOf: (ref: StudentRef) => ReturnType<typeof studentKeys>,
+  ) {}
+
+  /** The student's entry, created on first use; now the most recently used. */
+  student(ref: StudentRef): CachedStudent {
+    const kept = this.byTenant.get(ref.tenantId)?.get(ref.studentId);
+    if (kept) {
+      if (kept !== this.newest) {
+        this.unlink(kept);
+        this.append(kept);
+      }
+      return kept;
+    }
+    const keys = this.keysOf(ref);
+    const entry: CachedStudent = {
+      ref: { tenantId: ref.tenantId, studentId: ref.studentId },
+      keys,
+      commitKeys: [keys.topics, keys.history, keys.events, keys.erased, keys.consent],
+      slot: hashSlot(keys.topics),
+      topics: new Map(),
+      older: undefined,
+      newer: undefined,
+    };
+    if (this.size >= this.maxStudents && this.oldest) this.drop(this.oldest);
+    let students = this.byTenant.get(ref.tenantId);
+    if (!students) {
+      students = new Map();
+      this.byTenant.set(ref.tenantId, students);
+    }
+    students.set(ref.studentId, entry);
+    this.append(entry);
+    this.size += 1;
+    return entry;
   }
-  set(studentKey: string, topicId: string, entry: VersionedTopic): void {
-    const topics = this.students.get(studentKey) ?? new Map<string, VersionedTopic>();
-    topics.set(topicId, entry);
-    this.students.delete(studentKey);
-    this.students.set(studentKey, topics);
-    if (this.students.size > this.maxStudents) this.students.delete(this.students.keys().next().value!);
+
+  /** Drops the topic states kept for the student (its keys stay). */
+  forget(ref: StudentRef): void {
+    this.byTenant.get(ref.tenantId)?.get(ref.studentId)?.topics.clear();
   }
-  forget(studentKey: string): void {
-    this.students.delete(studentKey);
+
+  private drop(entry: CachedStudent): void {
+    this.unlink(entry);
+    const students = this.byTenant.get(entry.ref.tenantId)!;
+    students.delete(entry.ref.studentId);
+    if (students.size === 0) this.byTenant.delete(entry.ref.tenantId);
+    this.size -= 1;
+  }
+
+  private unlink(entry: CachedStudent): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = entry.newer = undefined;
+  }
+
+  private append(entry: CachedStudent): void {
+    entry.older = this.newest;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
   }
 }
 
@@ -186,7 +256,7 @@ class VersionCache {
 export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
   private readonly redis: RedisWithScripts;
   private readonly queue = new KeyedQueue();
-  private readonly cache: VersionCache;
+  private readonly cache: StudentCache;
   private readonly commits: StudentScriptBatcher;
   private readonly snapshots: StudentScriptBatcher;
   private readonly reads: StudentScriptBatcher;
@@ -203,7 +273,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     redis.defineCommand('masterySnapshots', { lua: snapshotRecordScript });
     redis.defineCommand('masteryReadStudents', { lua: studentReadScript });
     this.redis = redis as RedisWithScripts;
-    this.cache = new VersionCache(opts.cachedStudents ?? 10_000);
+    this.cache = new StudentCache(opts.cachedStudents ?? 10_000, (ref) => this.keysOf(ref));
     const route = (lua: string) => (redis.isCluster ? clusterRoute(redis as Cluster, lua) : undefined);
     this.commits = new StudentScriptBatcher(this.redis.masteryCommit.bind(this.redis), opts.maxCommitsPerCall ?? COMMITS_PER_SCRIPT_CALL, route(commitScript));
     this.snapshots = new StudentScriptBatcher(this.redis.masterySnapshots.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, route(snapshotRecordScript));
@@ -215,19 +285,16 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
   }
 
   applyEvent(req: ApplyRequest, change: (current: TopicState | undefined) => TopicChange): Promise<ApplyOutcome> {
-    const keys = this.keysOf(req);
-    return this.queue.run(keys.topics, () => guard(() => this.applyWithRetry(req, keys, change)));
+    const student = this.cache.student(req);
+    return this.queue.run(student.keys.topics, () => guard(() => this.applyWithRetry(req, student, change)));
   }
 
-  private async applyWithRetry(
-    req: ApplyRequest,
-    keys: ReturnType<typeof studentKeys>,
-    change: (current: TopicState | undefined) => TopicChange,
-  ): Promise<ApplyOutcome> {
+  private async applyWithRetry(req: ApplyRequest, student: CachedStudent, change: (current: TopicState | undefined) => TopicChange): Promise<ApplyOutcome> {
+    const { keys } = student;
     const maxRounds = this.opts.maxConflictRetries ?? 50;
     for (let round = 0; round < maxRounds; round++) {
       // First try what this replica last wrote; the commit's version check tells if it is stale.
-      let current = round === 0 ? this.cache.get(keys.topics, req.topicId) : undefined;
+      let current = round === 0 ? student.topics.get(req.topicId) : undefined;
       if (!current) {
         const [seen, raw] = await Promise.all([this.redis.zscore(keys.events, req.eventId), this.redis.hget(keys.topics, req.topicId)]);
         if (seen !== null) return { kind: 'duplicate' };
@@ -236,7 +303,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
       const { state, snapshot } = change(current.state && cloneTopicState(current.state));
       const version = crypto.randomUUID();
       const result = Number(await this.commits.submit(
-        [keys.topics, keys.history, keys.events, keys.erased, keys.consent],
+        student.commitKeys,
         [
           req.eventId,
           req.topicId,
@@ -251,9 +318,10 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
           req.consentByDefault ? '1' : '0',
           Math.floor(req.now / DAY_MS),
         ],
+        student.slot,
       ));
       if (result === 1) {
-        this.cache.set(keys.topics, req.topicId, { version, state: cloneTopicState(state) });
+        student.topics.set(req.topicId, { version, state: cloneTopicState(state) });
         return { kind: 'applied', state };
       }
       if (result === 0) return { kind: 'duplicate' };
@@ -261,7 +329,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
       if (result === 3) return { kind: 'no_consent' };
       // The topic changed since we read it (another replica, an expiry or an erasure). Retry
       // from a fresh read, after a short jittered pause so racing replicas do not collide again.
-      this.cache.forget(keys.topics);
+      student.topics.clear();
       if (round > 0) await Bun.sleep(Math.random() * Math.min(50, 2 ** round));
     }
     throw new StoreUnavailableError(`topic kept changing under ${maxRounds} attempts; try again`);
@@ -375,7 +443,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     return guard(async () => {
       const pseudonym = this.opts.pseudonymize(ref.tenantId, ref.studentId);
       const k = studentKeys(studentTag(ref.tenantId, pseudonym));
-      this.cache.forget(k.topics);
+      this.cache.forget(ref);
       await this.redis.masteryErase(k.topics, k.history, k.events, k.erased, k.consent, at, this.opts.erasureRetentionSeconds);
       // The tenant's index for erasedSince, after the marker and before this call resolves (so
       // before the caller's tombstone): a reader that misses it is followed by that tombstone.

@@ -101,9 +101,10 @@ export class StudentScriptBatcher {
     private readonly cluster?: ClusterRoute,
   ) {}
 
-  submit(keys: string[], args: (string | number)[]): Promise<unknown> {
+  /** A student's part of a call: its keys (all of one hash tag), its arguments, and the keys' hash slot when the caller knows it. */
+  submit(keys: string[], args: (string | number)[], slot?: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const node = this.cluster?.nodeOf(hashSlot(keys[0]!)) ?? '';
+      const node = this.cluster?.nodeOf(slot ?? hashSlot(keys[0]!)) ?? '';
       const students = this.pending.get(node) ?? [];
       students.push({ keys, args, resolve, reject });
       if (students.length >= this.maxPerCall) {

@@ -38,23 +38,35 @@ export function clusterRoute(cluster: Cluster, lua: string): ClusterRoute {
   const script = nodeCallPrelude + lua;
   const sha = createHash('sha1').update(script).digest('hex');
   const loaded = new WeakSet<Redis>();
-  return {
-    nodeOf: (slot) => cluster.slots[slot]?.[0],
-    callNode: async (node, call) => {
-      const redis = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === node);
-      if (!redis) throw new Error(`no connection to ${node}`);
-      if (!loaded.has(redis)) {
-        await redis.script('LOAD', script);
-        loaded.add(redis);
-      }
-      try {
-        return [null, await redis.evalsha(sha, 0, ...call)];
-      } catch (err) {
+  // The masters' connections by address, looked up again when one is missing or not ready (the
+  // cluster client replaces and closes connections as the topology changes).
+  let masters = new Map<string, Redis>();
+  const connectionTo = (node: string): Redis | undefined => {
+    const known = masters.get(node);
+    if (known?.status === 'ready') return known;
+    masters = new Map(cluster.nodes('master').map((n) => [`${n.options.host}:${n.options.port}`, n]));
+    return masters.get(node);
+  };
+  const run = (redis: Redis, call: ScriptCall): Promise<[Error | null, unknown]> =>
+    redis.evalsha(sha, 0, ...call).then(
+      (replies): [Error | null, unknown] => [null, replies],
+      (err: unknown): [Error | null, unknown] => {
         // ioredis types ReplyError as any: the cast lets `instanceof` narrow.
         if (!(err instanceof (ReplyError as typeof Error))) throw err;
         if (err.message.startsWith('NOSCRIPT')) loaded.delete(redis);
         return [err, null];
-      }
+      },
+    );
+  return {
+    nodeOf: (slot) => cluster.slots[slot]?.[0],
+    callNode: (node, call) => {
+      const redis = connectionTo(node);
+      if (!redis) return Promise.reject(new Error(`no connection to ${node}`));
+      if (loaded.has(redis)) return run(redis, call);
+      return redis.script('LOAD', script).then(() => {
+        loaded.add(redis);
+        return run(redis, call);
+      });
     },
   };
 }

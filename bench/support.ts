@@ -172,3 +172,19 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
   return field('used_cpu_user') + field('used_cpu_sys');
 }
+
+/**
+ * Restricts the Redis servers behind these connections, and every thread of theirs, to the CPUs
+ * `cpus` names (taskset's list, e.g. '1' or '0-1'). Only servers of this machine: each must listen
+ * on loopback and its process id (INFO server) must be a redis-server here; anything else throws.
+ */
+export async function placeRedisServers(servers: readonly Redis[], cpus: string): Promise<void> {
+  for (const server of servers) {
+    const host = server.options.host ?? '127.0.0.1';
+    if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`not a server of this machine: ${host}`);
+    const pid = Number(/^process_id:(\d+)/m.exec(await server.info('server'))?.[1]);
+    if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('redis-server')) throw new Error(`process ${pid} is not a redis-server`);
+    const taskset = Bun.spawnSync(['taskset', '--all-tasks', '--cpu-list', '--pid', cpus, String(pid)]);
+    if (taskset.exitCode !== 0) throw new Error(`taskset ${cpus} ${pid}: ${taskset.stderr.toString().trim()}`);
+  }
+}

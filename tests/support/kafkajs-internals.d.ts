@@ -1,6 +1,6 @@
 /**
- * The kafkajs internals tests/unit/kafka-produce-encoding.test.ts checks the patch with (CommonJS
- * modules without typings): only what that test uses.
+ * The kafkajs internals tests/unit/kafka-produce-encoding.test.ts and kafka-fetch-decoding.test.ts
+ * check the patch with (CommonJS modules without typings): only what those tests use.
  */
 declare module 'kafkajs/src/protocol/encoder' {
   export default class Encoder {
@@ -18,7 +18,37 @@ declare module 'kafkajs/src/protocol/encoder' {
 
 declare module 'kafkajs/src/protocol/recordBatch/record/v0' {
   import type Encoder from 'kafkajs/src/protocol/encoder';
-  export default function Record(record: { key?: string | Buffer | null; value: string | Buffer | null; headers?: Record<string, string>; offsetDelta: number; timestampDelta: number }): Encoder;
+  import type Long from 'kafkajs/src/utils/long';
+  export default function Record(record: { key?: string | Buffer | null; value: string | Buffer | null; headers?: Record<string, string>; offsetDelta: number; timestampDelta: number | Long }): Encoder;
+}
+
+declare module 'kafkajs/src/protocol/decoder' {
+  export default class Decoder {
+    constructor(buffer: Buffer);
+    readVarInt(): number;
+  }
+}
+
+declare module 'kafkajs/src/protocol/recordBatch/record/v0/decoder' {
+  import type Decoder from 'kafkajs/src/protocol/decoder';
+  /** A record's fields; offset and timestamp as decimal strings. */
+  export default function decodeRecord(
+    decoder: Decoder,
+    batchContext: { firstOffset: string; firstTimestamp: string; magicByte: number; timestampType: number; maxTimestamp?: string },
+  ): { offset: string; timestamp: string; key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | undefined> };
+}
+
+declare module 'kafkajs/src/protocol/timestampTypes' {
+  const TimestampTypes: { NO_TIMESTAMP: number; CREATE_TIME: number; LOG_APPEND_TIME: number };
+  export default TimestampTypes;
+}
+
+declare module 'kafkajs/src/consumer/batch' {
+  /** A fetch's messages of one partition; `messagesWithinOffset` leaves out those below the fetched offset. */
+  export default class Batch {
+    constructor(topic: string, fetchedOffset: string, partitionData: { partition: number; highWatermark: string; messages: { offset: string; isControlRecord: boolean }[]; abortedTransactions: unknown[] });
+    readonly messagesWithinOffset: { offset: string }[];
+  }
 }
 
 declare module 'kafkajs/src/protocol/recordBatch/v0' {
@@ -42,6 +72,7 @@ declare module 'kafkajs/src/protocol/message/compression' {
 declare module 'kafkajs/src/utils/long' {
   export default class Long {
     static fromInt(value: number): Long;
+    static fromValue(value: string | number | Long): Long;
   }
 }
 

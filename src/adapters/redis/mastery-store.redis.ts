@@ -21,6 +21,7 @@ import eraseScript from './erase.lua' with { type: 'text' };
 import snapshotRecordScript from './snapshot-record.lua' with { type: 'text' };
 import studentReadScript from './student-read.lua' with { type: 'text' };
 import { hashSlot } from './hash-slot';
+import { StudentLru } from '../memory/student-lru';
 import { studentErasuresKey, studentKeys, studentTag } from './keys';
 import { clusterRoute, StudentScriptBatcher, type StudentScriptFn } from './student-script-batcher';
 import type { Cluster } from 'ioredis';
@@ -146,9 +147,17 @@ interface VersionedTopic {
 
 const NO_TOPIC: VersionedTopic = { version: '', state: undefined };
 
-/** What this replica keeps of a student it applied events for. */
+/**
+ * What this replica keeps of a student it applied events for (RedisMasteryStore.student). Kafka
+ * keys events by student, so a replica mostly sees the same students: it keeps their keys, to skip
+ * the pseudonym, the key strings and the slot, and the topic states it wrote last, to skip the read
+ * before a commit. The keys are a function of the ids alone. A state's version is never trusted
+ * over another replica's write or erasure: every commit checks the cached version against the
+ * stored one in the same Lua step as the write, and a version is a token drawn at random per
+ * commit, so it matches only the very write that made it, whatever was erased or rewritten since.
+ * A stale entry costs one failed check and a re-read.
+ */
 interface CachedStudent {
-  readonly ref: StudentRef;
   /** The student's keys, built once: the pseudonym, the key strings and their hash slot are the same on every event. */
   readonly keys: ReturnType<typeof studentKeys>;
   /** commit.lua's keys, in its order. */
@@ -157,92 +166,6 @@ interface CachedStudent {
   readonly slot: number;
   /** The topic states this replica wrote last, with their versions. */
   readonly topics: Map<string, VersionedTopic>;
-  /** Neighbours in the cache's order of use, least recent first. */
-  older: CachedStudent | undefined;
-  newer: CachedStudent | undefined;
-}
-
-/**
- * The students this replica applied events for, the least recently used dropped past
- * `maxStudents`. Kafka keys events by student, so a replica mostly sees the same students: it
- * keeps their keys, to skip the pseudonym, the key strings and the slot, and the topic states it
- * wrote last, to skip the read before a commit. Found by tenant then student id (the ids' own
- * strings, whose hashes the engine keeps, rather than a joined key built on every event), in
- * order of use by a list through the entries. The keys are a function of the ids alone. A
- * state's version is never trusted over another replica's write or erasure: every commit checks
- * the cached version against the stored one in the same Lua step as the write, and a version is
- * a token drawn at random per commit, so it matches only the very write that made it, whatever
- * was erased or rewritten since. A stale entry costs one failed check and a re-read.
- */
-class StudentCache {
-  private readonly byTenant = new Map<string, Map<string, CachedStudent>>();
-  private size = 0;
-  private oldest: CachedStudent | undefined;
-  private newest: CachedStudent | undefined;
-  constructor(
-    private readonly maxStudents: number,
-    private readonly keysOf: (ref: StudentRef) => ReturnType<typeof studentKeys>,
-  ) {}
-
-  /** The student's entry, created on first use; now the most recently used. */
-  student(ref: StudentRef): CachedStudent {
-    const kept = this.byTenant.get(ref.tenantId)?.get(ref.studentId);
-    if (kept) {
-      if (kept !== this.newest) {
-        this.unlink(kept);
-        this.append(kept);
-      }
-      return kept;
-    }
-    const keys = this.keysOf(ref);
-    const entry: CachedStudent = {
-      ref: { tenantId: ref.tenantId, studentId: ref.studentId },
-      keys,
-      commitKeys: [keys.topics, keys.history, keys.events, keys.erased, keys.consent],
-      slot: hashSlot(keys.topics),
-      topics: new Map(),
-      older: undefined,
-      newer: undefined,
-    };
-    if (this.size >= this.maxStudents && this.oldest) this.drop(this.oldest);
-    let students = this.byTenant.get(ref.tenantId);
-    if (!students) {
-      students = new Map();
-      this.byTenant.set(ref.tenantId, students);
-    }
-    students.set(ref.studentId, entry);
-    this.append(entry);
-    this.size += 1;
-    return entry;
-  }
-
-  /** Drops the topic states kept for the student (its keys stay). */
-  forget(ref: StudentRef): void {
-    this.byTenant.get(ref.tenantId)?.get(ref.studentId)?.topics.clear();
-  }
-
-  private drop(entry: CachedStudent): void {
-    this.unlink(entry);
-    const students = this.byTenant.get(entry.ref.tenantId)!;
-    students.delete(entry.ref.studentId);
-    if (students.size === 0) this.byTenant.delete(entry.ref.tenantId);
-    this.size -= 1;
-  }
-
-  private unlink(entry: CachedStudent): void {
-    if (entry.older) entry.older.newer = entry.newer;
-    else this.oldest = entry.newer;
-    if (entry.newer) entry.newer.older = entry.older;
-    else this.newest = entry.older;
-    entry.older = entry.newer = undefined;
-  }
-
-  private append(entry: CachedStudent): void {
-    entry.older = this.newest;
-    if (this.newest) this.newest.newer = entry;
-    else this.oldest = entry;
-    this.newest = entry;
-  }
 }
 
 /**
@@ -256,7 +179,8 @@ class StudentCache {
 export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
   private readonly redis: RedisWithScripts;
   private readonly queue = new KeyedQueue();
-  private readonly cache: StudentCache;
+  /** The students this replica applied events for, the least recently used dropped past `cachedStudents`. */
+  private readonly students: StudentLru<CachedStudent>;
   private readonly commits: StudentScriptBatcher;
   private readonly snapshots: StudentScriptBatcher;
   private readonly reads: StudentScriptBatcher;
@@ -273,7 +197,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     redis.defineCommand('masterySnapshots', { lua: snapshotRecordScript });
     redis.defineCommand('masteryReadStudents', { lua: studentReadScript });
     this.redis = redis as RedisWithScripts;
-    this.cache = new StudentCache(opts.cachedStudents ?? 10_000, (ref) => this.keysOf(ref));
+    this.students = new StudentLru(opts.cachedStudents ?? 10_000);
     const route = (lua: string) => (redis.isCluster ? clusterRoute(redis as Cluster, lua) : undefined);
     this.commits = new StudentScriptBatcher(this.redis.masteryCommit.bind(this.redis), opts.maxCommitsPerCall ?? COMMITS_PER_SCRIPT_CALL, route(commitScript));
     this.snapshots = new StudentScriptBatcher(this.redis.masterySnapshots.bind(this.redis), STUDENTS_PER_SCRIPT_CALL, route(snapshotRecordScript));
@@ -284,8 +208,18 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     return studentKeys(studentTag(ref.tenantId, this.opts.pseudonymize(ref.tenantId, ref.studentId)));
   }
 
+  /** The student's cache entry, created on first use; now the most recently used. */
+  private student(ref: StudentRef): CachedStudent {
+    const kept = this.students.get(ref.tenantId, ref.studentId);
+    if (kept) return kept;
+    const keys = this.keysOf(ref);
+    const entry: CachedStudent = { keys, commitKeys: [keys.topics, keys.history, keys.events, keys.erased, keys.consent], slot: hashSlot(keys.topics), topics: new Map() };
+    this.students.set(ref.tenantId, ref.studentId, entry);
+    return entry;
+  }
+
   applyEvent(req: ApplyRequest, change: (current: TopicState | undefined) => TopicChange): Promise<ApplyOutcome> {
-    const student = this.cache.student(req);
+    const student = this.student(req);
     return this.queue.run(student.keys.topics, () => guard(() => this.applyWithRetry(req, student, change)));
   }
 
@@ -443,7 +377,7 @@ export class RedisMasteryStore implements MasteryStore, SnapshotWriter {
     return guard(async () => {
       const pseudonym = this.opts.pseudonymize(ref.tenantId, ref.studentId);
       const k = studentKeys(studentTag(ref.tenantId, pseudonym));
-      this.cache.forget(ref);
+      this.students.peek(ref.tenantId, ref.studentId)?.topics.clear();
       await this.redis.masteryErase(k.topics, k.history, k.events, k.erased, k.consent, at, this.opts.erasureRetentionSeconds);
       // The tenant's index for erasedSince, after the marker and before this call resolves (so
       // before the caller's tombstone): a reader that misses it is followed by that tombstone.

@@ -15,7 +15,7 @@ import { redisStoreOptions } from '../tests/support/stores';
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { cpus } from 'node:os';
-import { benchEvent, curricula, deleteKeys, median, placeRedisServers, processCpuSeconds, redisCpuSeconds, writeBenchSection } from './support';
+import { benchEvent, curricula, deleteKeys, median, placeRedisServers, placeThisThread, processCpuSeconds, redisCpuSeconds, writeBenchSection } from './support';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 40_000);
 const STUDENTS = 1_000;
@@ -46,12 +46,6 @@ interface Placement {
   benchCpus: string;
 }
 
-/** Restricts this process's main thread (only: Bun's helper threads, started with it, stay where they may run) to `cpus`. */
-function placeThisThread(cpus: string): void {
-  const taskset = Bun.spawnSync(['taskset', '--cpu-list', '--pid', cpus, String(process.pid)]);
-  if (taskset.exitCode !== 0) throw new Error(`taskset ${cpus} ${process.pid}: ${taskset.stderr.toString().trim()}`);
-}
-
 async function throughput<T>(items: T[], limit: number, task: (item: T) => Promise<unknown>): Promise<number> {
   let next = 0;
   const started = performance.now();
@@ -60,7 +54,6 @@ async function throughput<T>(items: T[], limit: number, task: (item: T) => Promi
   }));
   return items.length / ((performance.now() - started) / 1000);
 }
-
 
 /** One round of ingest through a Redis store, in a tenant of its own so each round starts empty. */
 function applyRound(redis: RedisClient, tenant: string, count = EVENTS): Promise<number> {
@@ -86,6 +79,13 @@ async function costedRound(redis: RedisClient, tenant: string, cost: { bun: numb
   cost.redis += after.redis - before.redis;
   return rate;
 }
+
+/** The sides, in the order of each round, as the section's two tables name them. */
+const SIDES = [
+  { measurement: '**baseline**: one Redis (`REDIS_MODE=standalone`)', cost: 'one Redis' },
+  { measurement: 'Redis Cluster, 3 masters (`REDIS_MODE=cluster`)', cost: 'the cluster (3 masters summed)' },
+  { measurement: 'for scale: a Redis Cluster of one master holding every slot', cost: 'the one-master cluster' },
+] as const;
 
 interface Side {
   client: RedisClient;
@@ -146,14 +146,13 @@ async function main() {
   const shared = results[0]!;
   const ratio = ratioOf(judged.sides[0]!, judged.sides[1]!);
   const sharedRatio = ratioOf(shared.sides[0]!, shared.sides[1]!);
-  const rows = results.flatMap(({ placement, sides }) => [
-    `| ${placement.name} | **baseline**: one Redis (\`REDIS_MODE=standalone\`) | ${fmt(median(sides[0]!.rates))} | | ${sides[0]!.rates.map(fmt).join(', ')} |`,
-    `| ${placement.name} | Redis Cluster, 3 masters (\`REDIS_MODE=cluster\`) | ${fmt(median(sides[1]!.rates))} | ${(ratioOf(sides[0]!, sides[1]!) * 100).toFixed(1)}% | ${sides[1]!.rates.map(fmt).join(', ')} |`,
-    `| ${placement.name} | for scale: a Redis Cluster of one master holding every slot | ${fmt(median(sides[2]!.rates))} | ${(ratioOf(sides[0]!, sides[2]!) * 100).toFixed(1)}% | ${sides[2]!.rates.map(fmt).join(', ')} |`,
-  ]);
-  const costRows = results.flatMap(({ placement, sides }) =>
-    ['one Redis', 'the cluster (3 masters summed)', 'the one-master cluster'].map((name, i) => `| ${placement.name} | ${name} | ${perEvent(sides[i]!.cost.bun)} | ${perEvent(sides[i]!.cost.redis)} |`),
+  const rows = results.flatMap(({ placement, sides }) =>
+    SIDES.map((label, i) => {
+      const ofStandalone = i === 0 ? '| |' : `| ${(ratioOf(sides[0]!, sides[i]!) * 100).toFixed(1)}% |`;
+      return `| ${placement.name} | ${label.measurement} | ${fmt(median(sides[i]!.rates))} ${ofStandalone} ${sides[i]!.rates.map(fmt).join(', ')} |`;
+    }),
   );
+  const costRows = results.flatMap(({ placement, sides }) => SIDES.map((label, i) => `| ${placement.name} | ${label.cost} | ${perEvent(sides[i]!.cost.bun)} | ${perEvent(sides[i]!.cost.redis)} |`));
   const section = [
     '## Redis Cluster: events applied per second against one Redis',
     '',

@@ -173,6 +173,12 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
+/** Runs `taskset` with these arguments; throws with its message when it fails. */
+function taskset(...args: string[]): void {
+  const run = Bun.spawnSync(['taskset', ...args]);
+  if (run.exitCode !== 0) throw new Error(`taskset ${args.join(' ')}: ${run.stderr.toString().trim()}`);
+}
+
 /**
  * Restricts the Redis servers behind these connections, and every thread of theirs, to the CPUs
  * `cpus` names (taskset's list, e.g. '1' or '0-1'). Only servers of this machine: each must listen
@@ -184,7 +190,11 @@ export async function placeRedisServers(servers: readonly Redis[], cpus: string)
     if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`not a server of this machine: ${host}`);
     const pid = Number(/^process_id:(\d+)/m.exec(await server.info('server'))?.[1]);
     if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('redis-server')) throw new Error(`process ${pid} is not a redis-server`);
-    const taskset = Bun.spawnSync(['taskset', '--all-tasks', '--cpu-list', '--pid', cpus, String(pid)]);
-    if (taskset.exitCode !== 0) throw new Error(`taskset ${cpus} ${pid}: ${taskset.stderr.toString().trim()}`);
+    taskset('--all-tasks', '--cpu-list', '--pid', cpus, String(pid));
   }
+}
+
+/** Restricts this process's main thread (only: Bun's helper threads, started with it, stay where they may run) to `cpus`. */
+export function placeThisThread(cpus: string): void {
+  taskset('--cpu-list', '--pid', cpus, String(process.pid));
 }

@@ -20,7 +20,7 @@ import { ingestEvent, type EngineDeps } from '../src/domain/mastery/engine';
 import { DAY_MS } from '../src/domain/mastery/topic-state';
 import type { MasteryStore } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';
-import { benchEvent, curricula, median, processCpuSeconds, redisCpuSeconds, withPrivateRedis, writeBenchSection } from './support';
+import { benchEvent, curricula, localBrokerPid, median, processCpuSeconds, redisCpuSeconds, withPrivateRedis, writeBenchSection } from './support';
 
 const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 100_000);
 const STUDENTS = 10_000;
@@ -120,13 +120,29 @@ async function directApplyRate(engine: EngineDeps, tenant: string): Promise<numb
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
-/** CPU microseconds per event this process and Redis used while `phase` ran. */
-async function cpuPerEvent<T>(redis: Redis, events: number, phase: () => Promise<T>): Promise<{ result: T; bunUs: number; redisUs: number }> {
-  const bun = processCpuSeconds(process.pid);
-  const red = await redisCpuSeconds(redis);
-  const result = await phase();
-  return { result, bunUs: ((processCpuSeconds(process.pid) - bun) / events) * 1e6, redisUs: (((await redisCpuSeconds(redis)) - red) / events) * 1e6 };
+/** CPU seconds used so far by this process, the bench's Redis and the local broker (0 when `brokerPid` names none). */
+interface CpuReading {
+  bun: number;
+  redis: number;
+  broker: number;
 }
+
+async function cpuSeconds(redis: Redis, brokerPid: number | undefined): Promise<CpuReading> {
+  return { bun: processCpuSeconds(process.pid), redis: await redisCpuSeconds(redis), broker: brokerPid === undefined ? 0 : processCpuSeconds(brokerPid) };
+}
+
+/** CPU microseconds per event of each, between two readings of cpuSeconds. */
+interface Cost {
+  bunUs: number;
+  redisUs: number;
+  brokerUs: number;
+}
+
+const costPerEvent = (before: CpuReading, after: CpuReading, events: number): Cost => ({
+  bunUs: ((after.bun - before.bun) / events) * 1e6,
+  redisUs: ((after.redis - before.redis) / events) * 1e6,
+  brokerUs: ((after.broker - before.broker) / events) * 1e6,
+});
 
 /** This run's topics and consumer group for one round: a fresh topic per round, so each round consumes its own events. */
 function roundConfig(base: KafkaConfig, run: string): KafkaConfig {
@@ -166,12 +182,14 @@ async function measure(redisUrl: string) {
     // The same store without the recording wrapper: the consumer's phases count only its own applies.
     const directEngine: EngineDeps = { ...engine, store: breakerStore };
     const log = pino({ level: 'warn' });
-    const direct: { rate: number; bunUs: number; redisUs: number }[] = [];
-    const kafkaRounds: { rate: number; bunUs: number; redisUs: number }[] = [];
+    const brokerPid = localBrokerPid();
+    const direct: (Cost & { rate: number })[] = [];
+    const kafkaRounds: (Cost & { rate: number })[] = [];
     const directRound = async (i: number) => {
-      const cost = await cpuPerEvent(redis, EVENTS, () => directApplyRate(directEngine, `${run}-direct-${i}`));
-      direct.push({ rate: cost.result, bunUs: cost.bunUs, redisUs: cost.redisUs });
-      console.log(`redis-backed apply, no kafka:         ${Math.round(cost.result).toLocaleString('en-US')} events/s`);
+      const before = await cpuSeconds(redis, brokerPid);
+      const rate = await directApplyRate(directEngine, `${run}-direct-${i}`);
+      direct.push({ rate, ...costPerEvent(before, await cpuSeconds(redis, brokerPid), EVENTS) });
+      console.log(`redis-backed apply, no kafka:         ${Math.round(rate).toLocaleString('en-US')} events/s`);
     };
     let p50 = 0;
     let p99 = 0;
@@ -179,14 +197,14 @@ async function measure(redisUrl: string) {
     await directRound(0);
     for (const [r, { run: roundRun, config }] of rounds.entries()) {
       appliedAt.clear();
-      const cpuStart = { bun: processCpuSeconds(process.pid), redis: await redisCpuSeconds(redis) };
+      const cpuStart = await cpuSeconds(redis, brokerPid);
       const ingest = await startKafkaIngest({ config, engine, log, registry: new Registry() });
       try {
         await waitUntil(() => appliedAt.size >= EVENTS, 300_000, 'the end-to-end ingest');
         const times = [...appliedAt.values()];
         // From the first state write to the last: the same span the raw rate measures.
         const rate = EVENTS / ((Math.max(...times) - Math.min(...times)) / 1000);
-        kafkaRounds.push({ rate, bunUs: ((processCpuSeconds(process.pid) - cpuStart.bun) / EVENTS) * 1e6, redisUs: (((await redisCpuSeconds(redis)) - cpuStart.redis) / EVENTS) * 1e6 });
+        kafkaRounds.push({ rate, ...costPerEvent(cpuStart, await cpuSeconds(redis, brokerPid), EVENTS) });
         console.log(`end-to-end ingest (Redis state):      ${Math.round(rate).toLocaleString('en-US')} events/s (${((rate / raw) * 100).toFixed(1)}% of raw)`);
 
         if (r === ROUNDS - 1) {
@@ -221,8 +239,11 @@ async function measure(redisUrl: string) {
     const ratio = median(ratios);
     const endToEnd = median(kafkaRounds.map((k) => k.rate));
     const directRate = median(direct.map((d) => d.rate));
-    const directCost = { bunUs: mean(direct.map((d) => d.bunUs)), redisUs: mean(direct.map((d) => d.redisUs)) };
-    const kafkaCost = { bunUs: mean(kafkaRounds.map((k) => k.bunUs)), redisUs: mean(kafkaRounds.map((k) => k.redisUs)) };
+    const meanCost = (xs: Cost[]): Cost => ({ bunUs: mean(xs.map((x) => x.bunUs)), redisUs: mean(xs.map((x) => x.redisUs)), brokerUs: mean(xs.map((x) => x.brokerUs)) });
+    const directCost = meanCost(direct);
+    const kafkaCost = meanCost(kafkaRounds);
+    // The broker's column only when this machine's broker is the one measured.
+    const broker = (c: Cost) => (brokerPid === undefined ? '' : ` ${c.brokerUs.toFixed(1)} |`);
     const met = { ratio: ratio >= TARGET_RATIO, rate: endToEnd >= TARGET_RATE, p99: p99 < TARGET_P99_MS };
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -241,14 +262,14 @@ async function measure(redisUrl: string) {
       `| event-to-state latency at ${fmt(latencyRate)} events/s, p50 | ${p50.toFixed(1)} ms | |`,
       `| event-to-state latency at ${fmt(latencyRate)} events/s, p99 | ${p99.toFixed(1)} ms | under ${TARGET_P99_MS} ms: ${yes(met.p99)} |`,
       '',
-      'CPU per event, mean over the runs of each (the bench process is the consumer: \`/proc\` for it, \`INFO cpu\` for Redis; the broker is not counted):',
+      `CPU per event, mean over the runs of each (the bench process is the consumer: \`/proc\` for it, \`INFO cpu\` for Redis, ${brokerPid === undefined ? 'the broker not counted: KAFKA_BROKERS names a broker the bench may not be talking to, or none of `scripts/kafka.sh` runs here' : '`/proc` for the broker `scripts/kafka.sh` runs on this machine'}):`,
       '',
-      '| | Bun process, µs CPU per event | Redis, µs CPU per event |',
-      '| --- | ---: | ---: |',
-      `| apply without Kafka | ${directCost.bunUs.toFixed(1)} | ${directCost.redisUs.toFixed(1)} |`,
-      `| end to end through Kafka | ${kafkaCost.bunUs.toFixed(1)} | ${kafkaCost.redisUs.toFixed(1)} |`,
+      `| | Bun process, µs CPU per event | Redis, µs CPU per event |${brokerPid === undefined ? '' : ' Kafka broker, µs CPU per event |'}`,
+      `| --- | ---: | ---: |${brokerPid === undefined ? '' : ' ---: |'}`,
+      `| apply without Kafka | ${directCost.bunUs.toFixed(1)} | ${directCost.redisUs.toFixed(1)} |${broker(directCost)}`,
+      `| end to end through Kafka | ${kafkaCost.bunUs.toFixed(1)} | ${kafkaCost.redisUs.toFixed(1)} |${broker(kafkaCost)}`,
       '',
-      `Per event, Kafka adds ${Math.max(0, (1 / endToEnd - 1 / directRate) * 1e6).toFixed(1)} µs of wall time and ${Math.max(0, kafkaCost.bunUs - directCost.bunUs).toFixed(1)} µs of the service's CPU to the ${(1e6 / directRate).toFixed(1)} µs of a direct apply on this machine (2 cores shared by the broker, Redis and the one Bun process): fetching and decoding record batches, the \`mastery.updated\` publish and the erasure check behind it, metrics, offset commits. docs/scaling.md sizes partitions and replicas from these figures. Where the consumer's CPU goes, with the profile before and after the cuts of issue 15: *Hot paths*, "Kafka end to end", above.`,
+      `Per event, Kafka adds ${Math.max(0, (1 / endToEnd - 1 / directRate) * 1e6).toFixed(1)} µs of wall time and ${Math.max(0, kafkaCost.bunUs - directCost.bunUs).toFixed(1)} µs of the service's CPU${brokerPid === undefined ? '' : ` (and ${Math.max(0, kafkaCost.brokerUs - directCost.brokerUs).toFixed(1)} µs of the broker's: serving the fetches, storing and acknowledging each \`mastery.updated\` record, the offset commits)`} to the ${(1e6 / directRate).toFixed(1)} µs of a direct apply on this machine (2 cores shared by the broker, Redis and the one Bun process): fetching and decoding record batches, the \`mastery.updated\` publish and the erasure check behind it, metrics, offset commits. docs/scaling.md sizes partitions and replicas from these figures. Where the consumer's CPU goes, with the profile before and after the cuts of issue 15: *Hot paths*, "Kafka end to end", above.`,
       '',
     ].join('\n');
     writeBenchSection('kafka-ingest', section, 'bun bench/ingest.ts');

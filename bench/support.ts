@@ -166,6 +166,21 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * The pid of the Kafka broker `scripts/kafka.sh` runs on this machine (its pid file, checked
+ * against the process's command line as the script checks it), or undefined when none runs here
+ * or KAFKA_BROKERS in the environment names a broker the bench may not be talking to.
+ */
+export function localBrokerPid(): number | undefined {
+  if (process.env.KAFKA_BROKERS) return undefined;
+  try {
+    const pid = Number(readFileSync(join(ROOT, '.services', 'kafka', 'kafka.pid'), 'utf8').trim());
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('kafka.Kafka') ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds the Redis server has used so far (INFO cpu: user + system, every thread). */
 export async function redisCpuSeconds(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');

@@ -14,7 +14,7 @@ import { Cluster } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { asMessage, connectedProducer, createTopics, deleteTopics, makeEvents, produce, readState, redisEngine, ROOT, studentsOf, testKafka, testKafkaConfig, totalEvents } from '../tests/support/kafka';
 import { requireService, uniqueId } from '../tests/support/services';
-import { processCpuSeconds, redisCpuSeconds } from './support';
+import { localBrokerPid, processCpuSeconds, redisCpuSeconds } from './support';
 
 const EVENTS = Number(process.env.BENCH_REPLICA_EVENTS ?? 40_000);
 const STUDENTS = 4_000;
@@ -30,6 +30,8 @@ interface RunResult {
   serviceCpuUs: number;
   /** CPU µs per event of the cluster's masters (INFO cpu of each) over the same time. */
   redisCpuUs: number;
+  /** CPU µs per event of the local broker (`/proc` of its JVM) over the same time, producing the events included; undefined when no broker of `scripts/kafka.sh` is the one used. */
+  brokerCpuUs: number | undefined;
 }
 
 /** CPU seconds of every master of the cluster, summed. */
@@ -85,7 +87,9 @@ async function runWith(admin: Admin, cluster: Cluster, replicas: number): Promis
       await Bun.sleep(100);
     }
     const replicaCpu = () => children.reduce((sum, c) => sum + processCpuSeconds(c.proc.pid), 0);
-    const [cpuBefore, redisBefore] = [replicaCpu(), await clusterCpuSeconds(cluster)];
+    const brokerPid = localBrokerPid();
+    const brokerCpu = () => (brokerPid === undefined ? 0 : processCpuSeconds(brokerPid));
+    const [cpuBefore, redisBefore, brokerBefore] = [replicaCpu(), await clusterCpuSeconds(cluster), brokerCpu()];
     const started = performance.now();
     await produce(producer, config.topics.events, events.map(asMessage));
     while ((await committed(admin, config.groupId, config.topics.events)) < EVENTS) {
@@ -95,6 +99,7 @@ async function runWith(admin: Admin, cluster: Cluster, replicas: number): Promis
     const seconds = (performance.now() - started) / 1000;
     const serviceCpuUs = ((replicaCpu() - cpuBefore) / EVENTS) * 1e6;
     const redisCpuUs = (((await clusterCpuSeconds(cluster)) - redisBefore) / EVENTS) * 1e6;
+    const brokerCpuUs = brokerPid === undefined ? undefined : ((brokerCpu() - brokerBefore) / EVENTS) * 1e6;
     const applied: number[] = [];
     for (const c of children) {
       c.proc.kill('SIGTERM');
@@ -106,7 +111,7 @@ async function runWith(admin: Admin, cluster: Cluster, replicas: number): Promis
     const reader = await redisEngine(env.REDIS_URL, { mode: 'cluster', commandTimeoutMs: 5000 });
     const inState = totalEvents(await readState(reader.engine.store, studentsOf(events)));
     await reader.close();
-    return { replicas, rate: EVENTS / seconds, applied, inState, serviceCpuUs, redisCpuUs };
+    return { replicas, rate: EVENTS / seconds, applied, inState, serviceCpuUs, redisCpuUs, brokerCpuUs };
   } finally {
     for (const c of children) c.proc.kill('SIGKILL');
     await producer.disconnect();
@@ -146,17 +151,18 @@ async function main() {
     console.log(`3 replicas: ${Math.round(three.rate)} events/s, applied per replica ${three.applied.join(', ')}`);
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const perReplica = three.rate / 3;
+    const brokerCell = (r: RunResult) => (r.brokerCpuUs === undefined ? 'not measured (not a broker of `scripts/kafka.sh`)' : r.brokerCpuUs.toFixed(1));
     const section = [
       '## Check: a multi-replica run',
       '',
       `${EVENTS.toLocaleString('en-US')} events over ${STUDENTS.toLocaleString('en-US')} students on a ${PARTITIONS}-partition topic, consumed by one consumer group of service processes (the Kafka ingest as the service wires it, each a process of its own, \`REDIS_MODE=cluster\`) applying to the 3-master Redis Cluster of \`bun run services:up\`; first 1 process, then 3 on a fresh topic. The processes join first; once the group is stable the events are produced, and the rate runs from the first event produced to the last one committed.`,
       '',
-      '| replicas | events/s (group) | events/s per replica | applied by each replica (counter) | events in the state afterwards | service µs CPU per event (all replicas) | Redis µs CPU per event (3 masters) |',
-      '| ---: | ---: | ---: | --- | ---: | ---: | ---: |',
-      `| 1 | ${fmt(one.rate)} | ${fmt(one.rate)} | ${one.applied.map(fmt).join(', ')} | ${fmt(one.inState)} | ${one.serviceCpuUs.toFixed(1)} | ${one.redisCpuUs.toFixed(1)} |`,
-      `| 3 | ${fmt(three.rate)} | ${fmt(perReplica)} | ${three.applied.map(fmt).join(', ')} | ${fmt(three.inState)} | ${three.serviceCpuUs.toFixed(1)} | ${three.redisCpuUs.toFixed(1)} |`,
+      '| replicas | events/s (group) | events/s per replica | applied by each replica (counter) | events in the state afterwards | service µs CPU per event (all replicas) | Redis µs CPU per event (3 masters) | Kafka broker µs CPU per event |',
+      '| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
+      `| 1 | ${fmt(one.rate)} | ${fmt(one.rate)} | ${one.applied.map(fmt).join(', ')} | ${fmt(one.inState)} | ${one.serviceCpuUs.toFixed(1)} | ${one.redisCpuUs.toFixed(1)} | ${brokerCell(one)} |`,
+      `| 3 | ${fmt(three.rate)} | ${fmt(perReplica)} | ${three.applied.map(fmt).join(', ')} | ${fmt(three.inState)} | ${three.serviceCpuUs.toFixed(1)} | ${three.redisCpuUs.toFixed(1)} | ${brokerCell(three)} |`,
       '',
-      `**The model's per-replica figure.** The model sizes replicas from the service's CPU per event through Kafka (\`c_k\`), so the check is whether that cost holds when the work is split: with 3 replicas the processes together spent ${three.serviceCpuUs.toFixed(1)} µs of CPU per event, against ${one.serviceCpuUs.toFixed(1)} µs for one process (${((three.serviceCpuUs / one.serviceCpuUs) * 100).toFixed(0)}%). At that cost a replica with a core of its own carries ${fmt(1e6 / three.serviceCpuUs)} events/s at full CPU, ${fmt(0.5e6 / three.serviceCpuUs)} at the model's \`U\` = 0.5. The model takes the 3-replica figures as \`c_k\` and \`r_k\` (Redis's CPU per event summed over the three masters), the most expensive of the measured ones; when a rerun moves them, the cost table and the sizing above are to be redone with them.`,
+      `**The model's per-replica figure.** The model sizes replicas from the service's CPU per event through Kafka (\`c_k\`), so the check is whether that cost holds when the work is split: with 3 replicas the processes together spent ${three.serviceCpuUs.toFixed(1)} µs of CPU per event, against ${one.serviceCpuUs.toFixed(1)} µs for one process (${((three.serviceCpuUs / one.serviceCpuUs) * 100).toFixed(0)}%). At that cost a replica with a core of its own carries ${fmt(1e6 / three.serviceCpuUs)} events/s at full CPU, ${fmt(0.5e6 / three.serviceCpuUs)} at the model's \`U\` = 0.5. The model takes the 3-replica figures as \`c_k\`, \`r_k\` (Redis's CPU per event summed over the three masters) and \`b_k\` (the broker's, storing the produced event included), the most expensive of the measured ones; when a rerun moves them, the cost table and the sizing above are to be redone with them.`,
       '',
       `Per replica, 3 processes reach ${((perReplica / one.rate) * 100).toFixed(0)}% of what one process alone does, and the group as a whole ${((three.rate / one.rate) * 100).toFixed(0)}%. The group's rate is the machine, not the replicas: its ${cpus().length} cores are shared by the replicas, the three Redis masters, the Kafka broker and (this run) other work, load average ${loadavg()[0]!.toFixed(1)} at the end. One process already keeps the cores busy, so two more only compete for them; the run checks that a group of replicas on the cluster splits the partitions (6 over 3: two each, each replica applied about a third) and that the state holds every event exactly once. The per-replica rate it can confirm is the single process's, measured with Redis and Kafka on the same cores: a floor for a replica with a core of its own. The counters may sum to a little less than the events: a commit whose call timed out under load but ran in Redis is retried and found a duplicate, so it counts as a duplicate, not as applied.`,
       '',

@@ -144,6 +144,9 @@ const costPerEvent = (before: CpuReading, after: CpuReading, events: number): Co
   brokerUs: ((after.broker - before.broker) / events) * 1e6,
 });
 
+/** A round's CPU per event, for the console. */
+const costLine = (c: Cost): string => `µs CPU per event: this process ${c.bunUs.toFixed(1)}, Redis ${c.redisUs.toFixed(1)}, broker ${c.brokerUs.toFixed(1)}`;
+
 /** This run's topics and consumer group for one round: a fresh topic per round, so each round consumes its own events. */
 function roundConfig(base: KafkaConfig, run: string): KafkaConfig {
   return { ...base, groupId: `${run}.group`, topics: { events: `${run}.events`, dlq: `${run}.dlq`, updates: `${run}.updated` } };
@@ -189,7 +192,7 @@ async function measure(redisUrl: string) {
       const before = await cpuSeconds(redis, brokerPid);
       const rate = await directApplyRate(directEngine, `${run}-direct-${i}`);
       direct.push({ rate, ...costPerEvent(before, await cpuSeconds(redis, brokerPid), EVENTS) });
-      console.log(`redis-backed apply, no kafka:         ${Math.round(rate).toLocaleString('en-US')} events/s`);
+      console.log(`redis-backed apply, no kafka:         ${Math.round(rate).toLocaleString('en-US')} events/s (${costLine(direct.at(-1)!)})`);
     };
     let p50 = 0;
     let p99 = 0;
@@ -205,7 +208,7 @@ async function measure(redisUrl: string) {
         // From the first state write to the last: the same span the raw rate measures.
         const rate = EVENTS / ((Math.max(...times) - Math.min(...times)) / 1000);
         kafkaRounds.push({ rate, ...costPerEvent(cpuStart, await cpuSeconds(redis, brokerPid), EVENTS) });
-        console.log(`end-to-end ingest (Redis state):      ${Math.round(rate).toLocaleString('en-US')} events/s (${((rate / raw) * 100).toFixed(1)}% of raw)`);
+        console.log(`end-to-end ingest (Redis state):      ${Math.round(rate).toLocaleString('en-US')} events/s (${((rate / raw) * 100).toFixed(1)}% of raw; ${costLine(kafkaRounds.at(-1)!)})`);
 
         if (r === ROUNDS - 1) {
           // Latency at half the measured maximum: produce in 50 ms slices, note each event's send time.

@@ -25,10 +25,7 @@ export class StudentLru<V> {
   get(tenantId: string, studentId: string): V | undefined {
     const node = this.byTenant.get(tenantId)?.get(studentId);
     if (!node) return undefined;
-    if (node !== this.newest) {
-      this.unlink(node);
-      this.append(node);
-    }
+    this.touch(node);
     return node.value;
   }
 
@@ -42,7 +39,7 @@ export class StudentLru<V> {
     const kept = this.byTenant.get(tenantId)?.get(studentId);
     if (kept) {
       kept.value = value;
-      this.get(tenantId, studentId);
+      this.touch(kept);
       return;
     }
     if (this.size >= this.maxStudents && this.oldest) this.drop(this.oldest);
@@ -55,6 +52,13 @@ export class StudentLru<V> {
     students.set(studentId, node);
     this.append(node);
     this.size += 1;
+  }
+
+  /** Makes the node the most recently used. */
+  private touch(node: Node<V>): void {
+    if (node === this.newest) return;
+    this.unlink(node);
+    this.append(node);
   }
 
   private drop(node: Node<V>): void {

@@ -4,8 +4,9 @@
  * processing, the raw rate, (2) the same number of events applied straight to the same Redis store
  * with no Kafka in between (the baseline, before the first round and after each), and (3) in each
  * round, the real consumer (startKafkaIngest, Redis store behind the breaker, as main.ts builds it)
- * applying them all; then the event-to-state latency at half the measured rate. Writes its own
- * section of docs/benchmarks.md. Env: BENCH_KAFKA_EVENTS, BENCH_KAFKA_ROUNDS (3).
+ * applying them all; then the event-to-state latency at half the measured rate. Both paths are
+ * warmed up untimed first, and each timed run starts on an emptied Redis. Writes its own section
+ * of docs/benchmarks.md. Env: BENCH_KAFKA_EVENTS, BENCH_KAFKA_ROUNDS (3).
  */
 import type Redis from 'ioredis';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
@@ -17,8 +18,8 @@ import { RedisMasteryStore, ttlSeconds } from '../src/adapters/redis/mastery-sto
 import { BreakerMasteryStore } from '../src/adapters/resilience/mastery-store.breaker';
 import { parseConfig, type KafkaConfig } from '../src/config/config';
 import { ingestEvent, type EngineDeps } from '../src/domain/mastery/engine';
-import { DAY_MS } from '../src/domain/mastery/topic-state';
-import type { MasteryStore } from '../src/ports/mastery-store.port';
+import { DAY_MS, type TopicState } from '../src/domain/mastery/topic-state';
+import type { ApplyOutcome, ApplyRequest, TopicChange } from '../src/ports/mastery-store.port';
 import { requireService } from '../tests/support/services';
 import { benchEvent, curricula, localBrokerPid, median, processCpuSeconds, redisCpuSeconds, withPrivateRedis, writeBenchSection } from './support';
 
@@ -36,24 +37,50 @@ const TARGET_P99_MS = 500;
 const ROUNDS = Number(process.env.BENCH_KAFKA_ROUNDS ?? 3);
 
 /**
- * The real store, recording when each event's state write completed (for latency). A proxy, so
- * every other method of the port passes through untouched.
+ * Notes the store's writes for the timings: how many, the first and the last, and each one's time
+ * only when asked (the latency phase). In scratch runs of the direct apply, an earlier recorder (a
+ * Proxy over the store, binding each method it handed out, and a Map of every event's write time)
+ * cost 2 µs of this process's CPU per event and 5-17% of the rate, and only the consumer carried
+ * it; this one costs about 0.4 µs, and both sides carry it.
  */
-function timedStore(inner: MasteryStore, appliedAt: Map<string, number>): MasteryStore {
-  const applyEvent: MasteryStore['applyEvent'] = async (req, change) => {
-    const outcome = await inner.applyEvent(req, change);
-    // A commit whose reply timed out may have been written: its retry finds a duplicate, and the
-    // write happened no later than that.
-    if (outcome.kind === 'applied' || (outcome.kind === 'duplicate' && !appliedAt.has(req.eventId))) appliedAt.set(req.eventId, performance.now());
-    return outcome;
-  };
-  return new Proxy(inner, {
-    get: (target, prop) => {
-      if (prop === 'applyEvent') return applyEvent;
-      const v: unknown = Reflect.get(target, prop);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
+class WriteRecorder {
+  /** Applied events' ids: a push per event, no hashing. */
+  private readonly applied: string[] = [];
+  /** Duplicates' ids. Rare: a retry after a timed-out reply, or a redelivery after a failed batch. */
+  private readonly duplicates = new Set<string>();
+  first = 0;
+  last = 0;
+
+  constructor(private readonly times?: Map<string, number>) {}
+
+  note(eventId: string, outcome: ApplyOutcome): void {
+    if (outcome.kind !== 'applied' && outcome.kind !== 'duplicate') return;
+    const t = performance.now();
+    // A duplicate counts: the retry of a commit whose reply timed out may be the one that wrote.
+    if (outcome.kind === 'applied') this.applied.push(eventId);
+    else this.duplicates.add(eventId);
+    if (this.first === 0) this.first = t;
+    this.last = t;
+    if (this.times && !this.times.has(eventId)) this.times.set(eventId, t);
+  }
+
+  /** Whether `n` distinct events were written: one applied and later redelivered counts once. */
+  reached(n: number): boolean {
+    if (this.applied.length + this.duplicates.size < n) return false;
+    return this.duplicates.size === 0 || new Set([...this.applied, ...this.duplicates]).size >= n;
+  }
+}
+
+/** The store as main.ts builds it (Redis behind the breaker), noting each completed write in `recorder`. */
+class RecordingStore extends BreakerMasteryStore {
+  recorder = new WriteRecorder();
+
+  override applyEvent(req: ApplyRequest, change: (current: TopicState | undefined) => TopicChange): Promise<ApplyOutcome> {
+    return super.applyEvent(req, change).then((outcome) => {
+      this.recorder.note(req.eventId, outcome);
+      return outcome;
+    });
+  }
 }
 
 /** Event `i` of a run as the wire carries it: the JSON envelope, in the run's tenant. */
@@ -162,10 +189,11 @@ async function measure(redisUrl: string) {
   if (!defaults.ok) throw new Error(defaults.errors.join('; '));
   const base: KafkaConfig = { ...defaults.config.kafka, clientId: 'mastery-engine-bench', partitionConcurrency: PARTITIONS };
   const rounds = Array.from({ length: ROUNDS }, (_, r) => ({ run: `${run}-r${r}`, config: roundConfig(base, `${run}-r${r}`) }));
+  const warmUp = { run: `${run}-warm-up`, config: roundConfig(base, `${run}-warm-up`) };
   const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  const allTopics = rounds.flatMap((r) => Object.values(r.config.topics));
+  const allTopics = [warmUp, ...rounds].flatMap((r) => Object.values(r.config.topics));
   await admin.createTopics({ waitForLeaders: true, topics: allTopics.map((topic) => ({ topic, numPartitions: PARTITIONS })) });
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -174,43 +202,56 @@ async function measure(redisUrl: string) {
 
   try {
     console.log(`kafka ingest bench: ${EVENTS.toLocaleString('en-US')} events, ${STUDENTS.toLocaleString('en-US')} students, ${PARTITIONS} partitions, ${ROUNDS} rounds`);
-    for (const r of rounds) await produceAll(producer, r.config.topics.events, r.run, 0, EVENTS);
+    for (const r of [warmUp, ...rounds]) await produceAll(producer, r.config.topics.events, r.run, 0, EVENTS);
     const raw = await rawConsumeRate(kafka, rounds[0]!.config.topics.events);
     console.log(`raw kafkajs consume (no processing):  ${Math.round(raw).toLocaleString('en-US')} events/s`);
 
-    const appliedAt = new Map<string, number>();
-    const breakerStore = new BreakerMasteryStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(8), idempotencyRetentionMs: 7 * DAY_MS, erasureRetentionSeconds: ttlSeconds(1), pseudonymize: (_tenantId, studentId) => studentId }), { name: 'redis-state', timeoutMs: 1000, resetMs: 5000 });
-    const store = timedStore(breakerStore, appliedAt);
+    const store = new RecordingStore(new RedisMasteryStore(redis, { stateTtlSeconds: ttlSeconds(8), idempotencyRetentionMs: 7 * DAY_MS, erasureRetentionSeconds: ttlSeconds(1), pseudonymize: (_tenantId, studentId) => studentId }), { name: 'redis-state', timeoutMs: 1000, resetMs: 5000 });
+    // One engine and store for both sides: the same recorder costs the same on each.
     const engine: EngineDeps = { store, clock: { now: () => Date.now() }, curricula, policy: { consistencyWindowDays: 14, recencyHalfLifeDays: 14, thresholds: [0.4, 0.6, 0.8] }, consentByDefault: true, eventWindow: { maxSkewMs: 300_000, idempotencyRetentionMs: 7 * DAY_MS } };
-    // The same store without the recording wrapper: the consumer's phases count only its own applies.
-    const directEngine: EngineDeps = { ...engine, store: breakerStore };
     const log = pino({ level: 'warn' });
     const brokerPid = localBrokerPid();
     const direct: (Cost & { rate: number })[] = [];
     const kafkaRounds: (Cost & { rate: number })[] = [];
+    // Each timed run starts on an empty Redis. Without that, in scratch runs, the direct applies'
+    // Redis CPU per event grew with the keys earlier runs had left (13-14 µs on an empty server,
+    // 15-22 µs later) while the consumer's barely moved, which flattered the consumer's ratio.
+    const emptyRedis = () => redis.flushall('SYNC');
     const directRound = async (i: number) => {
+      await emptyRedis();
       const before = await cpuSeconds(redis, brokerPid);
-      const rate = await directApplyRate(directEngine, `${run}-direct-${i}`);
+      store.recorder = new WriteRecorder();
+      const rate = await directApplyRate(engine, `${run}-direct-${i}`);
       direct.push({ rate, ...costPerEvent(before, await cpuSeconds(redis, brokerPid), EVENTS) });
       console.log(`redis-backed apply, no kafka:         ${Math.round(rate).toLocaleString('en-US')} events/s (${costLine(direct.at(-1)!)})`);
     };
     let p50 = 0;
     let p99 = 0;
     let latencyRate = 0;
-    // Untimed: a process's first applies run cold (JIT, heap growth), and in scratch runs the
-    // direct path kept getting cheaper over the first few hundred thousand events while the Kafka
-    // rounds did not, so a cold first baseline flattered the first round's ratio.
-    await directApplyRate(directEngine, `${run}-direct-warm-up`);
+    // Untimed, each path once: a process's first applies run cold (JIT, heap growth). In scratch
+    // runs each path kept getting cheaper over its first few hundred thousand events, and a path
+    // warmed where the other was not flattered it: a cold first baseline flattered the first
+    // round, and a warm baseline against a cold consumer did the reverse.
+    await directApplyRate(engine, `${run}-direct-warm-up`);
+    const warmWrites = new WriteRecorder();
+    store.recorder = warmWrites;
+    const warmIngest = await startKafkaIngest({ config: warmUp.config, engine, log, registry: new Registry() });
+    try {
+      await waitUntil(() => warmWrites.reached(EVENTS), 300_000, "the consumer's warm-up");
+    } finally {
+      await warmIngest.stop();
+    }
     await directRound(0);
     for (const [r, { run: roundRun, config }] of rounds.entries()) {
-      appliedAt.clear();
+      await emptyRedis();
+      const writes = new WriteRecorder();
+      store.recorder = writes;
       const cpuStart = await cpuSeconds(redis, brokerPid);
       const ingest = await startKafkaIngest({ config, engine, log, registry: new Registry() });
       try {
-        await waitUntil(() => appliedAt.size >= EVENTS, 300_000, 'the end-to-end ingest');
-        const times = [...appliedAt.values()];
+        await waitUntil(() => writes.reached(EVENTS), 300_000, 'the end-to-end ingest');
         // From the first state write to the last: the same span the raw rate measures.
-        const rate = EVENTS / ((Math.max(...times) - Math.min(...times)) / 1000);
+        const rate = EVENTS / ((writes.last - writes.first) / 1000);
         kafkaRounds.push({ rate, ...costPerEvent(cpuStart, await cpuSeconds(redis, brokerPid), EVENTS) });
         console.log(`end-to-end ingest (Redis state):      ${Math.round(rate).toLocaleString('en-US')} events/s (${((rate / raw) * 100).toFixed(1)}% of raw; ${costLine(kafkaRounds.at(-1)!)})`);
 
@@ -219,6 +260,9 @@ async function measure(redisUrl: string) {
           latencyRate = Math.round(median(kafkaRounds.map((k) => k.rate)) / 2);
           const perSlice = Math.max(1, Math.round(latencyRate / 20));
           const sentAt = new Map<string, number>();
+          const writtenAt = new Map<string, number>();
+          const timed = new WriteRecorder(writtenAt);
+          store.recorder = timed;
           const total = perSlice * 20 * LATENCY_SECONDS;
           const started = performance.now();
           for (let s = 0; s * perSlice < total; s++) {
@@ -229,8 +273,8 @@ async function measure(redisUrl: string) {
             const wait = started + (s + 1) * 50 - performance.now();
             if (wait > 0) await Bun.sleep(wait);
           }
-          await waitUntil(() => appliedAt.size >= EVENTS + total, 120_000, 'the latency phase');
-          const latencies = [...sentAt].map(([id, at]) => appliedAt.get(id)! - at);
+          await waitUntil(() => timed.reached(total), 120_000, 'the latency phase');
+          const latencies = [...sentAt].map(([id, at]) => writtenAt.get(id)! - at);
           p50 = percentile(latencies, 0.5);
           p99 = percentile(latencies, 0.99);
           console.log(`latency at ${latencyRate.toLocaleString('en-US')} events/s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
@@ -258,7 +302,7 @@ async function measure(redisUrl: string) {
     const section = [
       '## Kafka: end-to-end ingest',
       '',
-      `${fmt(EVENTS)} events (lessons, quizzes, code reviews, practice) over ${fmt(STUDENTS)} students, keyed by student, on a fresh ${PARTITIONS}-partition topic of the local broker (\`scripts/kafka.sh\`) per round, ${ROUNDS} rounds. The **baseline** is the same number of events, parsed from the same JSON, applied straight to the same Redis store (a \`redis-server\` of the bench's own on a free port, behind the same breaker) through the core with ${DIRECT_CONCURRENCY} in flight and no Kafka, once untimed to warm up, then before the first round and after each; every run and round in a tenant of its own. The end-to-end rate is the real consumer (\`startKafkaIngest\`: fetch, decode, validation, curriculum check, idempotent atomic apply, \`mastery.updated\` per batch with the erasure check behind it, metrics, offsets committed after), timed from the first state write to the last. Each round's ratio is its end-to-end rate against the mean of the direct applies just before and just after it, so a burst of other load on the machine weighs on both sides; the figure is the median of the rounds. The raw rate, for scale, is a kafkajs consumer that only counts the first round's messages. Latency is from the produce call to the state write, at half the median end-to-end rate, for ${LATENCY_SECONDS} s after the last round.`,
+      `${fmt(EVENTS)} events (lessons, quizzes, code reviews, practice) over ${fmt(STUDENTS)} students, keyed by student, on a fresh ${PARTITIONS}-partition topic of the local broker (\`scripts/kafka.sh\`) per round, ${ROUNDS} rounds. The **baseline** is the same number of events, parsed from the same JSON, applied straight to the same Redis store (a \`redis-server\` of the bench's own on a free port, behind the same breaker) through the core with ${DIRECT_CONCURRENCY} in flight and no Kafka, once untimed to warm up (as is the consumer, on a topic of its own), then before the first round and after each; every timed run starts on an emptied Redis (\`FLUSHALL SYNC\`), so none pays for the keys of the runs before it; every run and round in a tenant of its own. The end-to-end rate is the real consumer (\`startKafkaIngest\`: fetch, decode, validation, curriculum check, idempotent atomic apply, \`mastery.updated\` per batch with the erasure check behind it, metrics, offsets committed after), timed from the first state write to the last; both sides' store notes each write it completes the same light way (a count, the first and the last time: see \`WriteRecorder\`). Each round's ratio is its end-to-end rate against the mean of the direct applies just before and just after it, so a burst of other load on the machine weighs on both sides; the figure is the median of the rounds. The raw rate, for scale, is a kafkajs consumer that only counts the first round's messages. Latency is from the produce call to the state write, at half the median end-to-end rate, for ${LATENCY_SECONDS} s after the last round.`,
       '',
       '| measurement | value | target |',
       '| --- | ---: | --- |',

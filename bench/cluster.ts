@@ -20,8 +20,8 @@ import { benchEvent, curricula, deleteKeys, median, placeRedisServers, placeThis
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 40_000);
 const STUDENTS = 1_000;
 /**
- * As many in flight as the Kafka consumer applies at once per partition by default
- * (KAFKA_APPLY_CONCURRENCY); a replica consuming 6 partitions may have six times as many, a case
+ * As many in flight as a replica consuming 4 partitions applies at once by default (4 times
+ * KAFKA_APPLY_CONCURRENCY, 64); one consuming 6 partitions has 384, and 1,536 is a case
  * docs/benchmarks.md (Hot paths, the cluster's calls) measured apart.
  */
 const CONCURRENCY = 256;

@@ -99,9 +99,13 @@ const EnvSchema = Type.Object({
   // Kafka's broker refuses sessions shorter than group.min.session.timeout.ms (6 s by default).
   KAFKA_SESSION_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 6000, maximum: 300_000 }),
   KAFKA_PARTITION_CONCURRENCY: Type.Integer({ default: 6, minimum: 1, maximum: 64 }),
-  // Many events in flight let the Redis store share one script call among many commits (measured:
-  // 64 -> 256 raised end-to-end ingest by a fifth); past that, Redis itself is the limit.
-  KAFKA_APPLY_CONCURRENCY: Type.Integer({ default: 256, minimum: 1, maximum: 1024 }),
+  // Per partition: a replica consuming 6 partitions has 6 times as many in flight. Enough for the
+  // Redis store to share its script calls among commits; more only holds more in memory. In
+  // alternating runs of one process on 6 partitions (docs/benchmarks.md, Kafka section), 64 cost
+  // 10% less CPU per event than 256 (31.1 against 34.4 µs; the heap's helper threads 2.3 against
+  // 3.3) for 5% more events/s. (64 -> 256 had raised the rate by a fifth when the store's calls
+  // were built differently.)
+  KAFKA_APPLY_CONCURRENCY: Type.Integer({ default: 64, minimum: 1, maximum: 1024 }),
   // kafkajs's default. Larger batches catch up a backlog with less CPU per event (kafkajs fetches
   // again only when every partition's batch is done, and each batch ends with a thin tail, a publish
   // and a commit), but hold far more in memory: on a 300,000-event backlog 4 MiB cost 11% less CPU

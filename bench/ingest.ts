@@ -217,6 +217,16 @@ async function measure(redisUrl: string) {
     // Redis CPU per event grew with the keys earlier runs had left (13-14 µs on an empty server,
     // 15-22 µs later) while the consumer's barely moved, which flattered the consumer's ratio.
     const emptyRedis = () => redis.flushall('SYNC');
+    /** Runs a consumer of `config`, its writes noted in `recorder`, for as long as `work` takes. */
+    const withConsumer = async <T>(config: KafkaConfig, recorder: WriteRecorder, work: () => Promise<T>): Promise<T> => {
+      store.recorder = recorder;
+      const ingest = await startKafkaIngest({ config, engine, log, registry: new Registry() });
+      try {
+        return await work();
+      } finally {
+        await ingest.stop();
+      }
+    };
     const directRound = async (i: number) => {
       await emptyRedis();
       const before = await cpuSeconds(redis, brokerPid);
@@ -231,29 +241,19 @@ async function measure(redisUrl: string) {
     // round, and a warm baseline against a cold consumer did the reverse.
     await directApplyRate(engine, `${run}-direct-warm-up`);
     const warmWrites = new WriteRecorder();
-    store.recorder = warmWrites;
-    const warmIngest = await startKafkaIngest({ config: warmUp.config, engine, log, registry: new Registry() });
-    try {
-      await waitUntil(() => warmWrites.reached(EVENTS), 300_000, "the consumer's warm-up");
-    } finally {
-      await warmIngest.stop();
-    }
+    await withConsumer(warmUp.config, warmWrites, () => waitUntil(() => warmWrites.reached(EVENTS), 300_000, "the consumer's warm-up"));
     await directRound(0);
     for (const [r, { config }] of rounds.entries()) {
       await emptyRedis();
       const writes = new WriteRecorder();
-      store.recorder = writes;
       const cpuStart = await cpuSeconds(redis, brokerPid);
-      const ingest = await startKafkaIngest({ config, engine, log, registry: new Registry() });
-      try {
+      await withConsumer(config, writes, async () => {
         await waitUntil(() => writes.reached(EVENTS), 300_000, 'the end-to-end ingest');
         // From the first state write to the last: the same span the raw rate measures.
         const rate = EVENTS / ((writes.last - writes.first) / 1000);
         kafkaRounds.push({ rate, ...costPerEvent(cpuStart, await cpuSeconds(redis, brokerPid), EVENTS) });
         console.log(`end-to-end ingest (Redis state):      ${Math.round(rate).toLocaleString('en-US')} events/s (${((rate / raw) * 100).toFixed(1)}% of raw; ${costLine(kafkaRounds.at(-1)!)})`);
-      } finally {
-        await ingest.stop();
-      }
+      });
       await directRound(r + 1);
     }
 
@@ -265,11 +265,7 @@ async function measure(redisUrl: string) {
     const { run: lastRun, config: lastConfig } = rounds.at(-1)!;
     const latencyRate = Math.round(median(kafkaRounds.map((k) => k.rate)) / 2);
     const joined = new WriteRecorder();
-    store.recorder = joined;
-    const ingest = await startKafkaIngest({ config: lastConfig, engine, log, registry: new Registry() });
-    let p50: number;
-    let p99: number;
-    try {
+    const { p50, p99 } = await withConsumer(lastConfig, joined, async () => {
       await producer.send({ topic: lastConfig.topics.events, acks: -1, messages: [eventMessage(lastRun, EVENTS)] });
       await waitUntil(() => joined.reached(1), 60_000, "the latency consumer's first event");
       const perSlice = Math.max(1, Math.round(latencyRate / 20));
@@ -289,12 +285,10 @@ async function measure(redisUrl: string) {
       }
       await waitUntil(() => timed.reached(total), 120_000, 'the latency phase');
       const latencies = [...sentAt].map(([id, at]) => writtenAt.get(id)! - at);
-      p50 = percentile(latencies, 0.5);
-      p99 = percentile(latencies, 0.99);
-      console.log(`latency at ${latencyRate.toLocaleString('en-US')} events/s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
-    } finally {
-      await ingest.stop();
-    }
+      const percentiles = { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+      console.log(`latency at ${latencyRate.toLocaleString('en-US')} events/s: p50 ${percentiles.p50.toFixed(1)} ms, p99 ${percentiles.p99.toFixed(1)} ms`);
+      return percentiles;
+    });
     // Each round's end to end against the mean of the direct applies just before and just after
     // it, so a burst of other load on the machine weighs on both sides; the median of the rounds.
     const ratios = kafkaRounds.map((k, r) => k.rate / ((direct[r]!.rate + direct[r + 1]!.rate) / 2));

@@ -20,8 +20,9 @@ describe('the Java-compatible partitioner', () => {
   test('puts every keyed message on the partition kafkajs DefaultPartitioner picks', () => {
     const ours = JavaCompatiblePartitioner();
     const theirs = Partitioners.DefaultPartitioner();
-    // Every key length mod 4, multi-byte UTF-8, Buffer keys, and the ids the service sends.
-    const keys: (string | Buffer)[] = ['', 'a', 'ab', 'abc', 'abcd', 'ünïcødé-学生', Buffer.from([0xff, 0x80, 0x00, 0x7f, 0x01])];
+    // Every key length mod 4, multi-byte UTF-8 (alone, and after ASCII the hash has begun to
+    // copy), Buffer keys, keys longer than the copy's first buffer (256), and the service's ids.
+    const keys: (string | Buffer)[] = ['', 'a', 'ab', 'abc', 'abcd', 'ünïcødé-学生', `${'a'.repeat(40)}é`, `tenant/${'s'.repeat(300)}`, 'k'.repeat(1000), `${'z'.repeat(500)}学`, Buffer.from([0xff, 0x80, 0x00, 0x7f, 0x01])];
     for (let i = 0; i < 2000; i++) keys.push(`tenant-${i % 7}/student-${i * 7919}`, `s${i}`);
     for (const n of [1, 6, 7, 64]) {
       const partitionMetadata = partitions(n);

@@ -30,4 +30,14 @@ describe('sending a list of messages in parts', () => {
     for (const s of sends) expect(s.messages.reduce((n, m) => n + sizeOf(m), 0)).toBeLessThanOrEqual(maxBytes);
     expect(sends.flatMap((s) => s.messages)).toEqual(all);
   });
+
+  test('parts stay under the cap in UTF-8 bytes, with characters of 2, 3 and 4 bytes', async () => {
+    const { producer, sends } = recordingProducer();
+    const wide = ['é', '€', '😀'].flatMap((c) => Array.from({ length: 30 }, (_, i) => ({ key: `t/s${i}${c}`, value: c.repeat(2_000 + i) })));
+    const maxBytes = 50_000;
+    await sendChunked(producer, 'updates', wide, maxBytes);
+    expect(sends.length).toBeGreaterThan(1);
+    for (const s of sends) expect(s.messages.reduce((n, m) => n + sizeOf(m), 0)).toBeLessThanOrEqual(maxBytes);
+    expect(sends.flatMap((s) => s.messages)).toEqual(wide);
+  });
 });

@@ -6,6 +6,8 @@ declare module 'kafkajs/src/protocol/encoder' {
   export default class Encoder {
     constructor(initialSize?: number);
     readonly buffer: Buffer;
+    /** The whole backing buffer; `buffer` is its first size() bytes. */
+    readonly buf: Buffer;
     size(): number;
     writeInt8(value: number): Encoder;
     writeInt16(value: number): Encoder;
@@ -13,6 +15,7 @@ declare module 'kafkajs/src/protocol/encoder' {
     writeString(value: string | null): Encoder;
     writeArray(values: Encoder[]): Encoder;
     writeEncoder(value: Encoder): Encoder;
+    writeBuffer(value: Buffer): Encoder;
   }
 }
 
@@ -58,9 +61,11 @@ declare module 'kafkajs/src/protocol/recordBatch/v0' {
 
 declare module 'kafkajs/src/protocol/requests/produce/v3/request' {
   import type Encoder from 'kafkajs/src/protocol/encoder';
-  const produceV3: ((request: Record<string, unknown>) => { encode(): Promise<Encoder> }) & {
+  /** Patched: an encoder of the one pass left `headroom` bytes free at its start, and says so. */
+  type Encoded = Encoder & { headroom?: number };
+  const produceV3: ((request: Record<string, unknown>) => { apiKey: number; apiVersion: number; encode(headroom?: number): Promise<Encoded> }) & {
     /** Added by patches/kafkajs@2.2.4.patch: the request in one pass, or null when it takes the general path. */
-    encodeInOnePass(request: Record<string, unknown>): Encoder | null;
+    encodeInOnePass(request: Record<string, unknown>, headroom?: number): Encoded | null;
   };
   export default produceV3;
 }
@@ -87,5 +92,5 @@ declare module 'kafkajs/src/producer/groupMessagesPerPartition' {
 declare module 'kafkajs/src/protocol/request' {
   import type Encoder from 'kafkajs/src/protocol/encoder';
   /** A request framed for the socket: its size, header and payload. */
-  export default function frameRequest(args: { correlationId: number; clientId: string | null; request: { apiKey: number; apiVersion: number; encode(): Promise<Encoder> } }): Promise<{ buffer: Buffer }>;
+  export default function frameRequest(args: { correlationId: number; clientId: string | null; request: { apiKey: number; apiVersion: number; encode(headroom: number): Promise<Encoder> } }): Promise<{ buffer: Buffer }>;
 }

@@ -138,4 +138,23 @@ describe('kafkajs helpers the patch speeds up', () => {
     }
     await expect(frameRequest({ correlationId: 1, clientId: 'c', request: { apiKey: 0, apiVersion: 3, encode: async () => Buffer.alloc(4) as never } })).rejects.toThrow('Encoder');
   });
+
+  test('a produce request encoded in one pass is framed in the room it left, byte for byte as the general path framed', async () => {
+    spyOn(Date, 'now').mockReturnValue(1_795_687_714_561);
+    for (const [seed, clientId] of [[11, 'mastery-engine'], [12, null], [13, 'é-client'], [14, 'x'.repeat(300)]] as const) {
+      const topicData: TopicData = [{ topic: 'mastery.updated', partitions: [0, 4].map((partition, p) => ({ partition, messages: messages(seed * 10 + p, 40) })) }];
+      const args = { acks: -1, timeout: 30_000, topicData };
+      const header = new Encoder().writeInt16(0).writeInt16(3).writeInt32(77).writeString(clientId);
+      const payload = await generalPath(args);
+      const expected = new Encoder().writeInt32(header.size() + payload.length).writeEncoder(header).writeBuffer(payload).buffer;
+      const request = produceV3(args);
+      let served: { buf: Buffer; headroom?: number } | undefined;
+      const framed = await frameRequest({ correlationId: 77, clientId, request: { ...request, encode: async (headroom) => (served = await request.encode(headroom)) } });
+      expect(framed.buffer.equals(expected)).toBe(true);
+      // The one pass served it, and the frame is the very buffer it wrote the records into: no copy.
+      expect(served?.headroom).toBe(4 + header.size());
+      expect(framed.buffer.buffer).toBe(served!.buf.buffer);
+      expect(framed.buffer.byteOffset).toBe(served!.buf.byteOffset);
+    }
+  });
 });

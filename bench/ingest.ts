@@ -37,7 +37,7 @@ const TARGET_P99_MS = 500;
 const ROUNDS = Number(process.env.BENCH_KAFKA_ROUNDS ?? 3);
 
 /**
- * Notes the store's writes for the timings: how many, the first and the last, and each one's time
+ * Notes the store's writes for the timings: how many, the last, and each one's time
  * only when asked (the latency phase). In scratch runs of the direct apply, an earlier recorder (a
  * Proxy over the store, binding each method it handed out, and a Map of every event's write time)
  * cost 2 µs of this process's CPU per event and 5-17% of the rate, and only the consumer carried
@@ -48,7 +48,6 @@ class WriteRecorder {
   private readonly applied: string[] = [];
   /** Duplicates' ids. Rare: a retry after a timed-out reply, or a redelivery after a failed batch. */
   private readonly duplicates = new Set<string>();
-  first = 0;
   last = 0;
 
   constructor(private readonly times?: Map<string, number>) {}
@@ -59,7 +58,6 @@ class WriteRecorder {
     // A duplicate counts: the retry of a commit whose reply timed out may be the one that wrote.
     if (outcome.kind === 'applied') this.applied.push(eventId);
     else this.duplicates.add(eventId);
-    if (this.first === 0) this.first = t;
     this.last = t;
     if (this.times && !this.times.has(eventId)) this.times.set(eventId, t);
   }
@@ -217,12 +215,16 @@ async function measure(redisUrl: string) {
     // Redis CPU per event grew with the keys earlier runs had left (13-14 µs on an empty server,
     // 15-22 µs later) while the consumer's barely moved, which flattered the consumer's ratio.
     const emptyRedis = () => redis.flushall('SYNC');
-    /** Runs a consumer of `config`, its writes noted in `recorder`, for as long as `work` takes. */
-    const withConsumer = async <T>(config: KafkaConfig, recorder: WriteRecorder, work: () => Promise<T>): Promise<T> => {
+    /**
+     * Runs a consumer of `config`, its writes noted in `recorder`, for as long as `work` takes.
+     * `work` gets the time the consumer started: it has joined its group, and its first fetch is
+     * on the way (kafkajs schedules it as `consumer.run` resolves).
+     */
+    const withConsumer = async <T>(config: KafkaConfig, recorder: WriteRecorder, work: (startedAt: number) => Promise<T>): Promise<T> => {
       store.recorder = recorder;
       const ingest = await startKafkaIngest({ config, engine, log, registry: new Registry() });
       try {
-        return await work();
+        return await work(performance.now());
       } finally {
         await ingest.stop();
       }
@@ -247,10 +249,10 @@ async function measure(redisUrl: string) {
       await emptyRedis();
       const writes = new WriteRecorder();
       const cpuStart = await cpuSeconds(redis, brokerPid);
-      await withConsumer(config, writes, async () => {
+      await withConsumer(config, writes, async (startedAt) => {
         await waitUntil(() => writes.reached(EVENTS), 300_000, 'the end-to-end ingest');
-        // From the first state write to the last: the same span the raw rate measures.
-        const rate = EVENTS / ((writes.last - writes.first) / 1000);
+        // From the consumer's start to the last state write: every fetch, decode and apply counts.
+        const rate = EVENTS / ((writes.last - startedAt) / 1000);
         kafkaRounds.push({ rate, ...costPerEvent(cpuStart, await cpuSeconds(redis, brokerPid), EVENTS) });
         console.log(`end-to-end ingest (Redis state):      ${Math.round(rate).toLocaleString('en-US')} events/s (${((rate / raw) * 100).toFixed(1)}% of raw; ${costLine(kafkaRounds.at(-1)!)})`);
       });
@@ -307,7 +309,7 @@ async function measure(redisUrl: string) {
     const section = [
       '## Kafka: end-to-end ingest',
       '',
-      `${fmt(EVENTS)} events (lessons, quizzes, code reviews, practice) over ${fmt(STUDENTS)} students, keyed by student, on a fresh ${PARTITIONS}-partition topic of the local broker (\`scripts/kafka.sh\`) per round, ${ROUNDS} rounds. The **baseline** is the same number of events, parsed from the same JSON, applied straight to the same Redis store (a \`redis-server\` of the bench's own on a free port, behind the same breaker) through the core with ${DIRECT_CONCURRENCY} in flight and no Kafka, once untimed to warm up (as is the consumer, on a topic of its own), then before the first round and after each; every timed run starts on an emptied Redis (\`FLUSHALL SYNC\`), so none pays for the keys of the runs before it; every run and round in a tenant of its own. The end-to-end rate is the real consumer (\`startKafkaIngest\`: fetch, decode, validation, curriculum check, idempotent atomic apply, \`mastery.updated\` per batch with the erasure check behind it, metrics, offsets committed after), timed from the first state write to the last; both sides' store notes each write it completes the same light way (a count, the first and the last time: see \`WriteRecorder\`). Each round's ratio is its end-to-end rate against the mean of the direct applies just before and just after it, so a burst of other load on the machine weighs on both sides; the figure is the median of the rounds. The raw rate, for scale, is a kafkajs consumer that only counts the first round's messages. Latency is from the produce call to the state write, at half the median end-to-end rate, for ${LATENCY_SECONDS} s after the last direct apply, by a consumer in the last round's group.`,
+      `${fmt(EVENTS)} events (lessons, quizzes, code reviews, practice) over ${fmt(STUDENTS)} students, keyed by student, on a fresh ${PARTITIONS}-partition topic of the local broker (\`scripts/kafka.sh\`) per round, ${ROUNDS} rounds. The **baseline** is the same number of events, parsed from the same JSON, applied straight to the same Redis store (a \`redis-server\` of the bench's own on a free port, behind the same breaker) through the core with ${DIRECT_CONCURRENCY} in flight and no Kafka, once untimed to warm up (as is the consumer, on a topic of its own), then before the first round and after each; every timed run starts on an emptied Redis (\`FLUSHALL SYNC\`), so none pays for the keys of the runs before it; every run and round in a tenant of its own. The end-to-end rate is the real consumer (\`startKafkaIngest\`: fetch, decode, validation, curriculum check, idempotent atomic apply, \`mastery.updated\` per batch with the erasure check behind it, metrics, offsets committed after), timed from the consumer's start (joined, its first fetch on the way) to the last state write, so the first fetch and its decoding count too; both sides' store notes each write it completes the same light way (a count and the last time: see \`WriteRecorder\`). Each round's ratio is its end-to-end rate against the mean of the direct applies just before and just after it, so a burst of other load on the machine weighs on both sides; the figure is the median of the rounds. The raw rate, for scale, is a kafkajs consumer that only counts the first round's messages. Latency is from the produce call to the state write, at half the median end-to-end rate, for ${LATENCY_SECONDS} s after the last direct apply, by a consumer in the last round's group.`,
       '',
       '| measurement | value | target |',
       '| --- | ---: | --- |',

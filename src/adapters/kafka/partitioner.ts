@@ -54,8 +54,9 @@ let scratch = new Uint8Array(256);
 /**
  * murmur2 of the key's UTF-8 bytes. Every `mastery.updated` key is ASCII (ids have a closed
  * alphabet), and an ASCII string's UTF-8 bytes are its char codes: copying them into `scratch`
- * spares the `Buffer.from` per message (its allocation and its garbage), which was a tenth of a
- * produce's CPU. Any other string goes through `Buffer.from`.
+ * spares the `Buffer.from` per message (its allocation and its garbage), about a tenth of the main
+ * thread in a profile of sends alone (docs/benchmarks.md, "Hot paths"). Any other string goes
+ * through `Buffer.from`.
  */
 function murmurOfKey(key: Buffer | string): number {
   if (typeof key !== 'string') return murmur2(key);

@@ -54,11 +54,12 @@ function messages(seed: number, count: number): Message[] {
   return Array.from({ length: count }, () => ({ key: bytesOf(), value: bytesOf() }));
 }
 
-describe('kafkajs produce request, one pass (patches/kafkajs@2.2.4.patch)', () => {
-  afterEach(() => {
-    (Date.now as unknown as { mockRestore?: () => void }).mockRestore?.();
-  });
+// Tests here pin Date.now (the batches' timestamps); it must not stay pinned for the files after.
+afterEach(() => {
+  (Date.now as unknown as { mockRestore?: () => void }).mockRestore?.();
+});
 
+describe('kafkajs produce request, one pass (patches/kafkajs@2.2.4.patch)', () => {
   test('the bytes are the general path\'s, over many partitions, topics, message counts and key and value kinds', async () => {
     spyOn(Date, 'now').mockReturnValue(1_795_687_714_561);
     for (const [seed, perPartition] of [[1, 1], [2, 3], [3, 64], [4, 65], [5, 500], [6, 130]] as const) {

@@ -19,7 +19,7 @@ export async function sendChunked(producer: Producer, topic: string, messages: r
   let part: Message[] = [];
   let bytes = 0;
   for (const m of messages) {
-    const size = sizeBoundOf(m);
+    const size = sizeOf(m, lenBound);
     if (part.length > 0 && (bytes + size > maxBytes || part.length === MAX_SEND_MESSAGES)) {
       await producer.send({ topic, acks: -1, messages: part });
       part = [];
@@ -31,26 +31,23 @@ export async function sendChunked(producer: Producer, topic: string, messages: r
   if (part.length > 0) await producer.send({ topic, acks: -1, messages: part });
 }
 
-/**
- * At least sizeOf(m), without measuring a string's UTF-8 (a UTF-16 unit is at most 3 bytes):
- * kafkajs measures every key and value once more as it encodes them, and the parts only need to
- * stay under the cap. An update is about 300 characters, so a part of MAX_SEND_MESSAGES of them
- * stays under MAX_SEND_BYTES by this bound too.
- */
-function sizeBoundOf(m: Message): number {
-  const bound = (v: unknown): number => (typeof v === 'string' ? 3 * v.length : len(v));
-  return m.headers === undefined ? 64 + bound(m.key) + bound(m.value) : sizeOf(m);
-}
-
 const len = (v: unknown): number => (v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : (v as Buffer).length);
 
-/** Key, value and headers, plus a rough per-record overhead. */
-export function sizeOf(m: Message): number {
-  let n = 64 + len(m.key) + len(m.value);
+/**
+ * At least len(v), without measuring a string's UTF-8 (a UTF-16 unit is at most 3 bytes): kafkajs
+ * measures every key and value once more as it encodes them, and the parts only need to stay under
+ * the cap. An update is about 300 characters, so a part of MAX_SEND_MESSAGES of them stays under
+ * MAX_SEND_BYTES by this bound too.
+ */
+const lenBound = (v: unknown): number => (typeof v === 'string' ? 3 * v.length : len(v));
+
+/** Key, value and headers, plus a rough per-record overhead; each part measured by `measure`. */
+export function sizeOf(m: Message, measure: (v: unknown) => number = len): number {
+  let n = 64 + measure(m.key) + measure(m.value);
   // for-in, not Object.entries: every update goes through here, and has no headers.
   for (const k in m.headers) {
     const v = m.headers[k];
-    n += k.length + (Array.isArray(v) ? v.reduce((a: number, x) => a + len(x), 0) : len(v));
+    n += k.length + (Array.isArray(v) ? v.reduce((a: number, x) => a + measure(x), 0) : measure(v));
   }
   return n;
 }
